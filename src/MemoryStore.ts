@@ -1,0 +1,246 @@
+/**
+ * The in-process store: for a single replica and for tests.
+ *
+ * @since 0.1.0
+ */
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import { decodeDuration } from "./internal/options.js"
+import * as SessionCodec from "./SessionCodec.js"
+import { SessionConfigError, type SessionStoreError } from "./SessionError.js"
+import { SessionStore, type SessionStoreService } from "./SessionStore.js"
+
+/**
+ * Memory store options. Every field is optional.
+ *
+ * @example
+ * ```ts
+ * import type { MemoryStore } from "effect-session"
+ *
+ * const options: MemoryStore.Options = { ttl: "30 minutes", sweepInterval: "1 minute", maxEntries: 100_000 }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** TTL for writes that pass `Duration.zero`. Default 2 hours; `0` means no expiry. */
+  readonly ttl?: Duration.DurationInput
+  /** How often the sweeper removes expired entries. Default 1 minute. */
+  readonly sweepInterval?: Duration.DurationInput
+  /** Entries the sweeper checks before it yields to the event loop. Default 10,000. */
+  readonly sweepChunk?: number
+  /**
+   * The most entries kept. When a write of a new session would exceed it, the session written
+   * least recently is evicted (its user is logged out): memory stays bounded under a flood of
+   * anonymous sessions. Default: unbounded.
+   */
+  readonly maxEntries?: number
+}
+
+/**
+ * The memory store's own operations, beyond the `SessionStore` contract.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { MemoryStore } from "effect-session"
+ *
+ * const program = Effect.gen(function*() {
+ *   const store = yield* MemoryStore.make({ ttl: "1 hour" })
+ *   const removed = yield* store.sweep
+ *   const live = yield* store.size
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface MemoryStore extends SessionStoreService {
+  /** Entries currently held, expired-but-not-yet-swept ones included. */
+  readonly size: Effect.Effect<number>
+  /** Removes every expired entry now, in chunks; returns how many it removed. */
+  readonly sweep: Effect.Effect<number>
+}
+
+/** `expiresAt` is `Infinity` for entries that never expire. */
+interface Entry {
+  readonly text: string
+  readonly expiresAt: number
+}
+
+/** Gives the event loop a turn: independent of `Clock`, so `TestClock` never stalls a sweep. */
+const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const handle = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(handle))
+})
+
+const positiveInteger = (option: string, value: number | undefined, fallback: number) =>
+  value === undefined
+    ? Either.right(fallback)
+    : Number.isSafeInteger(value) && value > 0
+    ? Either.right(value)
+    : Either.left(new SessionConfigError({ option, message: `${option} must be a positive integer, got ${value}` }))
+
+/**
+ * Builds a memory store in the current scope, with its sweeper fiber running until the scope
+ * closes. Expiry reads Effect's `Clock`: an entry is gone exactly `ttl` after its write.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect, Option } from "effect"
+ * import { MemoryStore } from "effect-session"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const store = yield* MemoryStore.make({ ttl: "10 minutes" })
+ *   yield* store.write("k", { n: 1 }, Duration.zero) // expires in 10 minutes
+ *   return yield* store.read("k")
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionConfigError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const ttl =
+      yield* (options.ttl === undefined ? Either.right(Duration.hours(2)) : decodeDuration("ttl", options.ttl))
+    const interval = yield* (options.sweepInterval === undefined
+      ? Either.right(Duration.minutes(1))
+      : decodeDuration("sweepInterval", options.sweepInterval))
+    if (Duration.toMillis(interval) === 0) {
+      return yield* Either.left(
+        new SessionConfigError({ option: "sweepInterval", message: "sweepInterval must be greater than zero" })
+      )
+    }
+    const chunk = yield* positiveInteger("sweepChunk", options.sweepChunk, 10_000)
+    const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
+    const defaultTtlMillis = Duration.toMillis(ttl)
+
+    // The Ref holds the map; every access is a synchronous step inside `Ref.get`/`Ref.modify`, so
+    // each operation is atomic with respect to every other fiber.
+    const entries = yield* Ref.make(new Map<string, Entry>())
+
+    const read = (id: string) =>
+      Effect.flatMap(
+        Effect.clock,
+        (clock) =>
+          Ref.modify(
+            entries,
+            (map): [Either.Either<Option.Option<SessionCodec.SessionData>, SessionStoreError>, Map<string, Entry>] => {
+              const entry = map.get(id)
+              if (entry === undefined) return [Either.right(Option.none()), map]
+              if (clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
+                map.delete(id)
+                return [Either.right(Option.none()), map]
+              }
+              return [Either.map(SessionCodec.decode(entry.text), Option.some), map]
+            }
+          )
+      ).pipe(Effect.flatten)
+
+    const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
+      Effect.flatMap(Effect.clock, (clock) => {
+        const text = SessionCodec.encode(data)
+        if (Either.isLeft(text)) return text.left
+        const ttlMillis = Duration.toMillis(ttl)
+        const effectiveTtl = ttlMillis > 0 ? ttlMillis : defaultTtlMillis
+        const expiresAt = effectiveTtl > 0 ? clock.unsafeCurrentTimeMillis() + effectiveTtl : Infinity
+        return Ref.update(entries, (map) => {
+          // Re-insert so that Map order is least-recently-written first: the eviction order.
+          if (!map.delete(id) && map.size >= maxEntries) {
+            const oldest = map.keys().next()
+            if (!oldest.done) map.delete(oldest.value)
+          }
+          map.set(id, { text: text.right, expiresAt })
+          return map
+        })
+      })
+
+    const destroy = (id: string) =>
+      Ref.update(entries, (map) => {
+        map.delete(id)
+        return map
+      })
+
+    const sweep: Effect.Effect<number> = Effect.gen(function*() {
+      const map = yield* Ref.get(entries)
+      const iterator = map.entries()
+      let removed = 0
+      while (true) {
+        const now = yield* Clock.currentTimeMillis
+        let seen = 0
+        let done = false
+        while (seen < chunk) {
+          const next = iterator.next()
+          if (next.done) {
+            done = true
+            break
+          }
+          seen++
+          if (now >= next.value[1].expiresAt) {
+            map.delete(next.value[0])
+            removed++
+          }
+        }
+        if (done) return removed
+        yield* yieldToEventLoop
+      }
+    })
+
+    yield* sweep.pipe(
+      Effect.repeat(Schedule.spaced(interval)),
+      Effect.delay(interval),
+      Effect.interruptible,
+      Effect.forkScoped
+    )
+
+    return {
+      read,
+      write,
+      destroy,
+      size: Effect.map(Ref.get(entries), (map) => map.size),
+      sweep
+    } satisfies MemoryStore
+  })
+
+/**
+ * A `SessionStore` layer backed by memory, with a sweeper that stops when the layer's scope
+ * closes. Fails with `SessionConfigError` on invalid options.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore } from "effect-session"
+ *
+ * const StoreLive = MemoryStore.layer({ ttl: "30 minutes", maxEntries: 500_000 })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options?: Options): Layer.Layer<SessionStore, SessionConfigError> =>
+  Layer.scoped(SessionStore, make(options))
+
+/**
+ * The default memory store: TTL 2 hours, swept every minute, unbounded.
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter, HttpServer } from "@effect/platform"
+ * import { Layer } from "effect"
+ * import { MemoryStoreLive, Session } from "effect-session"
+ *
+ * const app = HttpRouter.empty.pipe(Session.middleware(), HttpServer.serve(), Layer.provide(MemoryStoreLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const MemoryStoreLive: Layer.Layer<SessionStore> = Layer.orDie(layer())

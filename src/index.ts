@@ -1,0 +1,66 @@
+/**
+ * effect-session: typed, secure, cookie-backed HTTP sessions for `@effect/platform`.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * The per-request session tag, its accessors and its middleware.
+ *
+ * @since 0.1.0
+ */
+export { Session } from "./Session.js"
+
+/**
+ * Types that go with `Session`: `Session.Options`, `Session.FailureHandler`, ….
+ *
+ * @since 0.1.0
+ */
+export * as SessionModule from "./Session.js"
+
+/**
+ * The store service tag.
+ *
+ * @since 0.1.0
+ */
+export { SessionStore } from "./SessionStore.js"
+
+/**
+ * @since 0.1.0
+ */
+export type { SessionStoreService } from "./SessionStore.js"
+
+/**
+ * The library's tagged errors.
+ *
+ * @since 0.1.0
+ */
+export { SessionConfigError, SessionKeyMissing, SessionStoreError, SessionValueError } from "./SessionError.js"
+
+/**
+ * The in-memory store: `MemoryStore.layer(options)`, `MemoryStore.make`.
+ *
+ * @since 0.1.0
+ */
+export * as MemoryStore from "./MemoryStore.js"
+
+/**
+ * The default memory store layer (TTL 2 hours).
+ *
+ * @since 0.1.0
+ */
+export { MemoryStoreLive } from "./MemoryStore.js"
+
+/**
+ * Schema-typed session keys.
+ *
+ * @since 0.1.0
+ */
+export * as SessionKey from "./SessionKey.js"
+
+/**
+ * The JSON codec every store uses.
+ *
+ * @since 0.1.0
+ */
+export * as SessionCodec from "./SessionCodec.js"

@@ -1,0 +1,696 @@
+/**
+ * The request flow, top to bottom: cookie in → (lazy) load → handler → save → cookie out.
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import type * as Clock from "effect/Clock"
+import type * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import { isTagged } from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import type { FailureContext, Session as SessionTag, SessionService } from "../Session.js"
+import * as SessionCodec from "../SessionCodec.js"
+import type { SessionData } from "../SessionCodec.js"
+import { SessionKeyMissing, type SessionStoreError, SessionValueError } from "../SessionError.js"
+import * as SessionKey from "../SessionKey.js"
+import { SessionStore, type SessionStoreService } from "../SessionStore.js"
+import * as Cookie from "./cookie.js"
+import * as Id from "./id.js"
+import type { Resolved } from "./options.js"
+
+// -----------------------------------------------------------------------------
+// Record layout
+// -----------------------------------------------------------------------------
+
+/**
+ * The one key of a stored record that is not user data: the library's metadata. Keeping the
+ * record flat (user keys at the top level) means any store, even a hand-written one, sees the
+ * session's data as the plain `Record` it is.
+ */
+export const RESERVED_KEY = "__session"
+
+/** Session metadata, stored under `RESERVED_KEY` with short names (it is in every record). */
+export interface Meta {
+  /** created at (ms since epoch): the absolute lifetime counts from here */
+  c: number
+  /** renewed at (ms): when the record's expiry and the cookie's Max-Age were last extended */
+  r: number
+  /** CSRF token, created on first use */
+  t?: string
+  /** flash keys for the next request */
+  fn?: Array<string> | undefined
+  /** flash keys that expire at the end of this request */
+  fo?: Array<string> | undefined
+}
+
+const isStringArray = (u: unknown): u is Array<string> => Array.isArray(u) && u.every((s) => typeof s === "string")
+
+const readMeta = (u: unknown): Meta | undefined => {
+  if (typeof u !== "object" || u === null) return undefined
+  const m = u as Record<string, unknown>
+  if (typeof m.c !== "number" || typeof m.r !== "number") return undefined
+  if (m.t !== undefined && typeof m.t !== "string") return undefined
+  if (m.fn !== undefined && !isStringArray(m.fn)) return undefined
+  if (m.fo !== undefined && !isStringArray(m.fo)) return undefined
+  const meta: Meta = { c: m.c, r: m.r }
+  if (m.t !== undefined) meta.t = m.t as string
+  if (m.fn !== undefined) meta.fn = [...(m.fn as Array<string>)]
+  if (m.fo !== undefined) meta.fo = [...(m.fo as Array<string>)]
+  return meta
+}
+
+const sameMeta = (a: Meta, b: Meta | undefined): boolean =>
+  b !== undefined && a.c === b.c && a.r === b.r && a.t === b.t && sameList(a.fn, b.fn) && sameList(a.fo, b.fo)
+
+const sameList = (a: ReadonlyArray<string> | undefined, b: ReadonlyArray<string> | undefined): boolean => {
+  const la = a?.length ?? 0
+  if (la !== (b?.length ?? 0)) return false
+  for (let i = 0; i < la; i++) if (a![i] !== b![i]) return false
+  return true
+}
+
+const addTo = (list: Array<string> | undefined, key: string): Array<string> =>
+  list === undefined ? [key] : list.includes(key) ? list : [...list, key]
+
+const removeFrom = (list: Array<string> | undefined, keys: ReadonlyArray<string>): Array<string> | undefined => {
+  if (list === undefined) return undefined
+  const next = list.filter((k) => !keys.includes(k))
+  return next.length === 0 ? undefined : next
+}
+
+const hasOwn = (record: SessionData, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key)
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+
+// -----------------------------------------------------------------------------
+// Per-request state
+// -----------------------------------------------------------------------------
+
+type KeyInput = string | SessionKey.SessionKey<any, any, any>
+
+const missing = (key: string) => Effect.fail(new SessionKeyMissing({ key }))
+
+const isStoreError = (u: unknown): u is SessionStoreError => isTagged(u, "SessionStoreError")
+
+/** What the response must say about the session cookie. */
+type CookieOut = { readonly _tag: "Set"; readonly maxAgeMillis: number | undefined } | { readonly _tag: "Delete" }
+
+/**
+ * One request's view of its session. Nothing touches the store until a handler first reads or
+ * writes; the record is then loaded once and every later call works on memory.
+ */
+export class SessionState {
+  /** the ID the client sent, already checked to be well-formed */
+  private readonly cookieId: string | undefined
+  /** the current ID; `undefined` for a new session until it needs one */
+  private currentId: string | undefined
+  /** the storage key of the record this session has in the store, if any */
+  private key: string | undefined
+  private loaded = false
+  private loading: Deferred.Deferred<void, SessionStoreError> | undefined
+  private fresh = true
+  private data = new Map<string, unknown>()
+  /** the record as loaded or last written: what "changed" is measured against */
+  private original: SessionData | undefined
+  private originalMeta: Meta | undefined
+  private meta: Meta = { c: 0, r: 0 }
+  private touched = new Set<string>()
+  private flushed = false
+  /** set by regenerate: the data must be written under the new ID even if unchanged */
+  private mustWrite = false
+  private flashAged = false
+  private cookieOut: CookieOut | undefined
+  /** the response being saved, for the failure handler's "continue" */
+  pendingResponse: HttpServerResponse.HttpServerResponse | undefined
+
+  constructor(
+    private readonly config: Resolved,
+    private readonly store: SessionStoreService,
+    private readonly clock: Clock.Clock,
+    private readonly method: string,
+    cookieHeader: string | undefined
+  ) {
+    this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
+  }
+
+  private currentTime(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  // --- loading ---------------------------------------------------------------
+
+  private startFresh(): void {
+    const now = this.currentTime()
+    this.currentId = undefined
+    this.key = undefined
+    this.fresh = true
+    this.data = new Map()
+    this.original = undefined
+    this.originalMeta = undefined
+    this.meta = { c: now, r: now }
+    this.touched = new Set()
+    this.flushed = false
+    this.mustWrite = false
+  }
+
+  private adopt(id: string, key: string, record: SessionData, meta: Meta): void {
+    this.currentId = id
+    this.key = key
+    this.fresh = false
+    this.data = new Map()
+    for (const k of Object.keys(record)) {
+      if (k !== RESERVED_KEY) this.data.set(k, record[k])
+    }
+    this.original = record
+    this.originalMeta = meta
+    this.meta = { ...meta }
+  }
+
+  /** A record that cannot be used is deleted (best effort: it is never adopted either way). */
+  private discard(key: string, why: string): Effect.Effect<void> {
+    return this.store.destroy(key).pipe(
+      Effect.catchAll(() => Effect.void),
+      Effect.zipRight(Effect.logWarning(`effect-session: discarded a stored session record (${why})`)),
+      Effect.annotateLogs("effect-session", "load")
+    )
+  }
+
+  private readonly doLoad: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      return Effect.void
+    }
+    const key = Id.storageKey(id)
+    return this.store.read(key).pipe(
+      Effect.flatMap((found): Effect.Effect<void> => {
+        if (Option.isNone(found)) {
+          this.startFresh()
+          return Effect.void
+        }
+        const meta = readMeta(found.value[RESERVED_KEY])
+        if (meta === undefined) {
+          this.startFresh()
+          return this.discard(key, "missing or malformed metadata")
+        }
+        if (this.currentTime() >= meta.c + this.config.absoluteMillis) {
+          this.startFresh()
+          return Effect.ignore(this.store.destroy(key))
+        }
+        this.adopt(id, key, found.value, meta)
+        return Effect.void
+      }),
+      Effect.catchIf(
+        (e) => e.reason === "CorruptRecord",
+        (e) => {
+          this.startFresh()
+          return this.discard(key, e.message)
+        }
+      )
+    )
+  })
+
+  /** Loads the record on first use; concurrent first uses share one load. */
+  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+    if (this.loaded) return Effect.void
+    if (this.loading !== undefined) return Deferred.await(this.loading)
+    const deferred = Deferred.unsafeMake<void, SessionStoreError>(FiberId.none)
+    this.loading = deferred
+    return this.doLoad.pipe(
+      Effect.onExit((exit) => {
+        this.loading = undefined
+        if (Exit.isSuccess(exit)) this.loaded = true
+        return Deferred.done(deferred, exit)
+      })
+    )
+  })
+
+  private withLoaded<A, E = never, R = never>(
+    f: () => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | SessionStoreError, R> {
+    return this.loaded ? Effect.suspend(f) : Effect.flatMap(this.load, f)
+  }
+
+  private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
+    return this.loaded ? Effect.sync(f) : Effect.map(this.load, f)
+  }
+
+  // --- reading ---------------------------------------------------------------
+
+  private lookup(key: string): unknown {
+    return key === RESERVED_KEY ? undefined : this.data.get(key)
+  }
+
+  private decode(key: KeyInput, schema: Schema.Schema<any, any, any> | undefined, value: unknown) {
+    const s = SessionKey.isSessionKey(key) ? key.schema : schema
+    if (s === undefined) return Effect.succeed(value)
+    const name = SessionKey.isSessionKey(key) ? key.key : key
+    return Effect.mapError(
+      Schema.decodeUnknown(s)(value),
+      (cause) =>
+        new SessionValueError({
+          key: name,
+          reason: "DecodeFailed",
+          message: `session value for ${JSON.stringify(name)} does not match its schema`,
+          cause
+        })
+    )
+  }
+
+  get id(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.currentId ??= Id.generate())
+  }
+
+  get isNew(): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => this.fresh)
+  }
+
+  get all(): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => Object.fromEntries(this.data))
+  }
+
+  get(key: KeyInput, schema?: Schema.Schema<any, any, any>): Effect.Effect<any, any, any> {
+    return this.withLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, any> => {
+      const name = SessionKey.isSessionKey(key) ? key.key : key
+      const value = this.lookup(name)
+      return value === undefined ? missing(name) : this.decode(key, schema, value)
+    })
+  }
+
+  getOption(key: KeyInput, schema?: Schema.Schema<any, any, any>): Effect.Effect<Option.Option<any>, any, any> {
+    return this.withLoaded(() => {
+      const name = SessionKey.isSessionKey(key) ? key.key : key
+      const value = this.lookup(name)
+      return value === undefined ? Effect.succeedNone : Effect.asSome(this.decode(key, schema, value))
+    })
+  }
+
+  getString(key: string): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => {
+      const value = this.lookup(key)
+      return typeof value === "string" ? value : ""
+    })
+  }
+
+  has(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => {
+      const value = this.lookup(key)
+      return value !== undefined && value !== null
+    })
+  }
+
+  exists(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => key !== RESERVED_KEY && this.data.has(key))
+  }
+
+  missing(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return Effect.map(this.exists(key), (exists) => !exists)
+  }
+
+  only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() =>
+      Object.fromEntries(keys.filter((k) => k !== RESERVED_KEY && this.data.has(k)).map((k) => [k, this.data.get(k)]))
+    )
+  }
+
+  except(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => Object.fromEntries([...this.data].filter(([k]) => !keys.includes(k))))
+  }
+
+  // --- writing ---------------------------------------------------------------
+
+  private set(key: string, value: unknown): void {
+    this.data.set(key, value)
+    this.touched.add(key)
+  }
+
+  /** Checks that `value` may be stored under `key`, encoding it with the key's schema if it has one. */
+  private encode(key: KeyInput, value: unknown): Effect.Effect<[string, unknown], SessionValueError, any> {
+    const name = SessionKey.isSessionKey(key) ? key.key : key
+    if (name === RESERVED_KEY) {
+      return Effect.fail(
+        new SessionValueError({
+          key: name,
+          reason: "ReservedKey",
+          message: `session key ${JSON.stringify(RESERVED_KEY)} is reserved for the library's metadata`
+        })
+      )
+    }
+    const check = (encoded: unknown): Effect.Effect<[string, unknown], SessionValueError> => {
+      const problem = encoded === undefined
+        ? "the value is undefined: use Session.forget to remove a key"
+        : SessionCodec.checkValue(encoded)
+      return problem === undefined
+        ? Effect.succeed([name, encoded])
+        : Effect.fail(
+          new SessionValueError({
+            key: name,
+            reason: "Unencodable",
+            message: `session value for ${JSON.stringify(name)}: ${problem}`
+          })
+        )
+    }
+    if (!SessionKey.isSessionKey(key)) return check(value)
+    return Schema.encode(key.schema)(value).pipe(
+      Effect.mapError((cause) =>
+        new SessionValueError({
+          key: name,
+          reason: "EncodeFailed",
+          message: `session value for ${JSON.stringify(name)} does not match its schema`,
+          cause
+        })
+      ),
+      Effect.flatMap(check)
+    )
+  }
+
+  put(key: KeyInput, value: unknown): Effect.Effect<void, any, any> {
+    return Effect.flatMap(this.encode(key, value), ([name, encoded]) => this.sync(() => this.set(name, encoded)))
+  }
+
+  forget(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      for (const key of typeof keys === "string" ? [keys] : keys) {
+        if (key !== RESERVED_KEY && this.data.delete(key)) this.touched.add(key)
+      }
+    })
+  }
+
+  pull(key: KeyInput, schema?: Schema.Schema<any, any, any>): Effect.Effect<any, any, any> {
+    return Effect.tap(this.get(key, schema), () => this.forget(SessionKey.isSessionKey(key) ? key.key : key))
+  }
+
+  private adjust(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError, any> {
+    return this.withLoaded(() => {
+      const current = this.lookup(key) ?? 0
+      if (typeof current !== "number") {
+        return Effect.fail(
+          new SessionValueError({
+            key,
+            reason: "NotANumber",
+            message: `session value for ${JSON.stringify(key)} is not a number`
+          })
+        )
+      }
+      const next = current + by
+      if (!Number.isFinite(next) || !Number.isFinite(by)) {
+        return Effect.fail(
+          new SessionValueError({
+            key,
+            reason: "NotANumber",
+            message: `incrementing ${JSON.stringify(key)} by ${by} does not give a finite number`
+          })
+        )
+      }
+      if (key === RESERVED_KEY) return this.encode(key, next).pipe(Effect.as(next))
+      this.set(key, next)
+      return Effect.succeed(next)
+    })
+  }
+
+  increment(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError, any> {
+    return this.adjust(key, by)
+  }
+
+  decrement(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError, any> {
+    return this.adjust(key, -by)
+  }
+
+  push(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, any> {
+    return Effect.flatMap(this.encode(key, value), ([, encoded]) =>
+      this.withLoaded(() => {
+        const current = this.lookup(key) ?? []
+        if (!Array.isArray(current)) {
+          return Effect.fail(
+            new SessionValueError({
+              key,
+              reason: "NotAnArray",
+              message: `session value for ${JSON.stringify(key)} is not an array`
+            })
+          )
+        }
+        this.set(key, [...current, encoded])
+        return Effect.void
+      }))
+  }
+
+  remember<A, E, R>(
+    key: KeyInput,
+    compute: Effect.Effect<A, E, R>
+  ): Effect.Effect<any, any, any> {
+    return Effect.flatMap(this.getOption(key), (found) =>
+      Option.isSome(found) && found.value !== null
+        ? Effect.succeed(found.value)
+        : Effect.tap(compute, (value) => this.put(key, value)))
+  }
+
+  get flush(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      this.data.clear()
+      this.touched.clear()
+      this.flushed = true
+      delete this.meta.t
+      delete this.meta.fn
+      delete this.meta.fo
+    })
+  }
+
+  // --- flash -----------------------------------------------------------------
+
+  flash(key: KeyInput, value: unknown): Effect.Effect<void, any, any> {
+    const name = SessionKey.isSessionKey(key) ? key.key : key
+    return Effect.tap(this.put(key, value), () => {
+      this.meta.fn = addTo(this.meta.fn, name)
+      this.meta.fo = removeFrom(this.meta.fo, [name])
+    })
+  }
+
+  now(key: KeyInput, value: unknown): Effect.Effect<void, any, any> {
+    const name = SessionKey.isSessionKey(key) ? key.key : key
+    return Effect.tap(this.put(key, value), () => {
+      this.meta.fo = addTo(this.meta.fo, name)
+      this.meta.fn = removeFrom(this.meta.fn, [name])
+    })
+  }
+
+  get reflash(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      for (const key of this.meta.fo ?? []) this.meta.fn = addTo(this.meta.fn, key)
+      delete this.meta.fo
+    })
+  }
+
+  keep(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    const list = typeof keys === "string" ? [keys] : keys
+    return this.sync(() => {
+      for (const key of list) if (this.meta.fo?.includes(key)) this.meta.fn = addTo(this.meta.fn, key)
+      this.meta.fo = removeFrom(this.meta.fo, list)
+    })
+  }
+
+  /** Laravel's ageFlashData: last request's flash keys go, this request's become "old". */
+  private ageFlash(): void {
+    if (this.flashAged) return
+    this.flashAged = true
+    for (const key of this.meta.fo ?? []) {
+      if (this.data.delete(key)) this.touched.add(key)
+    }
+    if (this.meta.fn !== undefined) this.meta.fo = this.meta.fn
+    else delete this.meta.fo
+    delete this.meta.fn
+  }
+
+  // --- CSRF token ------------------------------------------------------------
+
+  get token(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.meta.t ??= Id.generate())
+  }
+
+  get regenerateToken(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.meta.t = Id.generate())
+  }
+
+  // --- lifecycle ---------------------------------------------------------------
+
+  get regenerate(): Effect.Effect<void, SessionStoreError> {
+    return this.withLoaded(() => {
+      const oldKey = this.key
+      this.currentId = Id.generate()
+      this.key = undefined
+      this.mustWrite = true
+      return oldKey === undefined ? Effect.void : this.store.destroy(oldKey)
+    })
+  }
+
+  get destroy(): Effect.Effect<void, SessionStoreError> {
+    return this.withLoaded(() => {
+      const oldKey = this.key
+      this.startFresh()
+      this.cookieOut = { _tag: "Delete" }
+      return oldKey === undefined ? Effect.void : this.store.destroy(oldKey)
+    })
+  }
+
+  get invalidate(): Effect.Effect<void, SessionStoreError> {
+    return Effect.zipRight(this.flush, this.regenerate)
+  }
+
+  get save(): Effect.Effect<void, SessionStoreError> {
+    return Effect.suspend(() => this.commit(false))
+  }
+
+  // --- saving ----------------------------------------------------------------
+
+  private dataChanged(): boolean {
+    const original = this.original
+    if (original === undefined) return this.data.size > 0
+    if (this.flushed) {
+      let count = 0
+      for (const k of Object.keys(original)) {
+        if (k === RESERVED_KEY) continue
+        count++
+        if (!this.data.has(k) || !sameValue(original[k], this.data.get(k))) return true
+      }
+      return count !== this.data.size
+    }
+    for (const k of this.touched) {
+      const had = hasOwn(original, k)
+      if (had !== this.data.has(k)) return true
+      if (had && !sameValue(original[k], this.data.get(k))) return true
+    }
+    return false
+  }
+
+  private record(): SessionData {
+    const record: Record<string, unknown> = Object.fromEntries(this.data)
+    record[RESERVED_KEY] = { ...this.meta }
+    return record
+  }
+
+  /**
+   * Writes the session if it changed (or if its expiry is due to be extended) and decides the
+   * cookie. `final` marks the automatic save after the handler, which also ages flash data.
+   */
+  commit(final: boolean): Effect.Effect<void, SessionStoreError> {
+    if (!this.loaded) return Effect.void
+    if (final) this.ageFlash()
+    const now = this.currentTime()
+    const persisted = this.key !== undefined
+    const changed = this.mustWrite || this.dataChanged() || !sameMeta(this.meta, this.originalMeta)
+    // A HEAD request (or one that left a new session empty) never creates a session.
+    if (!persisted && (!changed || this.method === "HEAD")) return Effect.void
+    const config = this.config
+    const due = config.ttlMillis > 0 || Number.isFinite(config.absoluteMillis)
+      ? now - this.meta.r >= config.touchAfterMillis
+      : false
+    if (persisted && !changed && !due) return Effect.void
+
+    let issueCookie = false
+    if (!persisted) {
+      this.currentId ??= Id.generate()
+      this.key = Id.storageKey(this.currentId)
+      this.meta.r = now
+      issueCookie = true
+    } else if (due) {
+      this.meta.r = now
+      issueCookie = config.ttlMillis > 0
+    }
+    const remaining = this.meta.c + config.absoluteMillis - now
+    const ttlMillis = config.ttlMillis > 0 ? Math.min(config.ttlMillis, remaining) : remaining
+    const record = this.record()
+    const key = this.key!
+    return Effect.map(
+      this.store.write(key, record, Number.isFinite(ttlMillis) ? Duration.millis(ttlMillis) : Duration.zero),
+      () => {
+        this.original = record
+        this.originalMeta = { ...this.meta }
+        this.touched.clear()
+        this.flushed = false
+        this.mustWrite = false
+        if (issueCookie) {
+          this.cookieOut = {
+            _tag: "Set",
+            maxAgeMillis: config.ttlMillis > 0 ? Math.min(config.ttlMillis, remaining) : undefined
+          }
+        }
+      }
+    )
+  }
+
+  /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
+  decorate(response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse {
+    const out = this.cookieOut
+    if (out === undefined) return response
+    const config = this.config
+    const withCookie = out._tag === "Set"
+      ? HttpServerResponse.unsafeSetCookie(
+        response,
+        config.cookieName,
+        this.currentId!,
+        out.maxAgeMillis === undefined
+          ? config.cookie
+          : { ...config.cookie, maxAge: Duration.seconds(Math.floor(out.maxAgeMillis / 1000)) }
+      )
+      : HttpServerResponse.unsafeSetCookie(response, config.cookieName, "", { ...config.cookie, maxAge: Duration.zero })
+    // A response that sets or clears a session cookie must never be kept by a shared cache.
+    return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+  }
+}
+
+// -----------------------------------------------------------------------------
+// Middleware
+// -----------------------------------------------------------------------------
+
+const defaultFailure = (error: SessionStoreError, context: FailureContext) =>
+  Effect.as(
+    Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
+      Effect.annotateLogs({ "effect-session": context.phase, reason: error.reason })
+    ),
+    HttpServerResponse.text("Service Unavailable", {
+      status: 503,
+      headers: { "cache-control": "no-store", "retry-after": "1" }
+    })
+  )
+
+/**
+ * Wraps an app: provides a lazily loaded `Session`, saves it after the app returns a response
+ * (before the response leaves), and turns a store failure into the failure handler's response.
+ * Changes are saved only when the app succeeds: a request that fails keeps the stored session as
+ * it was (records already deleted by `destroy`/`regenerate` stay deleted).
+ */
+export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
+<E, R>(
+  app: HttpApp.Default<E, R>
+): HttpApp.Default<any, any> =>
+  Effect.flatMap(
+    Effect.all([HttpServerRequest.HttpServerRequest, SessionStore, Effect.clock]),
+    ([request, store, clock]) => {
+      const state = new SessionState(config, store, clock, request.method, request.headers.cookie)
+      const handler = config.onError ?? defaultFailure
+      return app.pipe(
+        Effect.provideService(
+          tag as unknown as Context.Tag<SessionTag, SessionService>,
+          state as unknown as SessionService
+        ),
+        Effect.flatMap((response) => {
+          state.pendingResponse = response
+          return Effect.map(state.commit(true), () => state.decorate(response))
+        }),
+        Effect.catchIf(isStoreError, (error) => {
+          const response = state.pendingResponse
+          return handler(error, {
+            request,
+            phase: response === undefined ? "load" : "save",
+            response: Option.fromNullable(response)
+          })
+        })
+      )
+    }
+  )
