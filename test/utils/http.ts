@@ -12,7 +12,7 @@ export const serve = <E, R>(
   router: HttpRouter.HttpRouter<E, R>,
   options?: SessionModule.Options<any, any>
 ) =>
-  HttpServer.serve(Session.middleware(options)(router) as any).pipe(
+  HttpServer.serve()(Session.middleware(options)(router) as any).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest)
   ) as Layer.Layer<HttpClient.HttpClient | HttpServer.HttpServer, never, SessionStore>
 
