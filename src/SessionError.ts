@@ -117,3 +117,27 @@ export class SessionConfigError extends Data.TaggedError("SessionConfigError")<{
   readonly option: string
   readonly message: string
 }> {}
+
+/**
+ * An opt-in session lock (`lock` option or `Session.blocking`) could not be acquired within its
+ * wait time because another request on the same session held it. The middleware answers `423
+ * Locked`… see `docs/concurrency.md` for the status code and why.
+ *
+ * @example
+ * ```ts
+ * import { SessionLockTimeout } from "effect-session"
+ *
+ * const error = new SessionLockTimeout({ waitedMillis: 5000 })
+ * console.log(error._tag) // "SessionLockTimeout"
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionLockTimeout extends Data.TaggedError("SessionLockTimeout")<{
+  readonly waitedMillis: number
+}> {
+  override get message(): string {
+    return `session: lock not acquired within ${this.waitedMillis} ms`
+  }
+}

@@ -8,7 +8,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { SessionData } from "./SessionCodec.js"
-import type { SessionStoreError } from "./SessionError.js"
+import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 
 /**
  * What a store must do. It is the Go package's `Store`, as Effects:
@@ -43,6 +43,87 @@ export interface SessionStoreService {
   readonly read: (id: string) => Effect.Effect<Option.Option<SessionData>, SessionStoreError>
   readonly write: (id: string, data: SessionData, ttl: Duration.Duration) => Effect.Effect<void, SessionStoreError>
   readonly destroy: (id: string) => Effect.Effect<void, SessionStoreError>
+  /**
+   * Optional capability: apply `patch` atomically to the record as it is *now* in the store, and
+   * reset its TTL to `ttl` (zero = the store's default), in one step that no concurrent `patch`,
+   * `write` or `destroy` can interleave with. When the record does not exist (it was destroyed,
+   * regenerated away or expired), nothing is written and the result is `false`: a destroyed
+   * session is never resurrected. Stores without it get whole-record `write`s (last writer wins).
+   */
+  readonly patch?: (
+    id: string,
+    patch: SessionPatch,
+    ttl: Duration.Duration
+  ) => Effect.Effect<boolean, SessionStoreError>
+  /**
+   * Optional capability: acquire an exclusive lock named after `id` (Laravel's session blocking),
+   * waiting at most `options.wait`; the lock expires by itself after `options.ttl` so that a
+   * crashed holder cannot block forever. Succeeds with the effect that releases it (a release
+   * only deletes the lock if it is still the holder's: compare-and-delete).
+   */
+  readonly lock?: (
+    id: string,
+    options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }
+  ) => Effect.Effect<Effect.Effect<void>, SessionLockTimeout | SessionStoreError>
+}
+
+/**
+ * The changes one request made to a session, for `SessionStoreService.patch`. Applied in this
+ * order: `clear` (remove every key), then `remove`, then `set`, then `add`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionPatch } from "effect-session"
+ *
+ * const patch: SessionPatch = {
+ *   clear: false,
+ *   remove: ["coupon"],
+ *   set: [["cart", ["A-1"]]],
+ *   add: [["views", 1]]
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionPatch {
+  /** remove every key of the current record first (a `flush`) */
+  readonly clear: boolean
+  /** keys to remove */
+  readonly remove: ReadonlyArray<string>
+  /** keys to set, to plain JSON values */
+  readonly set: ReadonlyArray<readonly [key: string, value: unknown]>
+  /** numeric deltas: the key becomes (its current number, or 0 if absent or not a number) + delta */
+  readonly add: ReadonlyArray<readonly [key: string, delta: number]>
+}
+
+/**
+ * Applies a patch to a record, returning a new record: the reference semantics every store's
+ * `patch` must match (the memory store uses it directly; the conformance suite checks others).
+ *
+ * @example
+ * ```ts
+ * import { SessionStore } from "effect-session"
+ *
+ * SessionStore.applyPatch({ n: 1, a: "x" }, { clear: false, remove: ["a"], set: [["b", true]], add: [["n", 2]] })
+ * // { n: 3, b: true }
+ * ```
+ *
+ * @since 0.1.0
+ * @category patches
+ */
+export const applyPatch = (record: SessionData, patch: SessionPatch): SessionData => {
+  const next: Record<string, unknown> = patch.clear ? {} : Object.fromEntries(Object.entries(record))
+  for (const key of patch.remove) delete next[key]
+  for (const [key, value] of patch.set) {
+    Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  for (const [key, delta] of patch.add) {
+    const current = Object.prototype.hasOwnProperty.call(next, key) ? next[key] : undefined
+    const value = (typeof current === "number" ? current : 0) + delta
+    Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
+  }
+  return next
 }
 
 /**
@@ -68,4 +149,7 @@ export interface SessionStoreService {
  * @since 0.1.0
  * @category tags
  */
-export class SessionStore extends Context.Tag("effect-session/SessionStore")<SessionStore, SessionStoreService>() {}
+export class SessionStore extends Context.Tag("effect-session/SessionStore")<SessionStore, SessionStoreService>() {
+  /** @see applyPatch */
+  static readonly applyPatch = applyPatch
+}

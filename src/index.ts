@@ -26,16 +26,24 @@ export * as SessionModule from "./Session.js"
 export { SessionStore } from "./SessionStore.js"
 
 /**
+ * Types that go with `SessionStore`: `SessionStoreService`, `SessionPatch`.
+ *
  * @since 0.1.0
  */
-export type { SessionStoreService } from "./SessionStore.js"
+export type { SessionPatch, SessionStoreService } from "./SessionStore.js"
 
 /**
  * The library's tagged errors.
  *
  * @since 0.1.0
  */
-export { SessionConfigError, SessionKeyMissing, SessionStoreError, SessionValueError } from "./SessionError.js"
+export {
+  SessionConfigError,
+  SessionKeyMissing,
+  SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "./SessionError.js"
 
 /**
  * The in-memory store: `MemoryStore.layer(options)`, `MemoryStore.make`.

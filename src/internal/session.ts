@@ -659,6 +659,42 @@ const defaultFailure = (error: SessionStoreError, context: FailureContext) =>
     })
   )
 
+/** The failure handler's response for a store error, given what the request had reached. */
+export const failureResponse = (
+  config: Resolved,
+  state: SessionState,
+  request: HttpServerRequest.HttpServerRequest,
+  error: SessionStoreError
+) => {
+  const response = state.pendingResponse
+  return (config.onError ?? defaultFailure)(error, {
+    request,
+    phase: response === undefined ? "load" : "save",
+    response: Option.fromNullable(response)
+  })
+}
+
+/**
+ * Saves the session after the app produced `response` and returns the response with the session
+ * cookie the saves decided on. Integrations (HttpLayerRouter, HttpApi) call this before the
+ * response leaves; a failure is a `SessionStoreError` for `failureResponse`.
+ */
+export const finish = (
+  state: SessionState,
+  response: HttpServerResponse.HttpServerResponse
+): Effect.Effect<HttpServerResponse.HttpServerResponse, SessionStoreError> => {
+  state.pendingResponse = response
+  return Effect.map(state.commit(true), () => state.decorate(response))
+}
+
+/** A request's session state, for integrations that provide `Session` themselves. */
+export const makeState = (
+  config: Resolved,
+  store: SessionStoreService,
+  clock: Clock.Clock,
+  request: HttpServerRequest.HttpServerRequest
+): SessionState => new SessionState(config, store, clock, request.method, request.headers.cookie)
+
 /**
  * Wraps an app: provides a lazily loaded `Session`, saves it after the app returns a response
  * (before the response leaves), and turns a store failure into the failure handler's response.
@@ -672,25 +708,14 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
   Effect.flatMap(
     Effect.all([HttpServerRequest.HttpServerRequest, SessionStore, Effect.clock]),
     ([request, store, clock]) => {
-      const state = new SessionState(config, store, clock, request.method, request.headers.cookie)
-      const handler = config.onError ?? defaultFailure
+      const state = makeState(config, store, clock, request)
       return app.pipe(
         Effect.provideService(
           tag as unknown as Context.Tag<SessionTag, SessionService>,
           state as unknown as SessionService
         ),
-        Effect.flatMap((response) => {
-          state.pendingResponse = response
-          return Effect.map(state.commit(true), () => state.decorate(response))
-        }),
-        Effect.catchIf(isStoreError, (error) => {
-          const response = state.pendingResponse
-          return handler(error, {
-            request,
-            phase: response === undefined ? "load" : "save",
-            response: Option.fromNullable(response)
-          })
-        })
+        Effect.flatMap((response) => finish(state, response)),
+        Effect.catchIf(isStoreError, (error) => failureResponse(config, state, request, error))
       )
     }
   )
