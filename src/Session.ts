@@ -349,6 +349,28 @@ export class Session extends SessionBase {
     makeMiddlewareUnsafe
 
   /**
+   * `makeMiddleware` (above), reachable as `Session.makeMiddleware` from the package root.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "effect-session"
+   * const built = Session.makeMiddleware({ ttl: "1 hour" }) // Effect<Middleware, SessionConfigError>
+   * ```
+   */
+  static readonly makeMiddleware: typeof makeMiddleware = makeMiddleware
+
+  /**
+   * `validateOptions` (above), reachable as `Session.validateOptions` from the package root.
+   *
+   * @example
+   * ```ts
+   * import { Session } from "effect-session"
+   * const checked = Session.validateOptions({ ttl: -1 }) // Either.left(SessionConfigError)
+   * ```
+   */
+  static readonly validateOptions: typeof validateOptions = validateOptions
+
+  /**
    * Every key and value (a fresh plain object; metadata is not included).
    *
    * @example
