@@ -4,9 +4,12 @@
  * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -14,8 +17,8 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { decodeDuration } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
-import { SessionConfigError, type SessionStoreError } from "./SessionError.js"
-import { SessionStore, type SessionStoreService } from "./SessionStore.js"
+import { SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
+import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
  * Memory store options. Every field is optional.
@@ -64,6 +67,8 @@ export interface Options {
  * @category models
  */
 export interface MemoryStore extends SessionStoreService {
+  readonly patch: NonNullable<SessionStoreService["patch"]>
+  readonly lock: NonNullable<SessionStoreService["lock"]>
   /** Entries currently held, expired-but-not-yet-swept ones included. */
   readonly size: Effect.Effect<number>
   /** Removes every expired entry now, in chunks; returns how many it removed. */
@@ -150,9 +155,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       Effect.flatMap(Effect.clock, (clock) => {
         const text = SessionCodec.encode(data)
         if (Either.isLeft(text)) return text.left
-        const ttlMillis = Duration.toMillis(ttl)
-        const effectiveTtl = ttlMillis > 0 ? ttlMillis : defaultTtlMillis
-        const expiresAt = effectiveTtl > 0 ? clock.unsafeCurrentTimeMillis() + effectiveTtl : Infinity
+        const expiresAt = expiryFor(clock, ttl)
         return Ref.update(entries, (map) => {
           // Re-insert so that Map order is least-recently-written first: the eviction order.
           if (!map.delete(id) && map.size >= maxEntries) {
@@ -168,6 +171,76 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       Ref.update(entries, (map) => {
         map.delete(id)
         return map
+      })
+
+    const expiryFor = (clock: Clock.Clock, ttl: Duration.Duration): number => {
+      const ttlMillis = Duration.toMillis(ttl)
+      const effectiveTtl = ttlMillis > 0 ? ttlMillis : defaultTtlMillis
+      return effectiveTtl > 0 ? clock.unsafeCurrentTimeMillis() + effectiveTtl : Infinity
+    }
+
+    // Decode, apply, encode and store in one synchronous step: no other fiber can interleave.
+    const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
+      Effect.flatMap(
+        Effect.clock,
+        (clock) =>
+          Ref.modify(entries, (map): [Either.Either<boolean, SessionStoreError>, Map<string, Entry>] => {
+            const entry = map.get(id)
+            if (entry === undefined || clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
+              if (entry !== undefined) map.delete(id)
+              return [Either.right(false), map]
+            }
+            const text = SessionCodec.decode(entry.text).pipe(
+              Either.flatMap((record) => SessionCodec.encode(applyPatch(record, changes)))
+            )
+            if (Either.isLeft(text)) return [Either.left(text.left), map]
+            map.delete(id)
+            map.set(id, { text: text.right, expiresAt: expiryFor(clock, ttl) })
+            return [Either.right(true), map]
+          })
+      ).pipe(Effect.flatten)
+
+    // Per-ID locks with an expiry (a holder that never releases cannot block forever). Waiters
+    // sleep until a release, the holder's expiry or their own deadline, whichever comes first.
+    const locks = new Map<
+      string,
+      { token: number; expiresAt: number; readonly waiters: Array<Deferred.Deferred<void>> }
+    >()
+    let lockCounter = 0
+    const release = (id: string, token: number) =>
+      Effect.sync(() => {
+        const held = locks.get(id)
+        if (held === undefined || held.token !== token) return // expired and taken over: not ours
+        const waiters = held.waiters.splice(0)
+        locks.delete(id)
+        for (const waiter of waiters) Deferred.unsafeDone(waiter, Exit.void)
+      })
+    const lock = (id: string, options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }) =>
+      Effect.flatMap(Effect.clock, (clock) => {
+        const start = clock.unsafeCurrentTimeMillis()
+        const deadline = start + Duration.toMillis(options.wait)
+        const ttlMillis = Math.max(1, Duration.toMillis(options.ttl))
+        const attempt: Effect.Effect<Effect.Effect<void>, SessionLockTimeout> = Effect.suspend(() => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const held = locks.get(id)
+          if (held === undefined || now >= held.expiresAt) {
+            const token = ++lockCounter
+            locks.set(id, { token, expiresAt: now + ttlMillis, waiters: held?.waiters ?? [] })
+            return Effect.succeed(release(id, token))
+          }
+          if (now >= deadline) return Effect.fail(new SessionLockTimeout({ waitedMillis: now - start }))
+          const waiter = Deferred.unsafeMake<void>(FiberId.none)
+          held.waiters.push(waiter)
+          return Deferred.await(waiter).pipe(
+            Effect.timeoutOption(Duration.millis(Math.min(deadline, held.expiresAt) - now)),
+            Effect.ensuring(Effect.sync(() => {
+              const index = held.waiters.indexOf(waiter)
+              if (index !== -1) held.waiters.splice(index, 1)
+            })),
+            Effect.zipRight(attempt)
+          )
+        })
+        return attempt
       })
 
     const sweep: Effect.Effect<number> = Effect.gen(function*() {
@@ -206,6 +279,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       read,
       write,
       destroy,
+      patch,
+      lock,
       size: Effect.map(Ref.get(entries), (map) => map.size),
       sweep
     } satisfies MemoryStore

@@ -11,11 +11,18 @@ import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import { dual } from "effect/Function"
 import type * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
 import * as options_ from "./internal/options.js"
 import * as internal from "./internal/session.js"
-import type { SessionConfigError, SessionKeyMissing, SessionStoreError, SessionValueError } from "./SessionError.js"
+import type {
+  SessionConfigError,
+  SessionKeyMissing,
+  SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "./SessionError.js"
 import type { SessionKey } from "./SessionKey.js"
 import type { SessionStore } from "./SessionStore.js"
 
@@ -43,7 +50,8 @@ export interface FailureContext {
 /**
  * Decides the response when the store fails: the Go package's `FailureHandler`. The default logs
  * the error (without the session ID) and answers `503 Service Unavailable` with
- * `Cache-Control: no-store` and no session cookie.
+ * `Cache-Control: no-store` and no session cookie; a `SessionLockTimeout` (opt-in locking) gets
+ * `423 Locked` with `Retry-After: 1`.
  *
  * @example
  * ```ts
@@ -54,7 +62,7 @@ export interface FailureContext {
  * // log, then serve the handler's response anyway when only the save failed
  * const continueOnSave: Session.FailureHandler = (error, context) =>
  *   Effect.zipRight(
- *     Effect.logWarning("session not saved", error.reason),
+ *     Effect.logWarning("session not saved", error.message),
  *     Option.match(context.response, {
  *       onNone: () => HttpServerResponse.text("try again later", { status: 503 }),
  *       onSome: Effect.succeed
@@ -66,7 +74,7 @@ export interface FailureContext {
  * @category models
  */
 export type FailureHandler<E = never, R = never> = (
-  error: SessionStoreError,
+  error: SessionStoreError | SessionLockTimeout,
   context: FailureContext
 ) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 
@@ -117,8 +125,61 @@ export interface Options<E = never, R = never> {
   readonly partitioned?: boolean
   /** Cookie `Priority`. */
   readonly priority?: "low" | "medium" | "high"
-  /** The response when the store fails. Default: log and `503`. */
+  /** The response when the store fails. Default: log and `503` (`423` for a lock timeout). */
   readonly onError?: FailureHandler<E, R>
+  /**
+   * Run requests on the same session one at a time, across replicas (Laravel's session
+   * blocking): `true` for a 10 s lock that waits up to 10 s, or explicit times. Needs a store with
+   * the `lock` capability. For single routes use `Session.blocking` instead. Default: off.
+   */
+  readonly lock?: boolean | { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
+  /**
+   * After `regenerate`, keep the old record readable this long for requests already in flight
+   * with the old cookie. Default `0`: deleted at once.
+   */
+  readonly regenerateGrace?: Duration.DurationInput
+}
+
+/**
+ * What a save did: `"Written"`, `"Unchanged"` (nothing to write), or `"SessionGone"` — another
+ * request destroyed or regenerated the session since this one loaded it, so this request's changes
+ * were dropped rather than resurrecting it (stores with the atomic `patch` capability only).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Session } from "effect-session"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* Session.put("step", 2)
+ *   const result = yield* Session.save
+ *   if (result === "SessionGone") yield* Effect.log("logged out meanwhile")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type SaveResult = "Written" | "Unchanged" | "SessionGone"
+
+/**
+ * Lock times for `Session.blocking` and the `lock` option.
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "effect-session"
+ *
+ * const options: Session.LockOptions = { ttl: "5 seconds", wait: "2 seconds" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LockOptions {
+  /** How long the lock may be held before it expires by itself. Default 10 s. */
+  readonly ttl?: Duration.DurationInput
+  /** How long to wait for it before failing with `SessionLockTimeout`. Default 10 s. */
+  readonly wait?: Duration.DurationInput
 }
 
 type KeyName = string
@@ -206,8 +267,16 @@ export interface SessionService {
   readonly regenerate: Effect.Effect<void, SessionStoreError>
   readonly invalidate: Effect.Effect<void, SessionStoreError>
   readonly destroy: Effect.Effect<void, SessionStoreError>
-  readonly save: Effect.Effect<void, SessionStoreError>
+  readonly save: Effect.Effect<SaveResult, SessionStoreError>
+  readonly setLifetime: (lifetime: {
+    readonly ttl?: Duration.DurationInput
+    readonly absoluteTimeout?: Duration.DurationInput
+  }) => Effect.Effect<void, SessionConfigError | SessionStoreError>
+  readonly lock: (options?: LockSettingsInput) => Effect.Effect<void, SessionLockTimeout | SessionStoreError>
 }
+
+/** Lock settings as the request flow takes them (milliseconds). */
+type LockSettingsInput = { readonly ttlMillis: number; readonly waitMillis: number }
 
 /**
  * Validates middleware options without building anything: the typed error `Session.middleware`
@@ -765,5 +834,69 @@ export class Session extends SessionBase {
    * const durable = Effect.zipRight(Session.put("step", 2), Session.save)
    * ```
    */
-  static readonly save: Effect.Effect<void, SessionStoreError, Session> = property("save")
+  static readonly save: Effect.Effect<SaveResult, SessionStoreError, Session> = property("save")
+
+  /**
+   * Gives this session its own lifetimes ("remember me"): an idle `ttl` and/or an
+   * `absoluteTimeout` that replace the middleware's for this session from now on (they are stored
+   * with it). The cookie is re-issued with the new `Max-Age` at the end of the request.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { Session } from "effect-session"
+   *
+   * const rememberMe = Effect.zipRight(
+   *   Session.regenerate,
+   *   Session.setLifetime({ ttl: "30 days", absoluteTimeout: "90 days" })
+   * )
+   * ```
+   */
+  static readonly setLifetime: (lifetime: {
+    readonly ttl?: Duration.DurationInput
+    readonly absoluteTimeout?: Duration.DurationInput
+  }) => Effect.Effect<void, SessionConfigError | SessionStoreError, Session> = accessor((s) => s.setLifetime)
+
+  /**
+   * Runs `self` holding the session's lock (Laravel's `->block()`): other requests on the same
+   * session wait, across replicas, until this request's response is ready and its session saved.
+   * Call it before anything reads the session. Needs a store with the `lock` capability (memory,
+   * Redis, SQL); waiting longer than `wait` fails with `SessionLockTimeout` (`423` by default).
+   *
+   * @example
+   * ```ts
+   * import { HttpRouter, HttpServerResponse } from "@effect/platform"
+   * import { Effect } from "effect"
+   * import { Session } from "effect-session"
+   *
+   * const checkout = Effect.gen(function*() {
+   *   const cart = yield* Session.get("cart")
+   *   yield* Session.forget("cart")
+   *   return yield* HttpServerResponse.json({ ordered: cart })
+   * })
+   *
+   * const routes = HttpRouter.empty.pipe(
+   *   HttpRouter.post("/checkout", Session.blocking(checkout, { wait: "5 seconds" }))
+   * )
+   * ```
+   */
+  static readonly blocking: {
+    (options?: LockOptions): <A, E, R>(
+      self: Effect.Effect<A, E, R>
+    ) => Effect.Effect<A, E | SessionLockTimeout | SessionConfigError | SessionStoreError, R | Session>
+    <A, E, R>(
+      self: Effect.Effect<A, E, R>,
+      options?: LockOptions
+    ): Effect.Effect<A, E | SessionLockTimeout | SessionConfigError | SessionStoreError, R | Session>
+  } = dual(
+    (args) => Effect.isEffect(args[0]),
+    <A, E, R>(self: Effect.Effect<A, E, R>, options?: LockOptions) =>
+      Effect.zipRight(
+        Effect.flatMap(
+          options === undefined ? Effect.succeed(undefined) : options_.resolveLock(options),
+          (settings) => Effect.flatMap(SessionBase, (service) => service.lock(settings))
+        ),
+        self
+      )
+  )
 }

@@ -29,9 +29,10 @@ export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{
    * - `CorruptRecord`: a stored record could not be decoded (the middleware treats it as no
    *   session, deletes it and logs a warning).
    * - `Unencodable`: a value could not be encoded for the backend.
+   * - `Unsupported`: the store lacks a capability that was asked for (e.g. locking).
    * - `Unknown`: anything else.
    */
-  readonly reason: "Unavailable" | "Timeout" | "CorruptRecord" | "Unencodable" | "Unknown"
+  readonly reason: "Unavailable" | "Timeout" | "CorruptRecord" | "Unencodable" | "Unsupported" | "Unknown"
   readonly message?: string
   readonly cause?: unknown
 }> {
@@ -119,9 +120,9 @@ export class SessionConfigError extends Data.TaggedError("SessionConfigError")<{
 }> {}
 
 /**
- * An opt-in session lock (`lock` option or `Session.blocking`) could not be acquired within its
- * wait time because another request on the same session held it. The middleware answers `423
- * Locked`… see `docs/concurrency.md` for the status code and why.
+ * An opt-in session lock (the `lock` option or `Session.blocking`) could not be acquired within
+ * its wait time because another request on the same session held it. By default the middleware
+ * answers `423 Locked` with `Retry-After: 1` (see `docs/concurrency.md`).
  *
  * @example
  * ```ts

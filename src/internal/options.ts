@@ -16,6 +16,16 @@ export interface Resolved {
   readonly touchAfterMillis: number
   readonly cookie: NonNullable<Cookies.Cookie["options"]>
   readonly onError: FailureHandler<any, any> | undefined
+  /** lock every request that names a session (Laravel's blocking), or `undefined` */
+  readonly lock: LockSettings | undefined
+  /** how long a regenerated-away record stays readable; 0 = deleted at once */
+  readonly regenerateGraceMillis: number
+}
+
+/** How long a session lock may be held, and how long a request waits for it. */
+export interface LockSettings {
+  readonly ttlMillis: number
+  readonly waitMillis: number
 }
 
 const fail = (option: string, message: string) => Either.left(new SessionConfigError({ option, message }))
@@ -51,6 +61,18 @@ export const decodeDuration = (
     return invalid()
   }
   return Duration.isFinite(duration) ? Either.right(duration) : invalid()
+}
+
+/** Lock times, with Laravel's `block()` defaults: held at most 10 s, waited for at most 10 s. */
+export const resolveLock = (
+  options: { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
+): Either.Either<LockSettings, SessionConfigError> => {
+  const ttl = decodeDuration("lock.ttl", options.ttl ?? "10 seconds")
+  if (Either.isLeft(ttl)) return Either.left(ttl.left)
+  const wait = decodeDuration("lock.wait", options.wait ?? "10 seconds")
+  if (Either.isLeft(wait)) return Either.left(wait.left)
+  if (Duration.toMillis(ttl.right) === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
+  return Either.right({ ttlMillis: Duration.toMillis(ttl.right), waitMillis: Duration.toMillis(wait.right) })
 }
 
 const DEFAULT_TTL = Duration.hours(2)
@@ -125,7 +147,23 @@ export const resolve = (options: Options<any, any> = {}): Either.Either<Resolved
     return fail(option, `invalid cookie ${option}: ${probe.left.reason}`)
   }
 
+  let lock: LockSettings | undefined
+  if (options.lock !== undefined && options.lock !== false) {
+    const settings = resolveLock(options.lock === true ? {} : options.lock)
+    if (Either.isLeft(settings)) return Either.left(settings.left)
+    lock = settings.right
+  }
+
+  let regenerateGraceMillis = 0
+  if (options.regenerateGrace !== undefined) {
+    const grace = decodeDuration("regenerateGrace", options.regenerateGrace)
+    if (Either.isLeft(grace)) return Either.left(grace.left)
+    regenerateGraceMillis = Duration.toMillis(grace.right)
+  }
+
   return Either.right({
+    lock,
+    regenerateGraceMillis,
     cookieName,
     ttl: ttl.right,
     ttlMillis,

@@ -9,20 +9,29 @@ import type * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import type { FailureContext, Session as SessionTag, SessionService } from "../Session.js"
 import * as SessionCodec from "../SessionCodec.js"
 import type { SessionData } from "../SessionCodec.js"
-import { SessionKeyMissing, type SessionStoreError, SessionValueError } from "../SessionError.js"
+import {
+  type SessionConfigError,
+  SessionKeyMissing,
+  type SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "../SessionError.js"
 import * as SessionKey from "../SessionKey.js"
-import { SessionStore, type SessionStoreService } from "../SessionStore.js"
+import { type SessionPatch, SessionStore, type SessionStoreService } from "../SessionStore.js"
 import * as Cookie from "./cookie.js"
 import * as Id from "./id.js"
-import type { Resolved } from "./options.js"
+import * as Metrics from "./metrics.js"
+import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 
 // -----------------------------------------------------------------------------
 // Record layout
@@ -47,7 +56,19 @@ export interface Meta {
   fn?: Array<string> | undefined
   /** flash keys that expire at the end of this request */
   fo?: Array<string> | undefined
+  /** this session's own idle TTL in ms (`Session.setLifetime`), overriding the middleware's */
+  l?: number | undefined
+  /** this session's own absolute lifetime in ms, overriding the middleware's */
+  a?: number | undefined
 }
+
+/** What a save did: wrote, had nothing to write, or found the session ended by another request. */
+export type SaveResult = "Written" | "Unchanged" | "SessionGone"
+
+type LockOptions = LockSettings
+
+/** Laravel's `block()` defaults: hold at most 10 s, wait at most 10 s. */
+const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
 
 const isStringArray = (u: unknown): u is Array<string> => Array.isArray(u) && u.every((s) => typeof s === "string")
 
@@ -58,7 +79,11 @@ const readMeta = (u: unknown): Meta | undefined => {
   if (m.t !== undefined && typeof m.t !== "string") return undefined
   if (m.fn !== undefined && !isStringArray(m.fn)) return undefined
   if (m.fo !== undefined && !isStringArray(m.fo)) return undefined
+  if (m.l !== undefined && typeof m.l !== "number") return undefined
+  if (m.a !== undefined && typeof m.a !== "number") return undefined
   const meta: Meta = { c: m.c, r: m.r }
+  if (m.l !== undefined) meta.l = m.l as number
+  if (m.a !== undefined) meta.a = m.a as number
   if (m.t !== undefined) meta.t = m.t as string
   if (m.fn !== undefined) meta.fn = [...(m.fn as Array<string>)]
   if (m.fo !== undefined) meta.fo = [...(m.fo as Array<string>)]
@@ -66,7 +91,8 @@ const readMeta = (u: unknown): Meta | undefined => {
 }
 
 const sameMeta = (a: Meta, b: Meta | undefined): boolean =>
-  b !== undefined && a.c === b.c && a.r === b.r && a.t === b.t && sameList(a.fn, b.fn) && sameList(a.fo, b.fo)
+  b !== undefined && a.c === b.c && a.r === b.r && a.t === b.t && a.l === b.l && a.a === b.a &&
+  sameList(a.fn, b.fn) && sameList(a.fo, b.fo)
 
 const sameList = (a: ReadonlyArray<string> | undefined, b: ReadonlyArray<string> | undefined): boolean => {
   const la = a?.length ?? 0
@@ -97,7 +123,8 @@ type KeyInput = string | SessionKey.SessionKey<any, any, any>
 
 const missing = (key: string) => Effect.fail(new SessionKeyMissing({ key }))
 
-const isStoreError = (u: unknown): u is SessionStoreError => isTagged(u, "SessionStoreError")
+const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeout =>
+  isTagged(u, "SessionStoreError") || isTagged(u, "SessionLockTimeout")
 
 /** What the response must say about the session cookie. */
 type CookieOut = { readonly _tag: "Set"; readonly maxAgeMillis: number | undefined } | { readonly _tag: "Delete" }
@@ -121,8 +148,15 @@ export class SessionState {
   private original: SessionData | undefined
   private originalMeta: Meta | undefined
   private meta: Meta = { c: 0, r: 0 }
+  /** keys changed since the last save (assigned, removed or incremented) */
   private touched = new Set<string>()
+  /** of those, the keys changed only by increment/decrement: saved as deltas, so concurrent increments all count */
+  private deltas = new Map<string, number>()
   private flushed = false
+  /** the expiry must be renewed (and the cookie re-issued) at the next save, e.g. after setLifetime */
+  private renew = false
+  /** releases the session lock, when this request holds one */
+  private lockRelease: Effect.Effect<void> | undefined
   /** set by regenerate: the data must be written under the new ID even if unchanged */
   private mustWrite = false
   private flashAged = false
@@ -156,6 +190,7 @@ export class SessionState {
     this.originalMeta = undefined
     this.meta = { c: now, r: now }
     this.touched = new Set()
+    this.deltas = new Map()
     this.flushed = false
     this.mustWrite = false
   }
@@ -189,20 +224,21 @@ export class SessionState {
       return Effect.void
     }
     const key = Id.storageKey(id)
-    return this.store.read(key).pipe(
+    return this.instrument("read", this.store.read(key)).pipe(
       Effect.flatMap((found): Effect.Effect<void> => {
         if (Option.isNone(found)) {
           this.startFresh()
-          return Effect.void
+          return Metric.increment(Metrics.expired)
         }
         const meta = readMeta(found.value[RESERVED_KEY])
         if (meta === undefined) {
           this.startFresh()
           return this.discard(key, "missing or malformed metadata")
         }
-        if (this.currentTime() >= meta.c + this.config.absoluteMillis) {
+        if (this.currentTime() >= meta.c + (meta.a ?? this.config.absoluteMillis)) {
+          // Past its absolute lifetime: never adopted, whatever the store's TTL says.
           this.startFresh()
-          return Effect.ignore(this.store.destroy(key))
+          return Effect.zipRight(Effect.ignore(this.store.destroy(key)), Metric.increment(Metrics.expired))
         }
         this.adopt(id, key, found.value, meta)
         return Effect.void
@@ -213,9 +249,15 @@ export class SessionState {
           this.startFresh()
           return this.discard(key, e.message)
         }
-      )
+      ),
+      Effect.withSpan("effect-session.load", { attributes: { "session.cookie": true } })
     )
   })
+
+  /** Whether the request carried a well-formed session cookie. */
+  get hasCookie(): boolean {
+    return this.cookieId !== undefined
+  }
 
   /** Loads the record on first use; concurrent first uses share one load. */
   readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
@@ -329,6 +371,7 @@ export class SessionState {
   private set(key: string, value: unknown): void {
     this.data.set(key, value)
     this.touched.add(key)
+    this.deltas.delete(key)
   }
 
   /** Checks that `value` may be stored under `key`, encoding it with the key's schema if it has one. */
@@ -378,7 +421,10 @@ export class SessionState {
   forget(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
     return this.sync(() => {
       for (const key of typeof keys === "string" ? [keys] : keys) {
-        if (key !== RESERVED_KEY && this.data.delete(key)) this.touched.add(key)
+        if (key !== RESERVED_KEY && this.data.delete(key)) {
+          this.touched.add(key)
+          this.deltas.delete(key)
+        }
       }
     })
   }
@@ -410,7 +456,13 @@ export class SessionState {
         )
       }
       if (key === RESERVED_KEY) return this.encode(key, next).pipe(Effect.as(next))
-      this.set(key, next)
+      this.data.set(key, next)
+      if (this.flushed || (this.touched.has(key) && !this.deltas.has(key))) {
+        this.touched.add(key) // already an assignment in this request: stays one
+      } else {
+        this.touched.add(key)
+        this.deltas.set(key, (this.deltas.get(key) ?? 0) + by)
+      }
       return Effect.succeed(next)
     })
   }
@@ -455,6 +507,7 @@ export class SessionState {
     return this.sync(() => {
       this.data.clear()
       this.touched.clear()
+      this.deltas.clear()
       this.flushed = true
       delete this.meta.t
       delete this.meta.fn
@@ -500,7 +553,10 @@ export class SessionState {
     if (this.flashAged) return
     this.flashAged = true
     for (const key of this.meta.fo ?? []) {
-      if (this.data.delete(key)) this.touched.add(key)
+      if (this.data.delete(key)) {
+        this.touched.add(key)
+        this.deltas.delete(key)
+      }
     }
     if (this.meta.fn !== undefined) this.meta.fo = this.meta.fn
     else delete this.meta.fo
@@ -522,10 +578,82 @@ export class SessionState {
   get regenerate(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const oldKey = this.key
+      const grace = this.config.regenerateGraceMillis
+      // With a grace period the old record lives on briefly (for requests already in flight with
+      // the old cookie) as it was before this request's changes; otherwise it goes at once.
+      const retire = oldKey === undefined
+        ? Effect.void
+        : grace > 0 && this.original !== undefined
+        ? this.store.write(oldKey, this.original, Duration.millis(grace))
+        : this.store.destroy(oldKey)
       this.currentId = Id.generate()
       this.key = undefined
       this.mustWrite = true
-      return oldKey === undefined ? Effect.void : this.store.destroy(oldKey)
+      // A CSRF token seen before the privilege change must not be valid after it.
+      if (this.meta.t !== undefined) this.meta.t = Id.generate()
+      return this.instrument("destroy", retire)
+    })
+  }
+
+  /** Per-session lifetimes ("remember me"): stored with the session, used for every later save. */
+  setLifetime(lifetime: {
+    readonly ttl?: Duration.DurationInput
+    readonly absoluteTimeout?: Duration.DurationInput
+  }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
+    return this.withLoaded(() => {
+      const ttl = lifetime.ttl === undefined ? undefined : decodeDuration("ttl", lifetime.ttl)
+      if (ttl !== undefined && Either.isLeft(ttl)) return Effect.fail(ttl.left)
+      const absolute = lifetime.absoluteTimeout === undefined
+        ? undefined
+        : decodeDuration("absoluteTimeout", lifetime.absoluteTimeout)
+      if (absolute !== undefined && Either.isLeft(absolute)) return Effect.fail(absolute.left)
+      if (ttl !== undefined) this.meta.l = Duration.toMillis(ttl.right)
+      if (absolute !== undefined) this.meta.a = Duration.toMillis(absolute.right) || undefined
+      this.renew = true
+      return Effect.void
+    })
+  }
+
+  /**
+   * Takes the session's lock (Laravel's session blocking) for the rest of the request. A request
+   * without a session cookie has nothing to lock: its session is new and nobody else holds it.
+   */
+  lock(options?: LockOptions): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
+    return Effect.suspend(() => {
+      if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
+      const settings = options ?? this.config.lock ?? DEFAULT_LOCK
+      const lock = this.store.lock
+      if (lock === undefined) {
+        return Effect.fail(
+          new SessionStoreError({
+            reason: "Unsupported",
+            message: "session locking: this store has no lock capability"
+          })
+        )
+      }
+      return lock(Id.storageKey(this.cookieId), {
+        ttl: Duration.millis(settings.ttlMillis),
+        wait: Duration.millis(settings.waitMillis)
+      }).pipe(
+        Effect.flatMap((release) => {
+          this.lockRelease = release
+          // Loaded before the lock was held? Read again, unless this request already changed it.
+          if (this.loaded && this.touched.size === 0 && !this.flushed && !this.mustWrite) {
+            this.loaded = false
+            return this.load
+          }
+          return Effect.void
+        })
+      )
+    })
+  }
+
+  /** Releases the lock, if held: the middleware calls it once the response is ready. */
+  get unlock(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const release = this.lockRelease
+      this.lockRelease = undefined
+      return release ?? Effect.void
     })
   }
 
@@ -534,7 +662,11 @@ export class SessionState {
       const oldKey = this.key
       this.startFresh()
       this.cookieOut = { _tag: "Delete" }
-      return oldKey === undefined ? Effect.void : this.store.destroy(oldKey)
+      if (oldKey === undefined) return Effect.void
+      return Effect.zipRight(
+        this.instrument("destroy", this.store.destroy(oldKey)),
+        Metric.increment(Metrics.destroyed)
+      )
     })
   }
 
@@ -542,7 +674,7 @@ export class SessionState {
     return Effect.zipRight(this.flush, this.regenerate)
   }
 
-  get save(): Effect.Effect<void, SessionStoreError> {
+  get save(): Effect.Effect<SaveResult, SessionStoreError> {
     return Effect.suspend(() => this.commit(false))
   }
 
@@ -574,23 +706,59 @@ export class SessionState {
     return record
   }
 
+  /** The changes since the last save, for a store's atomic `patch`. */
+  private patch(): SessionPatch {
+    const meta: [string, unknown] = [RESERVED_KEY, { ...this.meta }]
+    if (this.flushed) return { clear: true, remove: [], set: [...this.data, meta], add: [] }
+    const original = this.original!
+    const remove: Array<string> = []
+    const set: Array<[string, unknown]> = []
+    const add: Array<[string, number]> = []
+    for (const k of this.touched) {
+      const delta = this.deltas.get(k)
+      if (delta !== undefined) {
+        if (delta !== 0) add.push([k, delta])
+      } else if (this.data.has(k)) {
+        const value = this.data.get(k)
+        if (!hasOwn(original, k) || !sameValue(original[k], value)) set.push([k, value])
+      } else if (hasOwn(original, k)) {
+        remove.push(k)
+      }
+    }
+    if (!sameMeta(this.meta, this.originalMeta)) set.push(meta)
+    return { clear: false, remove, set, add }
+  }
+
+  /** Time in ms until the session must expire: the idle TTL, capped by the absolute lifetime. */
+  private lifetimes(now: number): { readonly idle: number; readonly remaining: number } {
+    const idle = this.meta.l ?? this.config.ttlMillis
+    const absolute = this.meta.a ?? this.config.absoluteMillis
+    return { idle, remaining: this.meta.c + absolute - now }
+  }
+
   /**
-   * Writes the session if it changed (or if its expiry is due to be extended) and decides the
+   * Writes the session if it changed (or if its expiry is due to be renewed) and decides the
    * cookie. `final` marks the automatic save after the handler, which also ages flash data.
+   *
+   * A session the store already holds is saved with the store's atomic `patch` when it has one:
+   * only this request's changes are applied, to the record as it is now, so concurrent requests
+   * changing different keys (or incrementing the same one) all count, and a session destroyed or
+   * regenerated meanwhile is not resurrected (`"SessionGone"`: the changes are dropped and the
+   * cookie is cleared). Stores without `patch` get the whole record (last writer wins).
    */
-  commit(final: boolean): Effect.Effect<void, SessionStoreError> {
-    if (!this.loaded) return Effect.void
+  commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
+    if (!this.loaded) return Effect.succeed("Unchanged")
     if (final) this.ageFlash()
     const now = this.currentTime()
     const persisted = this.key !== undefined
     const changed = this.mustWrite || this.dataChanged() || !sameMeta(this.meta, this.originalMeta)
     // A HEAD request (or one that left a new session empty) never creates a session.
-    if (!persisted && (!changed || this.method === "HEAD")) return Effect.void
-    const config = this.config
-    const due = config.ttlMillis > 0 || Number.isFinite(config.absoluteMillis)
-      ? now - this.meta.r >= config.touchAfterMillis
-      : false
-    if (persisted && !changed && !due) return Effect.void
+    if (!persisted && (!changed || this.method === "HEAD")) return Effect.succeed("Unchanged")
+    const { idle, remaining } = this.lifetimes(now)
+    const expires = idle > 0 || Number.isFinite(remaining)
+    const touchAfter = idle > 0 ? Math.min(this.config.touchAfterMillis, idle / 2) : this.config.touchAfterMillis
+    const due = this.renew || (expires && now - this.meta.r >= touchAfter)
+    if (persisted && !changed && !due) return Effect.succeed("Unchanged")
 
     let issueCookie = false
     if (!persisted) {
@@ -600,28 +768,50 @@ export class SessionState {
       issueCookie = true
     } else if (due) {
       this.meta.r = now
-      issueCookie = config.ttlMillis > 0
+      issueCookie = idle > 0
     }
-    const remaining = this.meta.c + config.absoluteMillis - now
-    const ttlMillis = config.ttlMillis > 0 ? Math.min(config.ttlMillis, remaining) : remaining
-    const record = this.record()
+    const ttlMillis = idle > 0 ? Math.min(idle, remaining) : remaining
+    const ttl = Number.isFinite(ttlMillis) ? Duration.millis(Math.max(1, ttlMillis)) : Duration.zero
     const key = this.key!
-    return Effect.map(
-      this.store.write(key, record, Number.isFinite(ttlMillis) ? Duration.millis(ttlMillis) : Duration.zero),
-      () => {
-        this.original = record
-        this.originalMeta = { ...this.meta }
-        this.touched.clear()
-        this.flushed = false
-        this.mustWrite = false
-        if (issueCookie) {
-          this.cookieOut = {
-            _tag: "Set",
-            maxAgeMillis: config.ttlMillis > 0 ? Math.min(config.ttlMillis, remaining) : undefined
-          }
-        }
+    const usePatch = persisted && this.store.patch !== undefined
+    const record = this.record()
+    const write: Effect.Effect<boolean, SessionStoreError> = (usePatch
+      ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
+      : Effect.as(this.instrument("write", this.store.write(key, record, ttl)), true)).pipe(
+        Effect.withSpan("effect-session.save", {
+          attributes: { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" }
+        })
+      )
+    return Effect.flatMap(write, (applied): Effect.Effect<SaveResult> => {
+      if (!applied) {
+        // Destroyed, regenerated away or expired by another request since we loaded it.
+        this.startFresh()
+        this.cookieOut = { _tag: "Delete" }
+        return Effect.as(
+          Effect.logDebug("effect-session: session ended by another request; this request's changes were dropped"),
+          "SessionGone"
+        )
       }
-    )
+      this.original = record
+      this.originalMeta = { ...this.meta }
+      this.touched.clear()
+      this.deltas.clear()
+      this.flushed = false
+      this.mustWrite = false
+      this.renew = false
+      if (issueCookie) {
+        this.cookieOut = { _tag: "Set", maxAgeMillis: idle > 0 ? Math.min(idle, remaining) : undefined }
+      }
+      return persisted ? Effect.succeed("Written") : Effect.as(Metric.increment(Metrics.created), "Written")
+    })
+  }
+
+  /** Store I/O with its latency and errors recorded (no session ID anywhere). */
+  private instrument<A>(
+    operation: "read" | "write" | "patch" | "destroy" | "lock",
+    effect: Effect.Effect<A, SessionStoreError>
+  ): Effect.Effect<A, SessionStoreError> {
+    return Metrics.track(operation, effect)
   }
 
   /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
@@ -648,23 +838,29 @@ export class SessionState {
 // Middleware
 // -----------------------------------------------------------------------------
 
-const defaultFailure = (error: SessionStoreError, context: FailureContext) =>
-  Effect.as(
-    Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
-      Effect.annotateLogs({ "effect-session": context.phase, reason: error.reason })
-    ),
-    HttpServerResponse.text("Service Unavailable", {
-      status: 503,
+const defaultFailure = (error: SessionStoreError | SessionLockTimeout, context: FailureContext) =>
+  error._tag === "SessionLockTimeout"
+    // 423 Locked: the session exists and is busy with another request; retrying later will work.
+    ? Effect.succeed(HttpServerResponse.text("Locked", {
+      status: 423,
       headers: { "cache-control": "no-store", "retry-after": "1" }
-    })
-  )
+    }))
+    : Effect.as(
+      Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
+        Effect.annotateLogs({ "effect-session": context.phase, reason: error.reason })
+      ),
+      HttpServerResponse.text("Service Unavailable", {
+        status: 503,
+        headers: { "cache-control": "no-store", "retry-after": "1" }
+      })
+    )
 
 /** The failure handler's response for a store error, given what the request had reached. */
 export const failureResponse = (
   config: Resolved,
   state: SessionState,
   request: HttpServerRequest.HttpServerRequest,
-  error: SessionStoreError
+  error: SessionStoreError | SessionLockTimeout
 ) => {
   const response = state.pendingResponse
   return (config.onError ?? defaultFailure)(error, {
@@ -709,13 +905,16 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
     Effect.all([HttpServerRequest.HttpServerRequest, SessionStore, Effect.clock]),
     ([request, store, clock]) => {
       const state = makeState(config, store, clock, request)
-      return app.pipe(
+      // With `lock` on, a request that names a session waits for it before the handler runs.
+      const run = config.lock !== undefined && state.hasCookie ? Effect.zipRight(state.lock(), app) : app
+      return run.pipe(
         Effect.provideService(
           tag as unknown as Context.Tag<SessionTag, SessionService>,
           state as unknown as SessionService
         ),
         Effect.flatMap((response) => finish(state, response)),
-        Effect.catchIf(isStoreError, (error) => failureResponse(config, state, request, error))
+        Effect.catchIf(isSessionFailure, (error) => failureResponse(config, state, request, error)),
+        Effect.ensuring(state.unlock)
       )
     }
   )
