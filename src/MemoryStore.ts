@@ -231,7 +231,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
           if (now >= deadline) return Effect.fail(new SessionLockTimeout({ waitedMillis: now - start }))
           const waiter = Deferred.unsafeMake<void>(FiberId.none)
           held.waiters.push(waiter)
-          return Deferred.await(waiter).pipe(
+          // Interruptible even inside an uninterruptible HTTP handler, or the timeout could not win.
+          return Effect.interruptible(Deferred.await(waiter)).pipe(
             Effect.timeoutOption(Duration.millis(Math.min(deadline, held.expiresAt) - now)),
             Effect.ensuring(Effect.sync(() => {
               const index = held.waiters.indexOf(waiter)
