@@ -174,6 +174,17 @@ export class SessionState {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
   }
 
+  // Printing the handle (a log line, an error, a debugger) never shows the session ID.
+  toString(): string {
+    return "Session(<redacted>)"
+  }
+  toJSON(): unknown {
+    return { _id: "Session", id: "<redacted>", loaded: this.loaded }
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
+
   private currentTime(): number {
     return this.clock.unsafeCurrentTimeMillis()
   }
@@ -187,8 +198,10 @@ export class SessionState {
     this.fresh = true
     this.data = new Map()
     this.original = undefined
-    this.originalMeta = undefined
     this.meta = { c: now, r: now }
+    // The baseline a new session's metadata is compared with: only a token, flash keys or a
+    // lifetime of its own (or data) make a new session worth creating.
+    this.originalMeta = { ...this.meta }
     this.touched = new Set()
     this.deltas = new Map()
     this.flushed = false
