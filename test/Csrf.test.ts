@@ -4,11 +4,13 @@ import {
   HttpRouter,
   HttpServer,
   HttpServerRequest,
-  HttpServerResponse
+  HttpServerResponse,
+  Multipart,
+  UrlParams
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema, TestClock } from "effect"
+import { Effect, Layer, Option, Schema, TestClock } from "effect"
 import { MemoryStore, Session, SessionStore } from "effect-session"
 import * as Csrf from "effect-session/Csrf"
 import { Jar, setCookies } from "./utils/http.js"
@@ -40,7 +42,7 @@ const routes = HttpRouter.empty.pipe(
     "/upload",
     Effect.gen(function*() {
       const form = yield* HttpServerRequest.schemaBodyForm(
-        Schema.Struct({ name: Schema.String, file: Schema.Array(Schema.Struct({ name: Schema.String })) })
+        Schema.Struct({ name: Schema.String, file: Multipart.FilesSchema })
       )
       return HttpServerResponse.text(`upload ${form.name} ${form.file[0]!.name}`)
     })
@@ -56,7 +58,9 @@ const routes = HttpRouter.empty.pipe(
         "/echo",
         Effect.map(HttpServerRequest.HttpServerRequest, (r) => r).pipe(
           Effect.flatMap((r) => r.urlParamsBody),
-          Effect.map((params) => HttpServerResponse.text(`sub ${new URLSearchParams([...params]).get("name")}`))
+          Effect.map((params) =>
+            HttpServerResponse.text(`sub ${Option.getOrElse(UrlParams.getFirst(params, "name"), () => "?")}`)
+          )
         )
       )
     )
