@@ -845,6 +845,13 @@ export class SessionState {
     // A response that sets or clears a session cookie must never be kept by a shared cache.
     return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
   }
+
+  // --- testing kit: read-only snapshot ---
+
+  /** For `SessionTest`'s report after a request: reads the state without loading or changing it. */
+  snapshot(): { readonly loaded: boolean; readonly isNew: boolean } {
+    return { loaded: this.loaded, isNew: this.fresh }
+  }
 }
 
 // -----------------------------------------------------------------------------
