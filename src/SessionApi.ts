@@ -1,0 +1,288 @@
+/**
+ * Sessions for `HttpApi`: an `HttpApiMiddleware` that provides `Session` to endpoint handlers,
+ * with the store failures declared as Schema errors (`SessionUnavailable`, `503`, and
+ * `SessionLocked`, `423`), and a save that runs as a pre-response handler, before the response
+ * leaves. It runs the same request flow as `Session.middleware`.
+ *
+ * Which responses save the session: every response the API produces with a status below 500,
+ * including declared errors such as a `400` or `401` (a failed validation may flash messages, as
+ * in Laravel). A `5xx` response — a defect, an undeclared error, `SessionUnavailable` — keeps the
+ * stored session as it was, like a failed request behind `Session.middleware`.
+ *
+ * @since 0.1.0
+ */
+import * as HttpApiMiddleware from "@effect/platform/HttpApiMiddleware"
+import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
+import * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { isTagged } from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as options_ from "./internal/options.js"
+import * as internal from "./internal/session.js"
+import { type FailureHandler, type Options, Session, type SessionService } from "./Session.js"
+import type { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
+import { SessionStore } from "./SessionStore.js"
+
+/**
+ * The session store failed (it is down, timed out or refused): a `503 Service Unavailable`.
+ * The body says nothing about the store (`{"_tag":"SessionUnavailable"}`); the store's own error
+ * is logged on the server.
+ *
+ * @example
+ * ```ts
+ * import { HttpApiEndpoint, HttpApiSchema } from "@effect/platform"
+ * import { Schema } from "effect"
+ * import { SessionUnavailable } from "effect-session/SessionApi"
+ *
+ * // an endpoint that declares it (the session middleware declares it for you)
+ * const visits = HttpApiEndpoint.get("visits", "/visits").addSuccess(Schema.Number).addError(SessionUnavailable)
+ * HttpApiSchema.getStatusError(SessionUnavailable) // 503
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionUnavailable extends Schema.TaggedError<SessionUnavailable>("effect-session/SessionUnavailable")(
+  "SessionUnavailable",
+  {},
+  HttpApiSchema.annotations({ status: 503, description: "The session store is unavailable; try again later." })
+) {
+  override get message(): string {
+    return "session store unavailable"
+  }
+}
+
+/**
+ * Another request on the same session held its lock for longer than this one could wait (opt-in
+ * locking, the `lock` option or `Session.blocking`): a `423 Locked`; retrying later works.
+ *
+ * @example
+ * ```ts
+ * import { HttpApiSchema } from "@effect/platform"
+ * import { SessionLocked } from "effect-session/SessionApi"
+ *
+ * HttpApiSchema.getStatusError(SessionLocked) // 423
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionLocked extends Schema.TaggedError<SessionLocked>("effect-session/SessionLocked")(
+  "SessionLocked",
+  {},
+  HttpApiSchema.annotations({ status: 423, description: "The session is busy with another request; retry." })
+) {
+  override get message(): string {
+    return "session locked by another request"
+  }
+}
+
+/**
+ * The Schema errors the session middleware declares: `SessionUnavailable | SessionLocked`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { SessionApiError, SessionUnavailable } from "effect-session/SessionApi"
+ *
+ * Schema.is(SessionApiError)(new SessionUnavailable()) // true
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const SessionApiError: Schema.Union<[typeof SessionUnavailable, typeof SessionLocked]> = Schema.Union(
+  SessionUnavailable,
+  SessionLocked
+)
+
+/**
+ * The type of `SessionApiError`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionApiError } from "effect-session/SessionApi"
+ *
+ * const status = (e: SessionApiError) => e._tag === "SessionLocked" ? 423 : 503
+ * ```
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type SessionApiError = SessionUnavailable | SessionLocked
+
+/**
+ * The `HttpApiMiddleware` tag: add it to an `HttpApi`, a group or an endpoint with
+ * `.middleware(SessionMiddleware)` and their handlers can use `Session`. It declares
+ * `SessionApiError`, so those endpoints document the `503`/`423` in their OpenAPI spec.
+ * Implement it with `layer(options)`. Add it once per endpoint (on the API, a group or the
+ * endpoint, not on several of them).
+ *
+ * @example
+ * ```ts
+ * import { HttpApi, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+ * import { Schema } from "effect"
+ * import { SessionMiddleware } from "effect-session/SessionApi"
+ *
+ * class Counter extends HttpApiGroup.make("counter")
+ *   .add(HttpApiEndpoint.post("increment", "/increment").addSuccess(Schema.Number))
+ *   .middleware(SessionMiddleware)
+ * {}
+ *
+ * class Api extends HttpApi.make("api").add(Counter) {}
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export class SessionMiddleware extends HttpApiMiddleware.Tag<SessionMiddleware>()(
+  "effect-session/SessionApi/SessionMiddleware",
+  { provides: Session, failure: SessionApiError }
+) {}
+
+const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeout =>
+  isTagged(u, "SessionStoreError") || isTagged(u, "SessionLockTimeout")
+
+const toApiError = (error: SessionStoreError | SessionLockTimeout): SessionApiError =>
+  error._tag === "SessionLockTimeout" ? new SessionLocked() : new SessionUnavailable()
+
+const logFailure = (error: SessionStoreError | SessionLockTimeout, phase: "load" | "save") =>
+  error._tag === "SessionLockTimeout"
+    ? Effect.logDebug(`effect-session: ${error.message}`)
+    : Effect.logError(`effect-session: session store failed during ${phase}`, error.message).pipe(
+      Effect.annotateLogs({ "effect-session": phase, reason: error.reason })
+    )
+
+/**
+ * Turns the session's own failures into the declared Schema errors, for a handler that uses
+ * `Session`: `SessionStoreError` becomes `SessionUnavailable` (logged first, since the client
+ * is told nothing about it) and `SessionLockTimeout` becomes `SessionLocked`. Other errors pass
+ * through unchanged.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Session } from "effect-session"
+ * import { mapStoreErrors } from "effect-session/SessionApi"
+ *
+ * // Effect<number, SessionValueError | SessionUnavailable | SessionLocked, Session>
+ * const increment = Session.increment("visits").pipe(mapStoreErrors)
+ * ```
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const mapStoreErrors = <A, E, R>(
+  self: Effect.Effect<A, E, R>
+): Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R> =>
+  Effect.catchIf(
+    self,
+    isSessionFailure,
+    (error) => Effect.zipRight(logFailure(error, "load"), Effect.fail(toApiError(error)))
+  ) as Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R>
+
+/** The response for a failure while saving, encoded as `HttpApi` encodes a declared error. */
+const apiFailure: FailureHandler = (error, context) => {
+  const apiError = toApiError(error)
+  return Effect.zipRight(
+    logFailure(error, context.phase),
+    Effect.orDie(Effect.flatMap(
+      Schema.encode(SessionApiError)(apiError),
+      (body) =>
+        HttpServerResponse.json(body, {
+          status: HttpApiSchema.getStatusError(apiError._tag === "SessionLocked" ? SessionLocked : SessionUnavailable),
+          headers: { "cache-control": "no-store", "retry-after": "1" }
+        })
+    ))
+  )
+}
+
+/**
+ * Implements `SessionMiddleware`. Options are `Session.middleware`'s and are validated when the
+ * layer is built (invalid options fail it with `SessionConfigError`); the store is taken from
+ * the layer's context once. For each request the middleware provides a lazily loaded `Session`
+ * (a request that never touches it costs no store I/O), takes the session lock first when the
+ * `lock` option is on, and registers a pre-response handler that saves the session and sets its
+ * cookie before the response leaves. A save that fails never becomes a `200`: the response is
+ * replaced by the `onError` handler's, by default `SessionUnavailable` (`503`, JSON, as `HttpApi`
+ * encodes it).
+ *
+ * @example
+ * ```ts
+ * import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
+ * import { NodeHttpServer } from "@effect/platform-node"
+ * import { Layer, Schema } from "effect"
+ * import { MemoryStoreLive, Session } from "effect-session"
+ * import * as SessionApi from "effect-session/SessionApi"
+ * import { createServer } from "node:http"
+ *
+ * class Counter extends HttpApiGroup.make("counter")
+ *   .add(HttpApiEndpoint.post("increment", "/increment").addSuccess(Schema.Number))
+ *   .middleware(SessionApi.SessionMiddleware)
+ * {}
+ * class Api extends HttpApi.make("api").add(Counter) {}
+ *
+ * const CounterLive = HttpApiBuilder.group(Api, "counter", (handlers) =>
+ *   handlers.handle("increment", () => Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie)))
+ *
+ * const ServerLive = HttpApiBuilder.serve().pipe(
+ *   Layer.provide(HttpApiBuilder.api(Api).pipe(Layer.provide(CounterLive))),
+ *   Layer.provide(SessionApi.layer({ ttl: "2 hours" })),
+ *   Layer.provide(MemoryStoreLive),
+ *   Layer.provide(NodeHttpServer.layer(createServer, { port: 3000 }))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <RH = never>(
+  options?: Options<never, RH>
+): Layer.Layer<SessionMiddleware, SessionConfigError, SessionStore | RH> =>
+  Layer.effect(
+    SessionMiddleware,
+    Effect.gen(function*() {
+      const resolved = yield* options_.resolve(options)
+      const store = yield* SessionStore
+      // What `onError` needs comes from where the layer is built; the request's own context wins.
+      const context = yield* Effect.context<RH>()
+      const onError = resolved.onError
+      const config: options_.Resolved = {
+        ...resolved,
+        onError: onError === undefined ?
+          apiFailure :
+          (error, failure) => Effect.mapInputContext(onError(error, failure), (input) => Context.merge(context, input))
+      }
+
+      /** The pre-response handler: save, then the response with the session cookie. */
+      const save = (
+        state: internal.SessionState,
+        request: HttpServerRequest.HttpServerRequest,
+        response: HttpServerResponse.HttpServerResponse
+      ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+        (response.status >= 500
+          // A server failure (or a load that failed): keep the stored session as it was.
+          ? Effect.succeed(response)
+          : internal.finish(state, response).pipe(
+            Effect.catchAll((error) =>
+              internal.failureResponse(config, state, request, error) as Effect.Effect<
+                HttpServerResponse.HttpServerResponse
+              >
+            )
+          )).pipe(Effect.ensuring(state.unlock))
+
+      return SessionMiddleware.of(Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const state = internal.makeState(config, store, yield* Effect.clock, request)
+        // Released after the save, or with the request's scope if the response never comes.
+        yield* Effect.addFinalizer(() => state.unlock)
+        if (config.lock !== undefined && state.hasCookie) yield* mapStoreErrors(state.lock())
+        yield* HttpApp.appendPreResponseHandler((request, response) => save(state, request, response))
+        return state as unknown as SessionService
+      }))
+    })
+  )
