@@ -1,0 +1,265 @@
+/**
+ * RedisStore: the conformance suite against the shared Redis on 6379 (unique key prefix per run,
+ * removed afterwards), then what is specific to Redis: the record layout and its PX, corrupt
+ * records, option checks, a user's own client, and outages on a private redis-server.
+ */
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
+import { SessionStore } from "effect-session"
+import * as RedisStore from "effect-session/RedisStore"
+import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
+import { Redis } from "ioredis"
+import { randomBytes } from "node:crypto"
+import { freePort, privateRedis, redisServerInstalled } from "./fixtures/redis-server.js"
+import { describeWith, required, SERVICES } from "./utils/services.js"
+
+const url = SERVICES.redis.url
+const runPrefix = `effect-session-test:${randomBytes(6).toString("hex")}:`
+const deadPort = await freePort()
+
+/** The typed failure of an exit, if it has one. */
+const storeError = (exit: Exit.Exit<unknown, unknown>): any =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+
+await describeWith("redis", "RedisStore", () => {
+  const admin = new Redis(url, { lazyConnect: true })
+  afterAll(async () => {
+    let cursor = "0"
+    do {
+      const [next, keys] = await admin.scan(cursor, "MATCH", `${runPrefix}*`, "COUNT", 1000)
+      cursor = next
+      if (keys.length > 0) await admin.del(...keys)
+    } while (cursor !== "0")
+    await admin.quit()
+  })
+
+  SessionStoreSuite.run("RedisStore conformance", RedisStore.layer({ url, prefix: `${runPrefix}suite:` }), {
+    defaultTtl: "2 hours",
+    noExpiry: RedisStore.layer({ url, prefix: `${runPrefix}forever:`, ttl: 0 }),
+    unavailable: RedisStore.layer({ url: `redis://127.0.0.1:${deadPort}`, connectTimeout: "2 seconds" })
+  })
+
+  const prefix = `${runPrefix}own:`
+  const withStore = <A, E>(
+    f: (store: RedisStore.RedisStore) => Effect.Effect<A, E>,
+    options: RedisStore.Options = {}
+  ) => Effect.scoped(Effect.flatMap(RedisStore.make({ url, prefix, ...options }), f))
+
+  describe("layout", () => {
+    it.effect("write sets value and PX in one step; the expiry field follows Effect's Clock", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("layout", { a: [1], "": {} }, Duration.minutes(1))
+          const hash = yield* Effect.promise(() => admin.hgetall(`${prefix}layout`))
+          // TestClock starts at 0: the record expires at 60 000 on that clock
+          expect(hash).toEqual({ x: "60000", "\"a\"": "[1]", "\"\"": "{}" })
+          const pttl = yield* Effect.promise(() => admin.pttl(`${prefix}layout`))
+          expect(pttl).toBeGreaterThan(55_000)
+          expect(pttl).toBeLessThanOrEqual(60_000)
+        })
+      ))
+
+    it.effect("with store TTL 0 and write TTL zero no PX is sent: the key has no expiry", () =>
+      withStore(
+        (store) =>
+          Effect.gen(function*() {
+            yield* store.write("forever", { a: 1 }, Duration.zero)
+            expect(yield* Effect.promise(() => admin.pttl(`${prefix}forever`))).toBe(-1)
+            expect(yield* Effect.promise(() => admin.hget(`${prefix}forever`, "x"))).toBe("never")
+            // a patch keeps it that way; a patch with a TTL gives it one
+            yield* store.patch("forever", { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.zero)
+            expect(yield* Effect.promise(() => admin.pttl(`${prefix}forever`))).toBe(-1)
+            yield* store.patch("forever", { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.seconds(30))
+            const pttl = yield* Effect.promise(() => admin.pttl(`${prefix}forever`))
+            expect(pttl).toBeGreaterThan(25_000)
+            expect(yield* store.read("forever")).toEqual(Option.some({ a: 3 }))
+          }),
+        { ttl: 0 }
+      ))
+
+    it.effect("a patch resets PX with the record", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("px", { a: 1 }, Duration.seconds(10))
+          yield* store.patch("px", { clear: true, remove: [], set: [], add: [] }, Duration.minutes(10))
+          expect(yield* Effect.promise(() => admin.pttl(`${prefix}px`))).toBeGreaterThan(590_000)
+          expect(yield* store.read("px")).toEqual(Option.some({}))
+        })
+      ))
+
+    it.live("PX removes an expired record from Redis in real time", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("gc", { a: 1 }, Duration.millis(150))
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}gc`))).toBe(1)
+          yield* Effect.sleep(Duration.millis(400))
+          expect(yield* Effect.promise(() => admin.exists(`${prefix}gc`))).toBe(0)
+        })
+      ))
+
+    it.effect("a session with thousands of keys is written (HSET is chunked below Lua's unpack limit)", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          const record = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]))
+          yield* store.write("many", record, Duration.minutes(1))
+          expect(yield* store.read("many")).toEqual(Option.some(record))
+        })
+      ))
+  })
+
+  describe("corrupt records", () => {
+    /**
+     * `patch` checks only what its script reads (the key's type and the expiry field) and never
+     * parses values it does not add to; the middleware patches only records it has just read.
+     */
+    const corrupt = (
+      name: string,
+      setup: (key: string) => Promise<unknown>,
+      patchGives: "CorruptRecord" | "false" | "not checked"
+    ) =>
+      it.effect(`${name}: read fails with CorruptRecord; patch: ${patchGives}`, () =>
+        withStore((store) =>
+          Effect.gen(function*() {
+            yield* Effect.promise(() => setup(`${prefix}corrupt`))
+            const read = yield* Effect.exit(store.read("corrupt"))
+            expect(storeError(read)?.reason).toBe("CorruptRecord")
+            const patch = yield* Effect.exit(
+              store.patch("corrupt", { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.zero)
+            )
+            if (patchGives === "CorruptRecord") expect(storeError(patch)?.reason).toBe("CorruptRecord")
+            if (patchGives === "false") expect(patch).toEqual(Exit.succeed(false))
+            // destroy (what the middleware does with a corrupt record) always works
+            yield* store.destroy("corrupt")
+            expect(yield* store.read("corrupt")).toEqual(Option.none())
+          })
+        ))
+    corrupt(
+      "a plain string where the hash should be",
+      (key) => admin.set(key, "{\"a\":1}", "PX", 60_000),
+      "CorruptRecord"
+    )
+    corrupt("an expiry that is not a number", (key) => admin.hset(key, "x", "soon", "\"a\"", "1"), "CorruptRecord")
+    corrupt("a hash without its expiry field", (key) => admin.hset(key, "\"a\"", "1"), "false")
+    corrupt("a value that is not JSON", (key) => admin.hset(key, "x", "never", "\"a\"", "{oops"), "not checked")
+    corrupt("a field that is not a JSON key", (key) => admin.hset(key, "x", "never", "a", "1"), "not checked")
+  })
+
+  describe("options", () => {
+    it.effect("invalid options are a SessionConfigError", () =>
+      Effect.gen(function*() {
+        for (
+          const options of [
+            { url, ttl: -1 },
+            { url, commandTimeout: 0 },
+            { url, connectTimeout: "soon" as any },
+            { client: new Redis({ lazyConnect: true }), url }
+          ] satisfies Array<RedisStore.Options>
+        ) {
+          const exit = yield* Effect.exit(Effect.scoped(RedisStore.make(options)))
+          expect(storeError(exit)?._tag).toBe("SessionConfigError")
+        }
+      }))
+
+    it.effect("layerConfig reads its options from Config", () =>
+      Effect.gen(function*() {
+        const store = yield* SessionStore
+        yield* store.write("config", { a: 1 }, Duration.zero)
+        expect(yield* Effect.promise(() => admin.exists(`${runPrefix}config:config`))).toBe(1)
+        expect(yield* Effect.promise(() => admin.pttl(`${runPrefix}config:config`))).toBeGreaterThan(8 * 60_000)
+      }).pipe(
+        Effect.provide(
+          RedisStore.layerConfig({
+            url: Config.string("REDIS_URL"),
+            prefix: Config.succeed(`${runPrefix}config:`),
+            ttl: Config.duration("SESSION_TTL")
+          }).pipe(
+            Layer.provide(
+              Layer.setConfigProvider(
+                ConfigProvider.fromMap(new Map([["REDIS_URL", url], ["SESSION_TTL", "10 minutes"]]))
+              )
+            )
+          )
+        )
+      ))
+
+    it.effect("a user's own client is used as it is and left open when the store's scope closes", () =>
+      Effect.gen(function*() {
+        const client = new Redis(url, { enableOfflineQueue: false, lazyConnect: true })
+        yield* Effect.promise(() => client.connect())
+        yield* Effect.scoped(Effect.gen(function*() {
+          const store = yield* RedisStore.make({ client, prefix })
+          yield* store.write("mine", { a: 1 }, Duration.minutes(1))
+          expect(yield* store.read("mine")).toEqual(Option.some({ a: 1 }))
+        }))
+        expect(client.status).toBe("ready")
+        expect(yield* Effect.promise(() => client.exists(`${prefix}mine`))).toBe(1)
+        yield* Effect.promise(() => client.quit())
+      }))
+  })
+
+  describe("outages (private redis-server)", () => {
+    if (!redisServerInstalled) {
+      if (required) {
+        it("redis-server must be installed (EFFECT_SESSION_REQUIRE_SERVICES=1)", () => {
+          throw new Error("redis-server is not installed")
+        })
+      } else {
+        console.warn("[effect-session] SKIPPING RedisStore outage tests: redis-server is not installed")
+        it.skip("outages (skipped: redis-server is not installed)", () => {})
+      }
+      return
+    }
+
+    it.live(
+      "a killed server: commands fail fast with Unavailable; after a restart the store works again",
+      () =>
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* privateRedis
+          const store = yield* RedisStore.make({ url: server.url, commandTimeout: "1 second" })
+          yield* store.write("s", { a: 1 }, Duration.minutes(1))
+          yield* Effect.promise(() => server.kill())
+          const started = Date.now()
+          const failures = yield* Effect.all([
+            Effect.exit(store.read("s")),
+            Effect.exit(store.write("s", { a: 2 }, Duration.minutes(1))),
+            Effect.exit(store.patch("s", { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.zero)),
+            Effect.exit(store.lock("s", { ttl: Duration.seconds(1), wait: Duration.zero }))
+          ])
+          expect(Date.now() - started).toBeLessThan(1500)
+          for (const exit of failures) expect(["Unavailable", "Timeout"]).toContain(storeError(exit)?.reason)
+          yield* Effect.promise(() => server.start())
+          // ioredis reconnects by itself (backoff up to 2 s)
+          const back = yield* store.read("s").pipe(
+            Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }),
+            Effect.timeout(Duration.seconds(10))
+          )
+          expect(back).toEqual(Option.none()) // a non-persistent server lost its data
+          yield* store.write("s", { a: 3 }, Duration.minutes(1))
+          expect(yield* store.read("s")).toEqual(Option.some({ a: 3 }))
+        })),
+      30_000
+    )
+
+    it.live(
+      "a paused server: commands fail with Timeout after commandTimeout, then the same record reads back",
+      () =>
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* privateRedis
+          const store = yield* RedisStore.make({ url: server.url, commandTimeout: "300 millis" })
+          const other = new Redis(server.url)
+          yield* Effect.addFinalizer(() => Effect.promise(() => other.quit()))
+          yield* store.write("s", { user: "ada" }, Duration.minutes(1))
+          yield* Effect.promise(() => other.call("CLIENT", "PAUSE", "1500", "ALL"))
+          const started = Date.now()
+          const exit = yield* Effect.exit(store.read("s"))
+          const took = Date.now() - started
+          expect(storeError(exit)?.reason).toBe("Timeout")
+          expect(took).toBeGreaterThanOrEqual(250)
+          expect(took).toBeLessThan(1200)
+          yield* Effect.sleep(Duration.millis(1600))
+          expect(yield* store.read("s")).toEqual(Option.some({ user: "ada" }))
+        })),
+      30_000
+    )
+  })
+})
