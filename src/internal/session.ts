@@ -839,7 +839,8 @@ export class SessionState {
         this.currentId!,
         out.maxAgeMillis === undefined
           ? config.cookie
-          : { ...config.cookie, maxAge: Duration.seconds(Math.floor(out.maxAgeMillis / 1000)) }
+          // Max-Age=0 means "delete": a lifetime under a second still gets one second.
+          : { ...config.cookie, maxAge: Duration.seconds(Math.max(1, Math.floor(out.maxAgeMillis / 1000))) }
       )
       : HttpServerResponse.unsafeSetCookie(response, config.cookieName, "", { ...config.cookie, maxAge: Duration.zero })
     // A response that sets or clears a session cookie must never be kept by a shared cache.
