@@ -17,6 +17,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import { Session, SessionConfigError, type SessionModule } from "effect-session"
 import * as SessionApi from "effect-session/SessionApi"
+import { ApiLive } from "../examples/http-api.js"
 import { Jar, request } from "./utils/http.js"
 import * as Recording from "./utils/recording-store.js"
 
@@ -238,4 +239,19 @@ describe("SessionApi", () => {
     expect(Object.keys(spec.paths["/health"].get!.responses)).not.toContain("503")
     expect(HttpApiSchema.getStatusError(SessionApi.SessionUnavailable)).toBe(503)
   })
+
+  it.effect("examples/http-api.ts serves: 401, login (new ID), visits, logout", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      expect((yield* request("GET", "/me", { jar })).status).toBe(401)
+      const login = yield* request("POST", "/login", { jar, body: "name=%20Ada%20" })
+      expect(JSON.parse(login.body)).toEqual({ name: "Ada", visits: 0 })
+      expect(jar.cookies.has(COOKIE)).toBe(true)
+      expect(JSON.parse((yield* request("GET", "/me", { jar })).body)).toEqual({ name: "Ada", visits: 1 })
+      expect((yield* request("POST", "/logout", { jar })).status).toBe(204)
+      expect(jar.cookies.has(COOKIE)).toBe(false)
+      expect((yield* request("GET", "/me", { jar })).status).toBe(401)
+    }).pipe(
+      Effect.provide(HttpApiBuilder.serve().pipe(Layer.provide(ApiLive), Layer.provideMerge(NodeHttpServer.layerTest)))
+    ))
 })

@@ -8,6 +8,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, TestClock } from "effect"
 import { Session, SessionConfigError, type SessionModule } from "effect-session"
 import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+import { AppLive } from "../examples/layer-router.js"
 import { Jar, request } from "./utils/http.js"
 import * as Recording from "./utils/recording-store.js"
 
@@ -183,4 +184,17 @@ describe("SessionLayerRouter", () => {
       expect(direct).toBeInstanceOf(SessionConfigError)
       expect(direct.option).toBe("sameSite")
     }))
+
+  it.effect("examples/layer-router.ts serves: visits, login (new ID), logout", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      expect((yield* request("GET", "/", { jar })).body).toBe("Hello guest, visit number 1\n")
+      const before = jar.cookies.get(COOKIE)
+      yield* request("POST", "/login", { jar })
+      expect(jar.cookies.get(COOKIE)).not.toBe(before)
+      expect((yield* request("GET", "/", { jar })).body).toBe("Hello ada, visit number 2\n")
+      yield* request("POST", "/logout", { jar })
+      expect((yield* request("GET", "/", { jar })).body).toBe("Hello guest, visit number 1\n")
+      expect((yield* request("GET", "/health", { jar })).setCookies).toEqual([])
+    }).pipe(Effect.provide(AppLive.pipe(Layer.provideMerge(NodeHttpServer.layerTest)))))
 })
