@@ -131,6 +131,14 @@ describe("Session accessors", () => {
         expect(yield* b.run(Effect.all([Session.id, Session.isNew]))).toStrictEqual([id, false])
       }).pipe(Effect.provide(server)))
 
+    it.effect("an ID asked for before the first write is the one the cookie carries", () =>
+      Effect.gen(function*() {
+        const b = browser()
+        const id = yield* b.run(Effect.flatMap(Session.id, (id) => Effect.as(Session.put("x", 1), id)))
+        expect(b.cookie()).toBe(id)
+        expect(yield* b.run(Session.id)).toBe(id)
+      }).pipe(Effect.provide(server)))
+
     it.effect("all returns the data only (no metadata), as a copy", () =>
       Effect.gen(function*() {
         const b = browser()

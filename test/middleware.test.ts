@@ -180,6 +180,21 @@ describe("Session.middleware over HTTP", () => {
         priority: "high"
       }))))
 
+    it.effect("a __Host- cookie: Secure, Path=/, no Domain", () =>
+      Effect.gen(function*() {
+        const jar = new Jar()
+        const reply = yield* request("POST", "/inc", { jar })
+        const cookie = sessionCookie(reply, "__Host-sid")!
+        expect(cookie.attributes).toStrictEqual({
+          "max-age": "7200",
+          path: "/",
+          httponly: "",
+          secure: "",
+          samesite: "Lax"
+        })
+        expect(json(yield* request("POST", "/inc", { jar }))).toStrictEqual({ n: 2 })
+      }).pipe(Effect.provide(server({ cookieName: "__Host-sid" }))))
+
     it.effect("sameSite none", () =>
       Effect.gen(function*() {
         const reply = yield* request("POST", "/inc")
