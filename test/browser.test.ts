@@ -111,7 +111,7 @@ const suite = () => {
     expect(cookie.secure).toBe(false) // the demo runs with insecure: true over plain HTTP
     expect(Math.abs(cookie.expires - (Date.now() / 1000 + TWO_HOURS_S))).toBeLessThan(60)
     // HttpOnly: page scripts cannot read it
-    expect(await page.evaluate(() => document.cookie)).not.toContain(COOKIE)
+    expect(await page.evaluate("document.cookie")).not.toContain(COOKIE)
     await page.close()
   }, 60_000)
 
@@ -164,9 +164,7 @@ const suite = () => {
 
   it("a CSRF token mismatch is refused and changes nothing", async () => {
     const page = await freshPage()
-    await page.locator("#login input[name=_token]").evaluate((input) => {
-      ;(input as HTMLInputElement).value = "forged"
-    })
+    await page.evaluate("document.querySelector('#login input[name=_token]').value = 'forged'")
     await page.fill("#login input[name=name]", "Mallory")
     const [response] = await Promise.all([
       page.waitForResponse((r) => r.url().endsWith("/login")),
