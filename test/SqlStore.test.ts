@@ -1,0 +1,251 @@
+/**
+ * SqlStore: the conformance suite on SQLite (always), PostgreSQL and MariaDB (when reachable), in a
+ * table unique to this run that is dropped afterwards; then what is specific to SQL: the DDL and
+ * the table check, expires_at from Effect's Clock, byte-exact IDs, corrupt rows, the batched
+ * sweeper, option checks and statement failures.
+ */
+import { SqlClient } from "@effect/sql"
+import { MysqlClient } from "@effect/sql-mysql2"
+import { PgClient } from "@effect/sql-pg"
+import { SqliteClient } from "@effect/sql-sqlite-node"
+import { afterAll, describe, expect, layer } from "@effect/vitest"
+import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import { SessionStore } from "effect-session"
+import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
+import * as SqlStore from "effect-session/SqlStore"
+import { randomBytes } from "node:crypto"
+import { tcpProxy } from "./fixtures/tcp-proxy.js"
+import { describeWith, type ServiceName, SERVICES } from "./utils/services.js"
+
+const runId = randomBytes(4).toString("hex")
+const table = `effect_sessions_t${runId}`
+
+/** The typed failure of an exit, if it has one. */
+const failure = (exit: Exit.Exit<unknown, unknown>): any =>
+  Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+
+interface Database {
+  readonly title: string
+  readonly service: ServiceName | undefined
+  /** a client on the database, through `port` when given (a proxy) */
+  readonly client: (port?: number) => Layer.Layer<SqlClient.SqlClient, unknown>
+}
+
+const databases: ReadonlyArray<Database> = [
+  {
+    title: "SQLite",
+    service: undefined,
+    client: () => SqliteClient.layer({ filename: ":memory:" })
+  },
+  {
+    title: "PostgreSQL",
+    service: "postgres",
+    client: (port = SERVICES.postgres.port) =>
+      PgClient.layer({ url: Redacted.make(`postgres://postgres@127.0.0.1:${port}/test`), connectTimeout: "3 seconds" })
+  },
+  {
+    title: "MariaDB",
+    service: "mysql",
+    client: (port = SERVICES.mysql.port) =>
+      MysqlClient.layer({ url: Redacted.make(`mysql://root@127.0.0.1:${port}/test`) })
+  }
+]
+
+/** A store whose database goes away right after the layer is built. */
+const unavailable = (db: Database, target: number) =>
+  Layer.unwrapScoped(
+    Effect.map(tcpProxy(target), (proxy) =>
+      SqlStore.layer({ table, ensureTable: true, timeout: "3 seconds" }).pipe(
+        Layer.provide(db.client(proxy.port)),
+        Layer.tap(() => proxy.cut)
+      ))
+  )
+
+const dropTables = (db: Database, ...tables: Array<string>) =>
+  Effect.runPromise(
+    Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      Effect.forEach(tables.flatMap((t) => [`${t}_locks`, t]), (t) =>
+        sql`DROP TABLE IF EXISTS ${sql(t)}`, {
+        discard: true
+      })).pipe(Effect.provide(db.client()), Effect.orDie)
+  )
+
+const suiteFor = (db: Database) => () => {
+  if (db.service !== undefined) afterAll(() => dropTables(db, table, `${table}_specific`, `${table}_cfg`))
+
+  SessionStoreSuite.run(
+    `SqlStore on ${db.title} conformance`,
+    SqlStore.layer({ table, ensureTable: true }).pipe(Layer.provide(db.client())),
+    {
+      defaultTtl: "2 hours",
+      noExpiry: SqlStore.layer({ table, ensureTable: true, ttl: 0 }).pipe(Layer.provide(db.client())),
+      unavailable: db.service === undefined ? undefined : unavailable(db, SERVICES[db.service].port)
+    }
+  )
+
+  layer(db.client())(`SqlStore on ${db.title}`, (it) => {
+    const specific = `${table}_specific`
+    const options: SqlStore.Options = { table: specific, ensureTable: true }
+    const rows = (id: string) =>
+      Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) =>
+          sql<{ data: string; expires_at: unknown }>`SELECT data, expires_at FROM ${sql(specific)} WHERE id = ${id}`
+      )
+
+    it.scoped("ensureTable creates the tables; building again is harmless; data and expires_at follow the Clock", () =>
+      Effect.gen(function*() {
+        yield* SqlStore.make(options)
+        const store = yield* SqlStore.make(options)
+        yield* TestClock.adjust(Duration.seconds(5))
+        yield* store.write("clock", { a: [] }, Duration.minutes(1))
+        const [clock] = yield* rows("clock")
+        expect(clock!.data).toBe("{\"a\":[]}")
+        expect(Number(clock!.expires_at)).toBe(65_000)
+        const forever = yield* SqlStore.make({ ...options, ttl: 0 })
+        yield* forever.write("never", { b: {} }, Duration.zero)
+        const [never] = yield* rows("never")
+        expect(never!.expires_at).toBeNull()
+      }))
+
+    it.scoped("without ensureTable, a missing table fails the layer with SessionStoreError naming the fix", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(SqlStore.make({ table: `${table}_missing` }))
+        expect(failure(exit)?._tag).toBe("SessionStoreError")
+        expect(failure(exit)?.message).toContain("ensureTable")
+      }))
+
+    it.scoped("IDs are compared byte for byte: case and trailing spaces make different sessions", () =>
+      Effect.gen(function*() {
+        const store = yield* SqlStore.make(options)
+        yield* store.write("AbC", { v: 1 }, Duration.minutes(1))
+        yield* store.write("abc", { v: 2 }, Duration.minutes(1))
+        yield* store.write("abc ", { v: 3 }, Duration.minutes(1))
+        expect(yield* store.read("AbC")).toEqual(Option.some({ v: 1 }))
+        expect(yield* store.read("abc")).toEqual(Option.some({ v: 2 }))
+        expect(yield* store.read("abc ")).toEqual(Option.some({ v: 3 }))
+        yield* store.destroy("abc")
+        expect(yield* store.read("AbC")).toEqual(Option.some({ v: 1 }))
+      }))
+
+    it.scoped("a corrupt row: read and patch fail with CorruptRecord, the row is left as it was, destroy works", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const store = yield* SqlStore.make(options)
+        for (const text of ["{oops", "[1,2]", "\"text\"", "null"]) {
+          yield* store.write("corrupt", { a: 1 }, Duration.minutes(1))
+          yield* sql`UPDATE ${sql(specific)} SET data = ${text} WHERE id = ${"corrupt"}`
+          expect(failure(yield* Effect.exit(store.read("corrupt")))?.reason).toBe("CorruptRecord")
+          const patched = yield* Effect.exit(
+            store.patch("corrupt", { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.zero)
+          )
+          expect(failure(patched)?.reason).toBe("CorruptRecord")
+          expect((yield* rows("corrupt"))[0]!.data).toBe(text)
+          yield* store.destroy("corrupt")
+          expect(yield* store.read("corrupt")).toEqual(Option.none())
+        }
+      }))
+
+    it.scoped("sweep deletes expired rows in batches and keeps live ones", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const store = yield* SqlStore.make({ ...options, sweepBatchSize: 1000 })
+        yield* sql`DELETE FROM ${sql(specific)}`
+        const expired = Array.from({ length: 2500 }, (_, i) => ({ id: `old-${i}`, data: "{}", expires_at: 1000 }))
+        for (let i = 0; i < expired.length; i += 500) {
+          yield* sql`INSERT INTO ${sql(specific)} ${sql.insert(expired.slice(i, i + 500))}`
+        }
+        for (let i = 0; i < 10; i++) yield* store.write(`live-${i}`, { i }, Duration.hours(1))
+        yield* store.write("forever", {}, Duration.zero)
+        yield* TestClock.adjust(Duration.seconds(2))
+        expect(yield* store.sweep).toBe(2500)
+        const [{ count }] = yield* sql<{ count: unknown }>`SELECT COUNT(*) AS count FROM ${sql(specific)}`
+        expect(Number(count)).toBe(11)
+        expect(yield* store.sweep).toBe(0)
+      }))
+
+    it.scoped("the sweeper fiber runs every sweepInterval on Effect's Clock", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const store = yield* SqlStore.make({ ...options, sweepInterval: "1 minute" })
+        yield* store.write("swept", {}, Duration.seconds(1))
+        yield* TestClock.adjust(Duration.seconds(30))
+        expect(yield* rows("swept")).toHaveLength(1) // expired, not yet swept
+        yield* TestClock.adjust(Duration.seconds(30))
+        // the sweep's own I/O runs in real time: wait for it, bounded
+        let left = 1
+        for (let i = 0; i < 200 && left > 0; i++) {
+          yield* Effect.promise(() => new Promise((r) => setTimeout(r, 10)))
+          left = (yield* sql`SELECT id FROM ${sql(specific)} WHERE id = ${"swept"}`).length
+        }
+        expect(left).toBe(0)
+      }))
+
+    it.scoped("invalid options are a SessionConfigError", () =>
+      Effect.gen(function*() {
+        for (
+          const bad of [
+            { table: "sessions; DROP TABLE users" },
+            { table: "a.b.c" },
+            { table: "" },
+            { ttl: -1 },
+            { sweepInterval: 0 },
+            { sweepBatchSize: 0 },
+            { sweepBatchSize: 1.5 },
+            { timeout: 0 }
+          ] satisfies Array<SqlStore.Options>
+        ) {
+          expect(failure(yield* Effect.exit(SqlStore.make(bad)))?._tag).toBe("SessionConfigError")
+        }
+      }))
+
+    it.effect("layerConfig reads its options from Config", () =>
+      Effect.gen(function*() {
+        const store = yield* SessionStore
+        yield* store.write("cfg", { a: 1 }, Duration.zero)
+        yield* TestClock.adjust(Duration.minutes(10))
+        expect(yield* store.read("cfg")).toEqual(Option.none())
+      }).pipe(
+        Effect.provide(
+          SqlStore.layerConfig({
+            table: Config.string("SESSION_TABLE"),
+            ttl: Config.duration("SESSION_TTL"),
+            ensureTable: Config.boolean("SESSION_ENSURE_TABLE")
+          }).pipe(
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(
+              new Map([["SESSION_TABLE", `${table}_cfg`], ["SESSION_TTL", "10 minutes"], [
+                "SESSION_ENSURE_TABLE",
+                "true"
+              ]])
+            )))
+          )
+        )
+      ))
+
+    it.scoped("a statement that fails (the table was dropped) is a SessionStoreError, not a defect", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const doomed = `${table}_doomed`
+        const store = yield* SqlStore.make({ table: doomed, ensureTable: true })
+        yield* sql`DROP TABLE ${sql(doomed)}`
+        yield* sql`DROP TABLE ${sql(`${doomed}_locks`)}`
+        for (
+          const exit of [
+            yield* Effect.exit(store.read("x")),
+            yield* Effect.exit(store.write("x", {}, Duration.zero)),
+            yield* Effect.exit(store.destroy("x")),
+            yield* Effect.exit(store.patch("x", { clear: true, remove: [], set: [], add: [] }, Duration.zero)),
+            yield* Effect.exit(store.lock("x", { ttl: Duration.seconds(1), wait: Duration.zero }))
+          ]
+        ) {
+          expect(failure(exit)?._tag).toBe("SessionStoreError")
+          expect(failure(exit)?.reason).toBe("Unavailable")
+        }
+      }))
+  })
+}
+
+for (const db of databases) {
+  if (db.service === undefined) describe(`SqlStore on ${db.title}`, suiteFor(db))
+  else await describeWith(db.service, `SqlStore on ${db.title}`, suiteFor(db))
+}
