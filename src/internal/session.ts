@@ -263,7 +263,8 @@ export class SessionState {
           return this.discard(key, e.message)
         }
       ),
-      Effect.withSpan("effect-session.load", { attributes: { "session.cookie": true } })
+      // No stack capture: it would cost more than the load itself on the memory store.
+      Effect.withSpan("effect-session.load", { captureStackTrace: false })
     )
   })
 
@@ -589,15 +590,19 @@ export class SessionState {
   // --- lifecycle ---------------------------------------------------------------
 
   get regenerate(): Effect.Effect<void, SessionStoreError> {
+    return this.regenerateWith(this.config.regenerateGraceMillis)
+  }
+
+  private regenerateWith(grace: number): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const oldKey = this.key
-      const grace = this.config.regenerateGraceMillis
       // With a grace period the old record lives on briefly (for requests already in flight with
-      // the old cookie) as it was before this request's changes; otherwise it goes at once.
+      // the old cookie) as it was before this request's changes; otherwise it goes at once. Its
+      // absolute lifetime is cut to the grace period, so activity on the old ID cannot extend it.
       const retire = oldKey === undefined
         ? Effect.void
-        : grace > 0 && this.original !== undefined
-        ? this.store.write(oldKey, this.original, Duration.millis(grace))
+        : grace > 0 && this.original !== undefined && this.originalMeta !== undefined
+        ? this.store.write(oldKey, this.retired(this.original, this.originalMeta, grace), Duration.millis(grace))
         : this.store.destroy(oldKey)
       this.currentId = Id.generate()
       this.key = undefined
@@ -606,6 +611,13 @@ export class SessionState {
       if (this.meta.t !== undefined) this.meta.t = Id.generate()
       return this.instrument("destroy", retire)
     })
+  }
+
+  /** The record a regenerated-away session leaves for the grace period: it expires when that ends. */
+  private retired(record: SessionData, meta: Meta, grace: number): SessionData {
+    const until = this.currentTime() + grace
+    const absolute = Math.min(meta.a ?? this.config.absoluteMillis, until - meta.c)
+    return { ...record, [RESERVED_KEY]: { ...meta, a: absolute } }
   }
 
   /** Per-session lifetimes ("remember me"): stored with the session, used for every later save. */
@@ -683,8 +695,9 @@ export class SessionState {
     })
   }
 
+  /** Logout: the old record is deleted at once, whatever `regenerateGrace` says. */
   get invalidate(): Effect.Effect<void, SessionStoreError> {
-    return Effect.zipRight(this.flush, this.regenerate)
+    return Effect.zipRight(this.flush, this.regenerateWith(0))
   }
 
   get save(): Effect.Effect<SaveResult, SessionStoreError> {
@@ -792,7 +805,8 @@ export class SessionState {
       ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
       : Effect.as(this.instrument("write", this.store.write(key, record, ttl)), true)).pipe(
         Effect.withSpan("effect-session.save", {
-          attributes: { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" }
+          attributes: { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" },
+          captureStackTrace: false
         })
       )
     return Effect.flatMap(write, (applied): Effect.Effect<SaveResult> => {
