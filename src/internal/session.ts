@@ -781,9 +781,10 @@ export class SessionState {
     // A HEAD request (or one that left a new session empty) never creates a session.
     if (!persisted && (!changed || this.method === "HEAD")) return Effect.succeed("Unchanged")
     const { idle, remaining } = this.lifetimes(now)
-    const expires = idle > 0 || Number.isFinite(remaining)
+    // Renewal is due every `touchAfter` even with `ttl: 0`: the record then takes the store's
+    // default TTL, which may be finite, and an active reader must not be logged out by it.
     const touchAfter = idle > 0 ? Math.min(this.config.touchAfterMillis, idle / 2) : this.config.touchAfterMillis
-    const due = this.renew || (expires && now - this.meta.r >= touchAfter)
+    const due = this.renew || now - this.meta.r >= touchAfter
     if (persisted && !changed && !due) return Effect.succeed("Unchanged")
 
     let issueCookie = false
