@@ -1,0 +1,64 @@
+/**
+ * Compiles the library and the benchmark scripts to plain JavaScript under build/bench/ before a
+ * run, with TypeScript's own transpiler (no type check, so a tree mid-edit still runs).
+ *
+ * Why not run the servers through tsx: tsx compiles with esbuild's `keepNames`, which wraps every
+ * function expression in a `__name(...)` call. Closures created per request then pay for it, which
+ * would charge the library for a cost that its published JavaScript does not have. Compiled like
+ * this, the library runs as users get it, and CPU profiles keep real line numbers.
+ *
+ * Imports of `effect-session` and `effect-session/X` in benchmark files are rewritten to the
+ * compiled `src/index.js` and `src/X.js`.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { dirname, join, relative } from "node:path"
+import ts from "typescript"
+import { root } from "./processes.js"
+
+/** The top-level benchmark scripts that run as their own processes. */
+const benchScripts = ["load", "memory", "stall", "redis-commands"]
+
+/** Where the compiled tree goes (build/ is git-ignored). */
+export const outDir = join(root, "build", "bench")
+
+const walk = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name)
+    return statSync(path).isDirectory() ? walk(path) : name.endsWith(".ts") && !name.endsWith(".d.ts") ? [path] : []
+  })
+
+const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.ESNext,
+  verbatimModuleSyntax: true,
+  sourceMap: false
+}
+
+/** Compiles src/ and bench/ into `outDir`; returns the number of files written. */
+export const build = (): number => {
+  rmSync(outDir, { recursive: true, force: true })
+  const bench = join(root, "bench")
+  const files = [
+    ...walk(join(root, "src")),
+    ...walk(join(bench, "lib")),
+    ...walk(join(bench, "servers")),
+    ...benchScripts.map((name) => join(bench, `${name}.ts`)).filter((file) => existsSync(file))
+  ]
+  for (const file of files) {
+    const rel = relative(root, file)
+    const target = join(outDir, rel.replace(/\.ts$/, ".js"))
+    let source = readFileSync(file, "utf8")
+    if (rel.startsWith("bench")) {
+      const toSrc = relative(dirname(target), join(outDir, "src")).split("\\").join("/")
+      source = source
+        .replace(/from "effect-session"/g, `from "${toSrc}/index.js"`)
+        .replace(/from "effect-session\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+    }
+    const output = ts.transpileModule(source, { compilerOptions, fileName: file })
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, output.outputText)
+  }
+  // The compiled files are ES modules like their sources.
+  writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
+  return files.length
+}

@@ -1,0 +1,396 @@
+/** Turns one run's numbers into the stdout summary and docs/benchmarks.md. */
+import type { LoadResult } from "../load.js"
+import { bareOf, type Scenario, type ServerSpec } from "./servers.js"
+
+export interface Measurement {
+  readonly spec: ServerSpec
+  readonly scenario: Scenario
+  readonly result?: LoadResult
+  /** req/s of every round; `result` is the best */
+  readonly rounds?: ReadonlyArray<number>
+  readonly pending?: string
+}
+
+export interface MemoryResult {
+  readonly store: string
+  readonly count: number
+  readonly bytesPerSession: number
+}
+
+export interface StallResult {
+  readonly store: string
+  readonly count: number
+  readonly removed: number
+  readonly cleanupMillis: number
+  readonly monitorMaxMillis: number
+  readonly immediateMaxGapMillis: number
+  readonly stallMillis: number
+}
+
+export interface RedisCommandsResult {
+  readonly kinds: ReadonlyArray<{
+    readonly kind: string
+    readonly description: string
+    readonly requests: number
+    readonly commandsPerRequest: number
+    readonly writesPerRequest: number
+    readonly roundTripsPerRequest: number
+    readonly commands: Readonly<Record<string, number>>
+  }>
+}
+
+export interface Report {
+  readonly started: Date
+  readonly finished: Date
+  readonly command: string
+  readonly machine: {
+    readonly cores: number
+    readonly cpu: string
+    readonly memoryGiB: number
+    readonly node: string
+    readonly platform: string
+    readonly pinned: boolean
+    readonly redis: string | undefined
+    /** 1-minute load average at the start and at the end of the HTTP runs */
+    readonly loadAverage: readonly [number, number]
+  }
+  readonly settings: {
+    readonly durationSeconds: number
+    readonly warmupSeconds: number
+    readonly connections: number
+    readonly users: number
+    readonly quick: boolean
+    readonly rounds: number
+  }
+  readonly measurements: ReadonlyArray<Measurement>
+  readonly side: {
+    readonly memory: Array<MemoryResult>
+    readonly stall: Array<StallResult>
+    redisCommands: RedisCommandsResult | undefined
+  }
+}
+
+const rps = (report: Report, id: string, scenario: Scenario): number | undefined =>
+  report.measurements.find((m) => m.spec.id === id && m.scenario === scenario)?.result?.requestsPerSecond
+
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b
+
+const fmtRatio = (r: number | undefined) => r === undefined ? "–" : `${r.toFixed(2)}×`
+const fmtInt = (n: number) => Math.round(n).toLocaleString("en-US")
+
+export interface Row {
+  readonly label: string
+  readonly id: string
+  readonly scenario: Scenario
+  readonly rps: string
+  readonly p50: string
+  readonly p99: string
+  readonly vsOwnBare: string
+  readonly vsEffectBare: string
+  /** every round's req/s, when there were several */
+  readonly rounds: string
+  readonly notes: string
+}
+
+export const rows = (report: Report): Array<Row> =>
+  report.measurements.map((m) => {
+    if (m.result === undefined) {
+      return {
+        label: m.spec.label,
+        id: m.spec.id,
+        scenario: m.scenario,
+        rps: "pending",
+        p50: "",
+        p99: "",
+        vsOwnBare: "",
+        vsEffectBare: "",
+        rounds: "",
+        notes: m.pending ?? ""
+      }
+    }
+    const r = m.result
+    const notes = [
+      r.errors > 0 ? `${r.errors} errors` : "",
+      r.non2xx > 0 ? `${r.non2xx} non-2xx` : "",
+      r.lost !== undefined && r.lost > 0 ? `${r.lost} lost increments` : ""
+    ].filter((s) => s !== "").join(", ")
+    return {
+      label: m.spec.label,
+      id: m.spec.id,
+      scenario: m.scenario,
+      rps: fmtInt(r.requestsPerSecond),
+      p50: String(r.p50),
+      p99: String(r.p99),
+      vsOwnBare: m.spec.session
+        ? fmtRatio(ratio(r.requestsPerSecond, rps(report, bareOf(m.spec.framework), m.scenario)))
+        : "1.00×",
+      vsEffectBare: fmtRatio(ratio(r.requestsPerSecond, rps(report, "effect-bare", m.scenario))),
+      rounds: m.rounds !== undefined && m.rounds.length > 1 ? m.rounds.map(fmtInt).join(" / ") : "",
+      notes
+    }
+  })
+
+interface Target {
+  readonly target: string
+  readonly measured: string
+  readonly met: boolean | undefined
+}
+
+const check = (value: number | undefined, ok: (v: number) => boolean): boolean | undefined =>
+  value === undefined ? undefined : ok(value)
+
+export const targets = (report: Report): Array<Target> => {
+  const list: Array<Target> = []
+  for (const scenario of ["returning", "new"] as const) {
+    const floor = scenario === "returning" ? 0.9 : 0.8
+    const r = ratio(rps(report, "effect-session-memory", scenario), rps(report, "effect-bare", scenario))
+    list.push({
+      target: `MemoryStore, ${scenario}: ≥ ${floor.toFixed(2)}× bare Effect`,
+      measured: fmtRatio(r),
+      met: check(r, (v) => v >= floor)
+    })
+    const m = ratio(rps(report, "effect-session-memory", scenario), rps(report, "effect-map", scenario))
+    list.push({
+      target: `MemoryStore, ${scenario}: faster than the hand-written Map session`,
+      measured: `${fmtRatio(m)} the Map session`,
+      met: check(m, (v) => v > 1)
+    })
+  }
+  const redisBare = ratio(rps(report, "effect-session-redis", "returning"), rps(report, "effect-bare", "returning"))
+  list.push({
+    target: "RedisStore, returning: ≥ 0.75× bare Effect",
+    measured: fmtRatio(redisBare),
+    met: check(redisBare, (v) => v >= 0.75)
+  })
+  const redisPeer = ratio(
+    rps(report, "effect-session-redis", "returning"),
+    rps(report, "express-session-redis", "returning")
+  )
+  list.push({
+    target: "RedisStore, returning: ≥ 1.5× express-session + connect-redis",
+    measured: fmtRatio(redisPeer),
+    met: check(redisPeer, (v) => v >= 1.5)
+  })
+  const heap = report.side.memory.find((m) => m.store === "effect-session")?.bytesPerSession
+  list.push({
+    target: "≤ 300 heap bytes per small stored session",
+    measured: heap === undefined ? "–" : `${heap} B`,
+    met: check(heap, (v) => v <= 300)
+  })
+  const stall = report.side.stall.find((s) => s.store === "effect-session")
+  list.push({
+    target: `no event-loop stall over 10 ms sweeping ${
+      stall === undefined ? "1,000,000" : fmtInt(stall.count)
+    } expired`,
+    measured: stall === undefined ? "–" : `${stall.stallMillis} ms`,
+    met: check(stall?.stallMillis, (v) => v <= 10)
+  })
+  const kinds = report.side.redisCommands?.kinds
+  const kind = (name: string) => kinds?.find((k) => k.kind === name)
+  const read = kind("read")
+  list.push({
+    target: "Redis: one round trip to load",
+    measured: read === undefined
+      ? "–"
+      : `${read.roundTripsPerRequest} round trip(s), ${read.commandsPerRequest} command(s)`,
+    met: check(read?.roundTripsPerRequest, (v) => v <= 1)
+  })
+  const unchanged = kind("unchanged")
+  list.push({
+    target: "Redis: zero writes for an unchanged session",
+    measured: unchanged === undefined ? "–" : `${unchanged.writesPerRequest} write(s)`,
+    met: check(unchanged?.writesPerRequest, (v) => v === 0)
+  })
+  const changed = kind("changed")
+  list.push({
+    target: "Redis: one round trip to save a change",
+    measured: changed === undefined
+      ? "–"
+      : `${changed.roundTripsPerRequest} round trips in all (load + save), ${changed.writesPerRequest} write(s)`,
+    met: check(changed?.roundTripsPerRequest, (v) => v <= 2)
+  })
+  return list
+}
+
+const table = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): string =>
+  [
+    `| ${header.join(" | ")} |`,
+    `| ${header.map((h, i) => i === 0 ? "---" : "---:").join(" | ")} |`,
+    ...body.map((cells) => `| ${cells.join(" | ")} |`)
+  ].join("\n")
+
+const metMark = (met: boolean | undefined) => met === undefined ? "pending" : met ? "yes" : "**no**"
+
+/** Plain-text summary for stdout. */
+export const summary = (report: Report): string => {
+  const lines = ["", "server                                           scenario   req/s    p50   p99  ×own  ×Effect"]
+  for (const row of rows(report)) {
+    lines.push(
+      `${row.label.padEnd(48)} ${row.scenario.padEnd(9)} ${row.rps.padStart(7)} ${row.p50.padStart(5)} ${
+        row.p99.padStart(5)
+      } ${row.vsOwnBare.padStart(5)} ${row.vsEffectBare.padStart(7)}  ${row.rounds} ${row.notes}`
+    )
+  }
+  lines.push("", "heap bytes per session:")
+  for (const m of report.side.memory) lines.push(`  ${m.store.padEnd(18)} ${m.bytesPerSession} B (${fmtInt(m.count)})`)
+  lines.push("longest event-loop stall while removing expired sessions:")
+  for (const s of report.side.stall) {
+    lines.push(
+      `  ${s.store.padEnd(18)} ${s.stallMillis} ms for ${fmtInt(s.count)} (cleanup took ${s.cleanupMillis} ms)`
+    )
+  }
+  if (report.side.redisCommands !== undefined) {
+    lines.push("Redis per request (effect-session RedisStore):")
+    for (const k of report.side.redisCommands.kinds) {
+      lines.push(
+        `  ${
+          k.kind.padEnd(10)
+        } ${k.commandsPerRequest} commands, ${k.writesPerRequest} writes, ${k.roundTripsPerRequest} round trips  ${
+          JSON.stringify(k.commands)
+        }`
+      )
+    }
+  }
+  lines.push("", "targets:")
+  for (const t of targets(report)) lines.push(`  [${metMark(t.met)}] ${t.target}: ${t.measured}`)
+  return lines.join("\n")
+}
+
+/** docs/benchmarks.md */
+export const render = (report: Report): string => {
+  const { machine, settings } = report
+  const all = rows(report)
+  const byScenario = (scenario: Scenario) =>
+    table(
+      ["Server", "req/s", "p50 ms", "p99 ms", "× own bare", "× bare Effect", "Rounds (req/s)", "Notes"],
+      all.filter((r) => r.scenario === scenario).map((r) => [
+        r.label,
+        r.rps,
+        r.p50,
+        r.p99,
+        r.vsOwnBare,
+        r.vsEffectBare,
+        r.rounds,
+        r.notes
+      ])
+    )
+  const memory = table(
+    ["Store", "Sessions", "Heap bytes per session"],
+    report.side.memory.map((m) => [m.store, fmtInt(m.count), fmtInt(m.bytesPerSession)])
+  )
+  const stall = table(
+    ["Store", "Expired sessions", "Cleanup", "Longest stall", "monitorEventLoopDelay max", "setImmediate max gap"],
+    report.side.stall.map((s) => [
+      s.store === "effect-session" ? "effect-session MemoryStore `sweep`" : "express-session MemoryStore `all()`",
+      fmtInt(s.count),
+      `${s.cleanupMillis} ms`,
+      `${s.stallMillis} ms`,
+      `${s.monitorMaxMillis} ms`,
+      `${s.immediateMaxGapMillis} ms`
+    ])
+  )
+  const redis = report.side.redisCommands === undefined
+    ? "_Pending: the Redis store (`src/RedisStore.ts`) was not available for this run._"
+    : table(
+      ["Request", "Commands", "Writes", "Round trips", "Commands seen"],
+      report.side.redisCommands.kinds.map((k) => [
+        `${k.kind}: ${k.description}`,
+        String(k.commandsPerRequest),
+        String(k.writesPerRequest),
+        String(k.roundTripsPerRequest),
+        Object.entries(k.commands).map(([name, n]) => `${name} ${n}`).join(", ")
+      ])
+    )
+  const goals = table(
+    ["Target", "Measured", "Met"],
+    targets(report).map((t) => [t.target, t.measured, metMark(t.met)])
+  )
+  return `# Benchmarks
+
+<!-- Generated by \`${report.command}\` (bench/run.ts). Do not edit by hand: rerun it. -->
+
+Measured ${report.finished.toISOString().slice(0, 10)} with \`${report.command}\`${
+    settings.quick ? " (a quick smoke run: short windows, not for comparison)" : ""
+  }.
+
+- Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.
+- ${
+    machine.pinned
+      ? "Each server runs in a fresh process pinned to CPU 0 (`taskset -c 0`); the load generator (autocannon 8, its own process) is pinned to CPU 1."
+      : "Processes are not pinned (no `taskset`, or a single core): server and load generator share the CPUs."
+  }
+- Redis: ${machine.redis ?? "not available"}${machine.pinned ? ", pinned to CPU 1 with the load generator" : ""}.
+- Machine load (1-minute load average) ${machine.loadAverage[0].toFixed(1)} when the HTTP runs started, ${
+    machine.loadAverage[1].toFixed(1)
+  } when they ended${
+    Math.max(...machine.loadAverage) > 1.5
+      ? ": other work was running on this machine, so absolute numbers are noisy; ratios within one run hold up better"
+      : ""
+  }.
+- Load: \`GET /count\` over ${settings.connections} keep-alive connections, ${settings.warmupSeconds} s warm-up, then ${settings.durationSeconds} s measured;
+  ${
+    settings.rounds > 1
+      ? `every server was measured ${settings.rounds} times, interleaved (all servers, then all again), and the best round is reported (every round is listed).`
+      : "one round per server."
+  }
+  Each handler reads the session's integer \`n\` (0 if absent), stores \`n + 1\` and answers it.
+  *Returning*: ${
+    fmtInt(settings.users)
+  } users, each with its own cookie jar (primed first), requests spread round-robin over them;
+  after the window every user is asked once more and the counts must add up (no lost increments).
+  *New*: no cookie, so every request creates a session.
+- Cookie settings are the same everywhere: name \`sid\`, HttpOnly, SameSite=Lax, Path=/, Max-Age 2 h, not Secure (plain HTTP).
+
+![Requests per second by server and scenario](benchmarks.svg)
+
+## Returning users
+
+${byScenario("returning")}
+
+## New sessions
+
+${byScenario("new")}
+
+"× own bare" is the session server's throughput over the same framework with no session;
+"× bare Effect" is over \`@effect/platform\` with no session, the ceiling for any Effect server.
+
+## Targets
+
+${goals}
+
+## Heap per stored session
+
+${memory}
+
+Each store is driven directly (no HTTP) with what its own middleware stores for a session holding \`{ n: 1 }\`,
+under IDs of the shape that library issues; heap after a forced GC, before and after the fill.
+@fastify/session's default store keeps live \`Session\` objects, which also point at their request: here
+they share one stub request, so its figure is a lower bound.
+
+## Event-loop stall while expired sessions are removed
+
+${stall}
+
+The store is filled with sessions that expire after 1 ms, then cleaned up while
+\`perf_hooks.monitorEventLoopDelay\` (resolution 1 ms) and a \`setImmediate\` chain watch the event loop;
+the stall is the larger of the two maxima. express-session's MemoryStore has no sweeper: \`all()\` is its
+cleanup pass (synchronous).
+
+## Redis commands per request
+
+${redis}
+
+Counted with \`INFO commandstats\` deltas on the private Redis server; round trips are the client's
+separate writes to Redis, counted by a TCP proxy between the server and Redis.
+
+## Reproduce
+
+\`\`\`sh
+npm run bench                  # full run, rewrites this page and benchmarks.svg
+npm run bench -- --quick       # 1-2 minute smoke run
+BENCH_DURATION=30 npm run bench
+BENCH_ONLY=effect-bare,effect-session-memory BENCH_PROFILE=effect-session-memory npm run bench
+\`\`\`
+`
+}

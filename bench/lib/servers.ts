@@ -1,0 +1,45 @@
+/** The servers of one benchmark run, in the order they are measured and reported. */
+export type Framework = "effect" | "express" | "fastify"
+
+export interface ServerSpec {
+  /** file name under bench/servers, and the row's stable id */
+  readonly id: string
+  readonly label: string
+  readonly framework: Framework
+  /** false for the bare servers (no session: the framework's ceiling) */
+  readonly session: boolean
+  /** needs the Redis server */
+  readonly redis?: boolean
+  /** a file that must exist for the row to run (else it is reported as pending) */
+  readonly requires?: string
+}
+
+export const servers: ReadonlyArray<ServerSpec> = [
+  { id: "effect-bare", label: "@effect/platform, no session", framework: "effect", session: false },
+  { id: "effect-map", label: "@effect/platform + hand-written Map session", framework: "effect", session: true },
+  { id: "effect-session-memory", label: "effect-session, MemoryStore", framework: "effect", session: true },
+  {
+    id: "effect-session-redis",
+    label: "effect-session, RedisStore (ioredis)",
+    framework: "effect",
+    session: true,
+    redis: true,
+    requires: "src/RedisStore.ts"
+  },
+  { id: "express-bare", label: "express 5, no session", framework: "express", session: false },
+  { id: "express-session", label: "express-session, MemoryStore", framework: "express", session: true },
+  {
+    id: "express-session-redis",
+    label: "express-session + connect-redis (node-redis)",
+    framework: "express",
+    session: true,
+    redis: true
+  },
+  { id: "fastify-bare", label: "fastify 5, no session", framework: "fastify", session: false },
+  { id: "fastify-session", label: "@fastify/session, default store", framework: "fastify", session: true }
+]
+
+export const bareOf = (framework: Framework): string => `${framework}-bare`
+
+export type Scenario = "returning" | "new"
+export const scenarios: ReadonlyArray<Scenario> = ["returning", "new"]

@@ -1,0 +1,147 @@
+/**
+ * The load generator, run in its own process (pinned to the core the server does not use).
+ * `tsx bench/load.ts <json options>` prints one JSON line: the measured window's numbers.
+ *
+ * - `returning`: first primes one cookie jar per user (a request without a cookie, keeping the
+ *   `Set-Cookie`), then spreads requests over the users round-robin across all connections, so
+ *   that concurrent requests almost never share a session. Afterwards it asks each user once more
+ *   and checks that the counts add up: every measured request really continued its session.
+ * - `new`: no cookie at all, so every request creates a session.
+ */
+import autocannon from "autocannon"
+import { randomBytes } from "node:crypto"
+import * as http from "node:http"
+import { COOKIE_NAME, ROUTE } from "./lib/config.js"
+
+export interface LoadOptions {
+  readonly port: number
+  readonly scenario: "returning" | "new"
+  readonly connections: number
+  readonly warmupSeconds: number
+  readonly durationSeconds: number
+  readonly users: number
+  /** whether the server answers with the session's count (false for the bare servers) */
+  readonly counts: boolean
+}
+
+export interface LoadResult {
+  readonly requestsPerSecond: number
+  readonly p50: number
+  readonly p99: number
+  readonly total: number
+  readonly errors: number
+  readonly non2xx: number
+  /** returning: requests whose increment is missing from the sessions' counts (should be 0) */
+  readonly lost?: number
+  readonly check?: string
+}
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+
+const get = (port: number, cookie: string | undefined) =>
+  new Promise<{ status: number; body: string; setCookie: Array<string> }>((resolve, reject) => {
+    const request = http.request(
+      { host: "127.0.0.1", port, path: ROUTE, method: "GET", agent, headers: cookie === undefined ? {} : { cookie } },
+      (response) => {
+        let body = ""
+        response.setEncoding("utf8")
+        response.on("data", (chunk: string) => body += chunk)
+        response.on(
+          "end",
+          () => resolve({ status: response.statusCode ?? 0, body, setCookie: response.headers["set-cookie"] ?? [] })
+        )
+      }
+    )
+    request.on("error", reject)
+    request.end()
+  })
+
+/** Runs `task` over `items` with at most `limit` in flight. */
+const pool = async <A, B>(items: ReadonlyArray<A>, limit: number, task: (a: A) => Promise<B>): Promise<Array<B>> => {
+  const results = new Array<B>(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++
+      results[i] = await task(items[i]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
+
+const sessionCookie = (setCookie: ReadonlyArray<string>): string => {
+  for (const header of setCookie) {
+    const pair = header.split(";", 1)[0]!
+    if (pair.startsWith(`${COOKIE_NAME}=`)) return pair
+  }
+  throw new Error(`no ${COOKIE_NAME} cookie in the priming response: ${JSON.stringify(setCookie)}`)
+}
+
+const cannon = (options: LoadOptions, seconds: number, cookies: ReadonlyArray<string> | undefined) => {
+  let next = 0
+  const request: autocannon.Request = cookies === undefined
+    ? { method: "GET", path: ROUTE }
+    : {
+      method: "GET",
+      path: ROUTE,
+      setupRequest: (req) => {
+        req.headers = { ...req.headers, cookie: cookies[next++ % cookies.length]! }
+        return req
+      }
+    }
+  return autocannon({
+    url: `http://127.0.0.1:${options.port}`,
+    connections: options.connections,
+    duration: seconds,
+    requests: [request]
+  })
+}
+
+const main = async (options: LoadOptions): Promise<LoadResult> => {
+  let cookies: Array<string> | undefined
+  if (options.scenario === "returning" && !options.counts) {
+    // a bare server sets no cookie: send cookies of the same size, so the requests are the same
+    cookies = Array.from({ length: options.users }, () => `${COOKIE_NAME}=${randomBytes(32).toString("base64url")}`)
+  } else if (options.scenario === "returning") {
+    const primed = await pool(Array.from({ length: options.users }), 32, () => get(options.port, undefined))
+    cookies = primed.map((reply) => {
+      if (reply.status !== 200) throw new Error(`priming request answered ${reply.status}`)
+      return sessionCookie(reply.setCookie)
+    })
+    if (options.counts) {
+      const probe = await get(options.port, cookies[0])
+      if (probe.body !== "2") throw new Error(`a returning user's second request answered ${probe.body}, not 2`)
+    }
+  }
+  const warm = options.warmupSeconds > 0 ? await cannon(options, options.warmupSeconds, cookies) : undefined
+  const result = await cannon(options, options.durationSeconds, cookies)
+  const base = {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    total: result.requests.total,
+    errors: result.errors,
+    non2xx: result.non2xx
+  }
+  if (cookies === undefined || !options.counts) return base
+  // Every request since priming added one to its user's count: the counts must add up.
+  const finals = await pool(cookies, 32, (cookie) => get(options.port, cookie))
+  const sum = finals.reduce((acc, reply) => acc + Number(reply.body), 0)
+  // priming + probe + warm-up + measured + this final round; requests still in flight when a
+  // window closed are counted by the server but not by autocannon, so `sum` may exceed it a little.
+  const expected = 2 * cookies.length + 1 + (warm?.requests.total ?? 0) + result.requests.total
+  return { ...base, lost: Math.max(0, expected - sum), check: `sum of counts ${sum}, expected >= ${expected}` }
+}
+
+const options = JSON.parse(process.argv[2] ?? "{}") as LoadOptions
+main(options).then(
+  (result) => {
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    agent.destroy()
+  },
+  (error) => {
+    process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`)
+    process.exit(1)
+  }
+)

@@ -1,0 +1,201 @@
+/**
+ * `npm run bench`: effect-session against the session libraries a user would pick instead, in
+ * one run, on one machine. See bench/README.md for the method; results go to docs/benchmarks.md.
+ *
+ * Options (environment): BENCH_DURATION (measured seconds, default 10), BENCH_WARMUP (seconds,
+ * default 3), BENCH_ROUNDS (default 2: every server is measured that many times, interleaved, and
+ * the best round is reported), BENCH_CONNECTIONS (64), BENCH_USERS (1000), BENCH_ONLY (comma-separated server ids;
+ * partial and quick runs do not rewrite the docs unless BENCH_WRITE=1), BENCH_PROFILE (comma-separated
+ * server ids to run under `node --cpu-prof`; profiles land in the OS temp dir), BENCH_QUICK=1 or
+ * `npm run bench -- --quick` (one round of 2 s + 1 s windows, smaller side measurements: a smoke run).
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
+import { cpus, loadavg, tmpdir, totalmem } from "node:os"
+import { join } from "node:path"
+import { build } from "./lib/build.js"
+import { chart } from "./lib/chart.js"
+import { canPin, freePort, root, runJson, spawnNode, stop, waitForPort } from "./lib/processes.js"
+import { type RedisHandle, startRedis } from "./lib/redis.js"
+import { type Measurement, render, type Report, summary } from "./lib/report.js"
+import { type Scenario, scenarios, servers } from "./lib/servers.js"
+import type { LoadOptions, LoadResult } from "./load.js"
+
+const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1"
+const numberEnv = (name: string, fallback: number) => {
+  const value = process.env[name]
+  return value === undefined || value === "" ? fallback : Number(value)
+}
+const durationSeconds = numberEnv("BENCH_DURATION", quick ? 2 : 10)
+const warmupSeconds = numberEnv("BENCH_WARMUP", quick ? 1 : 3)
+const connections = numberEnv("BENCH_CONNECTIONS", 64)
+const users = numberEnv("BENCH_USERS", 1000)
+const rounds = numberEnv("BENCH_ROUNDS", quick ? 1 : 2)
+const only = process.env.BENCH_ONLY?.split(",").filter((s) => s !== "")
+const profile = new Set(process.env.BENCH_PROFILE?.split(",").filter((s) => s !== "") ?? [])
+const write = (only === undefined && !quick) || process.env.BENCH_WRITE === "1"
+const memoryCount = quick ? 20_000 : 100_000
+const sweepCount = quick ? 200_000 : 1_000_000
+const peerSweepCount = 20_000
+
+const cores = cpus().length
+const pin = canPin(cores)
+const serverCpu = pin ? 0 : undefined
+const loadCpu = pin ? 1 : undefined
+const profileDir = join(tmpdir(), "effect-session-bench-profiles")
+
+const log = (line: string) => process.stderr.write(`${line}\n`)
+
+const measure = async (
+  spec: (typeof servers)[number],
+  scenario: Scenario,
+  redis: RedisHandle | undefined
+): Promise<LoadResult> => {
+  if (spec.redis === true) await redis!.clear()
+  const port = await freePort()
+  const profiling = profile.has(spec.id)
+  const runProfileDir = join(profileDir, `${spec.id}-${scenario}`)
+  if (profiling) {
+    rmSync(runProfileDir, { recursive: true, force: true })
+    mkdirSync(runProfileDir, { recursive: true })
+  }
+  const server = spawnNode({
+    script: `servers/${spec.id}`,
+    cpu: serverCpu,
+    // the main thread writes CPU.<date>.<pid>.0.*.cpuprofile; tsx's loader thread writes its own
+    nodeFlags: profiling ? ["--cpu-prof", "--cpu-prof-dir", runProfileDir] : [],
+    env: {
+      PORT: String(port),
+      ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix })
+    }
+  })
+  let serverLog = ""
+  server.stdout!.on("data", (chunk: Buffer) => serverLog += chunk.toString())
+  server.stderr!.on("data", (chunk: Buffer) => serverLog += chunk.toString())
+  try {
+    await waitForPort(port, server)
+    const options: LoadOptions = {
+      port,
+      scenario,
+      connections,
+      warmupSeconds,
+      durationSeconds,
+      users,
+      counts: spec.session
+    }
+    return await runJson<LoadResult>({ script: "load", args: [JSON.stringify(options)], cpu: loadCpu })
+  } catch (error) {
+    throw new Error(`${spec.id} (${scenario}): ${error instanceof Error ? error.message : String(error)}\n${serverLog}`)
+  } finally {
+    await stop(server)
+  }
+}
+
+const main = async () => {
+  const started = new Date()
+  log(
+    `effect-session benchmark: ${rounds} round(s) of ${durationSeconds} s measured after ${warmupSeconds} s warm-up, ${connections} ` +
+      `connections, ${users} returning users${pin ? ", server on CPU 0, load on CPU 1" : ", unpinned"}`
+  )
+  log(`compiled ${build()} files to build/bench (the library runs as compiled JavaScript, as published)`)
+  const redis = await startRedis(loadCpu)
+  log(redis === undefined ? "Redis: not available, Redis rows skipped" : `Redis: ${redis.description}`)
+  const measurements: Array<Measurement> = []
+  const loadBefore = loadavg()[0]!
+  try {
+    // Rounds are interleaved (every server once, then again) and the best round counts: on a
+    // shared machine, interference only ever slows a run down.
+    const runs = new Map<string, Array<LoadResult>>()
+    for (let round = 1; round <= rounds; round++) {
+      for (const spec of servers) {
+        if (only !== undefined && !only.includes(spec.id)) continue
+        for (const scenario of scenarios) {
+          if (spec.requires !== undefined && !existsSync(join(root, spec.requires))) continue
+          if (spec.redis === true && redis === undefined) continue
+          const result = await measure(spec, scenario, redis)
+          const key = `${spec.id}/${scenario}`
+          runs.set(key, [...(runs.get(key) ?? []), result])
+          log(
+            `${rounds > 1 ? `[${round}/${rounds}] ` : ""}${spec.id.padEnd(24)} ${scenario.padEnd(9)} ${
+              Math.round(result.requestsPerSecond).toString().padStart(7)
+            } req/s  p50 ${result.p50} ms  p99 ${result.p99} ms` +
+              (result.errors + result.non2xx > 0 ? `  errors ${result.errors} non-2xx ${result.non2xx}` : "") +
+              (result.lost !== undefined && result.lost > 0 ? `  LOST ${result.lost}` : "") +
+              `  (load ${loadavg()[0]!.toFixed(1)})`
+          )
+        }
+      }
+    }
+    for (const spec of servers) {
+      if (only !== undefined && !only.includes(spec.id)) continue
+      for (const scenario of scenarios) {
+        if (spec.requires !== undefined && !existsSync(join(root, spec.requires))) {
+          measurements.push({ spec, scenario, pending: `${spec.requires} does not exist yet` })
+          continue
+        }
+        if (spec.redis === true && redis === undefined) {
+          measurements.push({ spec, scenario, pending: "no Redis server" })
+          continue
+        }
+        const all = runs.get(`${spec.id}/${scenario}`)!
+        const best = all.reduce((a, b) => b.requestsPerSecond > a.requestsPerSecond ? b : a)
+        measurements.push({ spec, scenario, result: best, rounds: all.map((r) => r.requestsPerSecond) })
+      }
+    }
+
+    const side: Report["side"] = { memory: [], stall: [], redisCommands: undefined }
+    if (only === undefined) {
+      for (const store of ["effect-session", "express-session", "fastify-session"]) {
+        side.memory.push(
+          await runJson({ script: "memory", args: [store, String(memoryCount)], nodeFlags: ["--expose-gc"] })
+        )
+        log(`heap per session: ${JSON.stringify(side.memory[side.memory.length - 1])}`)
+      }
+      for (const [store, count] of [["effect-session", sweepCount], ["express-session", peerSweepCount]] as const) {
+        side.stall.push(await runJson({ script: "stall", args: [store, String(count)] }))
+        log(`sweep stall: ${JSON.stringify(side.stall[side.stall.length - 1])}`)
+      }
+      if (redis !== undefined && existsSync(join(root, "src/RedisStore.ts"))) {
+        await redis.clear()
+        side.redisCommands = await runJson({
+          script: "redis-commands",
+          env: { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix }
+        })
+        log(`redis commands: ${JSON.stringify(side.redisCommands)}`)
+      }
+    }
+
+    const report: Report = {
+      started,
+      finished: new Date(),
+      command: quick ? "npm run bench -- --quick" : "npm run bench",
+      machine: {
+        cores,
+        cpu: cpus()[0]?.model ?? "unknown",
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        pinned: pin,
+        redis: redis?.description,
+        loadAverage: [loadBefore, loadavg()[0]!]
+      },
+      settings: { durationSeconds, warmupSeconds, connections, users, quick, rounds },
+      measurements,
+      side
+    }
+    process.stdout.write(`${summary(report)}\n`)
+    if (write) {
+      mkdirSync(join(root, "docs"), { recursive: true })
+      writeFileSync(join(root, "docs/benchmarks.svg"), chart(report))
+      writeFileSync(join(root, "docs/benchmarks.md"), render(report))
+      log("wrote docs/benchmarks.md and docs/benchmarks.svg")
+    }
+    if (profile.size > 0) log(`CPU profiles in ${profileDir}`)
+  } finally {
+    await redis?.close()
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.stack ?? error.message : String(error)}\n`)
+  process.exitCode = 1
+})
