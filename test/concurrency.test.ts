@@ -2,11 +2,15 @@
  * Issue 5: no lost updates. Concurrent requests on one session, through real HTTP, on the memory
  * store (Redis and PostgreSQL run the same workloads in their own store test files).
  */
+import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Layer } from "effect"
-import { MemoryStore } from "effect-session"
+import { Deferred, Effect, Layer, Redacted, Ref } from "effect"
+import { MemoryStore, type SessionStore } from "effect-session"
+import * as RedisStore from "effect-session/RedisStore"
+import * as SqlStore from "effect-session/SqlStore"
 import { concurrentIncrements, login, makeBarrier, readAll, serveWorkload, withoutPatch } from "./utils/concurrency.js"
 import { Jar, request } from "./utils/http.js"
+import { describeWith, type ServiceName, SERVICES } from "./utils/services.js"
 
 const N = 200
 
@@ -155,3 +159,68 @@ describe("opt-in locking (memory store)", () => {
       }).pipe(Effect.provide(serveWorkload(Effect.void, { lock: true })), Effect.provide(MemoryStore.layer()))
     }))
 })
+
+// The same workloads on the shared stores: their `patch` is a Lua script (Redis) and a row-locked
+// transaction (PostgreSQL), so the guarantees must hold there too, across real round trips.
+const sharedStores: Array<[ServiceName, string, () => Layer.Layer<SessionStore, unknown>]> = [
+  [
+    "redis",
+    "RedisStore",
+    () => RedisStore.layer({ url: SERVICES.redis.url, prefix: `test:concurrency:${process.pid}:${Date.now()}:` })
+  ],
+  [
+    "postgres",
+    "SqlStore on PostgreSQL",
+    () =>
+      SqlStore.layer({ table: "effect_sessions_concurrency_test", ensureTable: true }).pipe(
+        Layer.provide(PgClient.layer({ url: Redacted.make(SERVICES.postgres.url) }))
+      )
+  ]
+]
+
+for (const [service, name, makeLayer] of sharedStores) {
+  await describeWith(service, `concurrent requests on one session (${name})`, () => {
+    it.live(
+      "200 requests incrementing different keys and then the same key: nothing lost",
+      () =>
+        Effect.gen(function*() {
+          const different = yield* makeBarrier(N)
+          const same = yield* makeBarrier(N)
+          const barrier = Effect.flatMap(
+            Ref.getAndUpdate(phase, (p) => p),
+            (p) => p === 0 ? different.arrive : same.arrive
+          )
+          yield* Effect.gen(function*() {
+            const jar = yield* login
+            yield* concurrentIncrements(jar, N, (i) => `k${i}`)
+            expect(Object.keys(yield* readAll(jar)).filter((k) => k.startsWith("k"))).toHaveLength(N)
+            yield* Ref.set(phase, 1)
+            yield* concurrentIncrements(jar, N, () => "n")
+            expect((yield* readAll(jar)).n).toBe(N)
+          }).pipe(Effect.provide(serveWorkload(barrier)), Effect.provide(Layer.orDie(makeLayer())))
+        }),
+      60_000
+    )
+
+    it.live("a logout racing a slow write: the session stays destroyed", () =>
+      Effect.gen(function*() {
+        const barrier = yield* makeBarrier(2)
+        const loaded = yield* Deferred.make<void>()
+        yield* Effect.gen(function*() {
+          const jar = yield* login
+          const cookie = jar.header()!
+          const slow = yield* Effect.fork(request("GET", "/slow", { cookie }))
+          yield* Deferred.await(loaded)
+          yield* request("POST", "/logout", { cookie })
+          yield* barrier.arrive
+          expect((yield* slow.await.pipe(Effect.flatten)).setCookies[0]?.attributes["max-age"]).toBe("0")
+          expect((yield* request("GET", "/me", { cookie })).body).toBe("")
+        }).pipe(
+          Effect.provide(serveWorkload(barrier.arrive, {}, Deferred.succeed(loaded, undefined))),
+          Effect.provide(Layer.orDie(makeLayer()))
+        )
+      }), 60_000)
+  })
+}
+
+const phase = Ref.unsafeMake(0)
