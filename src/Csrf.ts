@@ -409,9 +409,9 @@ export const make = <EM = never, RM = never>(options: Options<EM, RM> = {}): Mid
  *
  * The answer is `419` ("Page Expired", Laravel's status), not `403`: the usual cause is a
  * session that expired under an open form, not an attacker, and a status of its own lets
- * front-ends tell "reload the page for a fresh token" apart from "you may not do this" (Inertia
- * and Laravel-style Axios interceptors already handle 419). Use `Csrf.make({ onMismatch })` for
- * another response.
+ * front-ends tell "reload the page for a fresh token" apart from "you may not do this" (front-ends
+ * written for Laravel already recognise 419). Use `Csrf.make({ onMismatch })` for another
+ * response.
  *
  * Place it inside `Session.middleware` (it needs `Session`). It reads a form body only when no
  * header carries the token; handlers behind it can read the body again (`schemaBodyUrlParams`,
