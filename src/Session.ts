@@ -615,8 +615,9 @@ export class Session extends SessionBase {
   } = accessor((s) => s.pull)
 
   /**
-   * Adds `by` (default 1) to the number under `key` (0 when missing) and returns the result; a
-   * value that is not a number is `SessionValueError` `"NotANumber"`, never `NaN`.
+   * Adds `by` (default 1) to the number under `key` (0 when missing or `null`, as in Laravel) and
+   * returns the result; any other value that is not a number is `SessionValueError`
+   * `"NotANumber"`, never `NaN`. Saved as a delta, so concurrent increments all count.
    *
    * @example
    * ```ts

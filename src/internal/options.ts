@@ -56,7 +56,7 @@ export const decodeDuration = (
   }
   let duration: Duration.Duration
   try {
-    duration = Duration.decode(input)
+    duration = Duration.decode(typeof input === "string" ? input.trim() as Duration.DurationInput : input)
   } catch {
     return invalid()
   }

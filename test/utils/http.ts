@@ -40,7 +40,9 @@ export const parseSetCookie = (raw: string): SetCookie => {
 export const setCookies = (response: HttpClientResponse.HttpClientResponse): Array<SetCookie> => {
   const header = response.headers["set-cookie"] as unknown
   const list = header === undefined ? [] : Array.isArray(header) ? header as Array<string> : [header as string]
-  return list.map(parseSetCookie)
+  // Node's client joins several Set-Cookie headers with ", "; split where a new name=value starts
+  // (a comma inside an Expires date is followed by a space and a digit, never by "name=").
+  return list.flatMap((h) => h.split(/,\s*(?=[^;=\s]+=)/)).map(parseSetCookie)
 }
 
 /** A browser-like cookie jar: stores cookies from responses, drops them on Max-Age=0. */
