@@ -1,0 +1,291 @@
+/**
+ * Many replicas: two server processes (test/fixtures/replica-server.ts) on one shared store, driven
+ * through real HTTP with a session cookie. On Redis and on PostgreSQL: a login on A is read on B, a
+ * regenerate on A makes the old cookie worthless on both, a logout on B is seen by A, increments
+ * from both count. On a private redis-server: a paused Redis gives 503s (no Set-Cookie) and then
+ * the very same sessions; a killed one gives 503s and the replicas recover when it is back.
+ */
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Redis } from "ioredis"
+import { type ChildProcess, spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { type PrivateRedis, privateRedis, redisServerInstalled } from "./fixtures/redis-server.js"
+import { describeWith, required, SERVICES } from "./utils/services.js"
+
+const root = fileURLToPath(new URL("..", import.meta.url))
+const fixture = fileURLToPath(new URL("./fixtures/replica-server.ts", import.meta.url))
+const runId = randomBytes(4).toString("hex")
+const COOKIE = "lagodev_session"
+
+// --- replica processes -----------------------------------------------------------------------
+
+interface Replica {
+  readonly name: string
+  readonly base: string
+}
+
+/** Starts one replica process; it is stopped (SIGTERM, then SIGKILL) when the scope closes. */
+const replica = (name: string, env: Record<string, string>): Effect.Effect<Replica, Error, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<[Replica, ChildProcess], Error>((resume) => {
+      const child = spawn(process.execPath, ["--import", "tsx/esm", fixture], {
+        cwd: root,
+        env: { ...process.env, ...env, REPLICA: name, PORT: "0", TSX_TSCONFIG_PATH: "tsconfig.test.json" },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      const timer = setTimeout(() => fail(`did not start within 30 s`), 30_000)
+      const fail = (why: string) => {
+        clearTimeout(timer)
+        child.kill("SIGKILL")
+        resume(Effect.fail(new Error(`replica ${name} ${why}\n${stderr}`)))
+      }
+      child.stderr!.on("data", (chunk) => stderr += chunk)
+      child.stdout!.on("data", (chunk) => {
+        stdout += chunk
+        const line = stdout.split("\n")[0]!
+        if (!stdout.includes("\n")) return
+        clearTimeout(timer)
+        const port = (JSON.parse(line) as { port: number }).port
+        resume(Effect.succeed([{ name, base: `http://127.0.0.1:${port}` }, child]))
+      })
+      child.once("exit", (code) => fail(`exited with ${code}`))
+    }),
+    ([, child]) =>
+      Effect.async<void>((resume) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
+        const timer = setTimeout(() => child.kill("SIGKILL"), 3000)
+        child.once("exit", () => {
+          clearTimeout(timer)
+          resume(Effect.void)
+        })
+        child.kill("SIGTERM")
+      })
+  ).pipe(Effect.map(([replica]) => replica))
+
+// --- HTTP with one cookie ----------------------------------------------------------------------
+
+interface Reply {
+  readonly status: number
+  readonly body: string
+  readonly replica: string | null
+  /** the session cookie's Set-Cookie header, if the response had one */
+  readonly setCookie: string | undefined
+}
+
+/** A browser with one session cookie. */
+class Browser {
+  cookie: string | undefined
+  send(replica: Replica, method: "GET" | "POST", path: string): Effect.Effect<Reply> {
+    return Effect.promise(async () => {
+      const response = await fetch(`${replica.base}${path}`, {
+        method,
+        headers: this.cookie === undefined ? {} : { cookie: `${COOKIE}=${this.cookie}` },
+        signal: AbortSignal.timeout(10_000)
+      })
+      const setCookie = response.headers.getSetCookie().find((c) => c.startsWith(`${COOKIE}=`))
+      if (setCookie !== undefined) {
+        const value = setCookie.slice(COOKIE.length + 1).split(";")[0]!
+        this.cookie = /max-age=0(;|$)/i.test(setCookie) ? undefined : value
+      }
+      return {
+        status: response.status,
+        body: await response.text(),
+        replica: response.headers.get("x-replica"),
+        setCookie
+      }
+    })
+  }
+}
+
+/** What every shared store must give two replicas. */
+const sharedSessionFlow = (a: Replica, b: Replica) =>
+  Effect.gen(function*() {
+    const browser = new Browser()
+
+    // log in on A, read on B
+    const login = yield* browser.send(a, "POST", "/login?user=ada")
+    expect(login.status).toBe(200)
+    expect(login.setCookie).toBeDefined()
+    const first = browser.cookie!
+    const onB = yield* browser.send(b, "GET", "/me")
+    expect([onB.status, onB.body, onB.replica]).toEqual([200, "ada", "B"])
+
+    // increments from both replicas all count
+    for (const replica of [a, b, a, b]) expect((yield* browser.send(replica, "POST", "/increment")).status).toBe(200)
+    expect(JSON.parse((yield* browser.send(b, "GET", "/all")).body)).toMatchObject({ user: "ada", n: 4 })
+
+    // regenerate on A: a new ID; the old one is rejected by both replicas
+    yield* browser.send(a, "POST", "/regenerate")
+    const second = browser.cookie!
+    expect(second).not.toBe(first)
+    const old = new Browser()
+    old.cookie = first
+    for (const replica of [a, b]) {
+      const reply = yield* old.send(replica, "GET", "/me")
+      expect([reply.status, reply.body]).toEqual([200, ""])
+      expect(reply.setCookie ?? "").not.toContain(first) // the old ID is never adopted again
+      old.cookie = first
+    }
+    expect((yield* browser.send(b, "GET", "/me")).body).toBe("ada")
+
+    // destroy on B: A sees it gone
+    const logout = yield* browser.send(b, "POST", "/logout")
+    expect(logout.setCookie).toMatch(/max-age=0/i)
+    const gone = new Browser()
+    gone.cookie = second
+    expect((yield* gone.send(a, "GET", "/me")).body).toBe("")
+    expect((yield* gone.send(b, "GET", "/me")).body).toBe("")
+  })
+
+const pair = (env: Record<string, string>) => Effect.all([replica("A", env), replica("B", env)], { concurrency: 2 })
+
+// --- Redis ---------------------------------------------------------------------------------------
+
+await describeWith("redis", "replicas sharing one Redis", () => {
+  const prefix = `effect-session-test:${runId}:replicas:`
+  afterAll(async () => {
+    const admin = new Redis(SERVICES.redis.url)
+    const keys = await admin.keys(`${prefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+    await admin.quit()
+  })
+
+  it.live(
+    "log in on A, read on B; regenerate on A rejects the old cookie on both; logout on B is seen by A",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const [a, b] = yield* pair({ STORE: "redis", STORE_URL: SERVICES.redis.url, STORE_PREFIX: prefix })
+        yield* sharedSessionFlow(a, b)
+      })),
+    90_000
+  )
+})
+
+// --- PostgreSQL ----------------------------------------------------------------------------------
+
+await describeWith("postgres", "replicas sharing one PostgreSQL", () => {
+  const table = `effect_sessions_replicas_${runId}`
+  afterAll(() =>
+    Effect.runPromise(
+      Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        Effect.all([sql`DROP TABLE IF EXISTS ${sql(table)}`, sql`DROP TABLE IF EXISTS ${sql(`${table}_locks`)}`])).pipe(
+          Effect.provide(PgClient.layer({ url: Redacted.make(SERVICES.postgres.url) })),
+          Effect.orDie
+        )
+    )
+  )
+
+  it.live(
+    "log in on A, read on B; regenerate on A rejects the old cookie on both; logout on B is seen by A",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const [a, b] = yield* pair({ STORE: "postgres", STORE_URL: SERVICES.postgres.url, STORE_TABLE: table })
+        yield* sharedSessionFlow(a, b)
+      })),
+    90_000
+  )
+})
+
+// --- Redis outages -------------------------------------------------------------------------------
+
+describe("replicas on a private redis-server: outages", () => {
+  if (!redisServerInstalled) {
+    if (required) {
+      it("redis-server must be installed (EFFECT_SESSION_REQUIRE_SERVICES=1)", () => {
+        throw new Error("redis-server is not installed, and .ci/run requires it")
+      })
+    } else {
+      console.warn("[effect-session] SKIPPING replica outage tests: redis-server is not installed")
+      it.skip("outages (skipped: redis-server is not installed)", () => {})
+    }
+    return
+  }
+
+  const scope = Effect.runSync(Scope.make())
+  let redis: PrivateRedis
+  let a: Replica
+  let b: Replica
+  beforeAll(async () => {
+    redis = await Effect.runPromise(Scope.extend(privateRedis, scope))
+    ;[a, b] = await Effect.runPromise(
+      Scope.extend(pair({ STORE: "redis", STORE_URL: redis.url, COMMAND_TIMEOUT_MS: "400" }), scope)
+    )
+  }, 60_000)
+  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)), 30_000)
+
+  /** The store failed: 503, and no session cookie set or cleared. */
+  const expectUnavailable = (reply: Reply) => {
+    expect(reply.status).toBe(503)
+    expect(reply.setCookie).toBeUndefined()
+  }
+
+  it.live(
+    "a paused Redis (commands time out): 503s without Set-Cookie; afterwards the same sessions, nothing lost",
+    () =>
+      Effect.gen(function*() {
+        const browser = new Browser()
+        yield* browser.send(a, "POST", "/login?user=ada")
+        yield* browser.send(b, "POST", "/increment")
+        yield* browser.send(a, "POST", "/increment")
+        const cookie = browser.cookie
+
+        const admin = new Redis(redis.url)
+        yield* Effect.promise(() => admin.call("CLIENT", "PAUSE", "2500", "ALL"))
+        const pausedAt = Date.now()
+        for (const replica of [a, b]) {
+          const started = Date.now()
+          expectUnavailable(yield* browser.send(replica, "GET", "/me"))
+          expect(Date.now() - started).toBeLessThan(1500) // the 400 ms command timeout, not the pause
+        }
+        const stranger = new Browser()
+        expectUnavailable(yield* stranger.send(a, "POST", "/login?user=eve"))
+        expect(browser.cookie).toBe(cookie)
+
+        yield* Effect.sleep(Duration.millis(Math.max(0, 2700 - (Date.now() - pausedAt))))
+        yield* Effect.promise(() => admin.quit())
+        for (const replica of [a, b]) {
+          const me = yield* browser.send(replica, "GET", "/me")
+          expect([me.status, me.body]).toEqual([200, "ada"])
+        }
+        expect(JSON.parse((yield* browser.send(b, "GET", "/all")).body)).toMatchObject({ user: "ada", n: 2 })
+        expect(browser.cookie).toBe(cookie)
+      }),
+    30_000
+  )
+
+  it.live(
+    "a killed Redis: 503s without Set-Cookie on both replicas; when it is back they serve sessions again",
+    () =>
+      Effect.gen(function*() {
+        const browser = new Browser()
+        yield* browser.send(a, "POST", "/login?user=ada")
+        yield* Effect.promise(() => redis.kill())
+        for (const replica of [a, b]) expectUnavailable(yield* browser.send(replica, "GET", "/me"))
+        expectUnavailable(yield* new Browser().send(b, "POST", "/login?user=eve"))
+
+        yield* Effect.promise(() => redis.start())
+        // ioredis reconnects with backoff (at most 2 s between attempts); a cookie makes /me read the store
+        for (const replica of [a, b]) {
+          const deadline = Date.now() + 10_000
+          let reply = yield* browser.send(replica, "GET", "/me")
+          while (reply.status !== 200 && Date.now() < deadline) {
+            yield* Effect.sleep(Duration.millis(100))
+            reply = yield* browser.send(replica, "GET", "/me")
+          }
+          // a Redis without persistence comes back empty: the session died with it
+          expect([reply.status, reply.body]).toEqual([200, ""])
+        }
+        // new sessions work across both replicas again
+        const next = new Browser()
+        expect((yield* next.send(b, "POST", "/login?user=grace")).status).toBe(200)
+        expect((yield* next.send(a, "GET", "/me")).body).toBe("grace")
+      }),
+    30_000
+  )
+})
