@@ -214,6 +214,27 @@ describe("SessionTest.make: a browser without HTTP", () => {
       expect(refused).toBeInstanceOf(Csrf.CsrfTokenMismatch)
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.scoped("Csrf.middleware over an app, without HTTP: a form body is read by the check and again by the handler", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make({ token: "t0k3n" })
+      const app = Csrf.middleware(
+        Effect.map(
+          Effect.flatMap(HttpServerRequest.HttpServerRequest, (r) => r.urlParamsBody),
+          (params) => HttpServerResponse.text(params.map(([k, v]) => `${k}=${v}`).join("&"))
+        )
+      )
+      const form = (body: string) => ({
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body
+      })
+      const ok = yield* client.run(app, form("_token=t0k3n&name=ada"))
+      expect(ok.value.status).toBe(200)
+      expect(yield* Effect.promise(() => HttpServerResponse.toWeb(ok.value).text())).toBe("_token=t0k3n&name=ada")
+      const refused = yield* client.run(app, form("_token=nope&name=ada"))
+      expect(refused.value.status).toBe(419)
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   it.scoped("invalid seeds and options are a SessionConfigError", () =>
     Effect.gen(function*() {
       expect(yield* configError(SessionTest.make({ isNew: true, data: { a: 1 } }))).toBe("isNew")
