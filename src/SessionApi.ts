@@ -215,7 +215,7 @@ const apiFailure: FailureHandler = (error, context) => {
  * ```ts
  * import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
  * import { NodeHttpServer } from "@effect/platform-node"
- * import { Layer, Schema } from "effect"
+ * import { Effect, Layer, Schema } from "effect"
  * import { MemoryStoreLive, Session } from "effect-session"
  * import * as SessionApi from "effect-session/SessionApi"
  * import { createServer } from "node:http"
