@@ -72,3 +72,31 @@ export * as SessionKey from "./SessionKey.js"
  * @since 0.1.0
  */
 export * as SessionCodec from "./SessionCodec.js"
+
+/**
+ * CSRF protection on the session's token: a middleware and a `verify` helper.
+ *
+ * @since 0.1.0
+ */
+export * as Csrf from "./Csrf.js"
+
+/**
+ * The testing kit: run a handler with a `Session` and no HTTP; a recording, failing store.
+ *
+ * @since 0.1.0
+ */
+export * as SessionTest from "./SessionTest.js"
+
+/**
+ * The `HttpLayerRouter` integration: a middleware layer providing `Session`.
+ *
+ * @since 0.1.0
+ */
+export * as SessionLayerRouter from "./SessionLayerRouter.js"
+
+/**
+ * The `HttpApi` integration: an `HttpApiMiddleware` providing `Session` to endpoint handlers.
+ *
+ * @since 0.1.0
+ */
+export * as SessionApi from "./SessionApi.js"
