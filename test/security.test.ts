@@ -464,6 +464,24 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         expect(json(yield* request("GET", "/read", withCookie(id)))).toStrictEqual({ n: 1, user: null, isNew: false })
       }).pipe(Effect.provide(server())))
 
+    it.effect("the ID travels only in Set-Cookie: never in a body, a Location or another header", () =>
+      Effect.gen(function*() {
+        const jar = new Jar()
+        const replies: Array<Reply> = []
+        replies.push(yield* request("POST", "/inc", { jar }))
+        yield* TestClock.adjust(HOUR)
+        replies.push(yield* request("GET", "/read", { jar }))
+        replies.push(yield* request("POST", "/login", { jar }))
+        replies.push(yield* request("GET", "/token", { jar }))
+        replies.push(yield* request("POST", "/logout", { jar }))
+        const ids = replies.flatMap((r) => r.setCookies.map((c) => c.value)).filter((v) => v !== "")
+        expect(new Set(ids).size).toBe(2)
+        for (const reply of replies) {
+          const elsewhere = [reply.body, ...Object.entries(reply.headers).filter(([k]) => k !== "set-cookie").flat()]
+          for (const id of ids) expect(elsewhere.join("\n")).not.toContain(id)
+        }
+      }).pipe(Effect.provide(server())))
+
     it.effect("the ID is accepted only from the cookie: in the URL or another header it is ignored", () =>
       Effect.gen(function*() {
         const recorder = yield* Recording.Recording
@@ -655,6 +673,15 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         expect(recorder.ops("destroy").map((c) => c.id)).toStrictEqual([key])
         expect(yield* Recording.peek(key)).toBeUndefined()
       }).pipe(Effect.provide(server({ absoluteTimeout: "1 hour" }))))
+
+    it.effect("ttl 0 (a browser-session cookie) with absoluteTimeout: the server still ends it at the limit", () =>
+      Effect.gen(function*() {
+        const { id, jar } = yield* startSession()
+        yield* TestClock.adjust(HOUR - 1)
+        expect(json(yield* request("GET", "/read", { jar })).n).toBe(1)
+        yield* TestClock.adjust(1)
+        expect(json(yield* request("GET", "/read", withCookie(id)))).toStrictEqual(anonymous)
+      }).pipe(Effect.provide(server({ ttl: 0, absoluteTimeout: "1 hour" }, { ttl: 0 }))))
 
     it.effect("regenerate keeps counting the absolute lifetime from creation", () =>
       Effect.gen(function*() {
