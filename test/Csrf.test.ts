@@ -11,8 +11,7 @@ import {
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schema, TestClock } from "effect"
-import { MemoryStore, Session, SessionStore } from "effect-session"
-import * as Csrf from "effect-session/Csrf"
+import { Csrf, MemoryStore, Session, SessionStore } from "effect-session"
 import { Jar, setCookies } from "./utils/http.js"
 
 // -----------------------------------------------------------------------------

@@ -2,9 +2,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Layer, Option, TestClock } from "effect"
-import { Session, SessionConfigError, SessionStoreError } from "effect-session"
-import * as Csrf from "effect-session/Csrf"
-import * as SessionTest from "effect-session/SessionTest"
+import { Csrf, Session, SessionConfigError, SessionStoreError, SessionTest } from "effect-session"
 import { Jar, request, serve } from "./utils/http.js"
 
 const ops = (outcome: SessionTest.Outcome<unknown>) => outcome.calls.map((call) => call._tag)
