@@ -10,6 +10,7 @@ import * as RedisStore from "effect-session/RedisStore"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
+import { storeLayerFromEnv } from "../examples/store.js"
 import { freePort, privateRedis, redisServerInstalled } from "./fixtures/redis-server.js"
 import { describeWith, required, SERVICES } from "./utils/services.js"
 
@@ -194,6 +195,32 @@ await describeWith("redis", "RedisStore", () => {
         expect(client.status).toBe("ready")
         expect(yield* Effect.promise(() => client.exists(`${prefix}mine`))).toBe(1)
         yield* Effect.promise(() => client.quit())
+      }))
+  })
+
+  describe("examples/store.ts", () => {
+    const fromEnv = (env: Record<string, string>) =>
+      Layer.provide(storeLayerFromEnv, Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))))
+
+    it.effect("SESSION_STORE=redis puts the demo's sessions in Redis, under SESSION_PREFIX", () =>
+      Effect.gen(function*() {
+        const store = yield* SessionStore
+        yield* store.write("demo", { a: 1 }, Duration.minutes(1))
+        expect(yield* Effect.promise(() => admin.hget(`${runPrefix}example:demo`, "\"a\""))).toBe("1")
+      }).pipe(
+        Effect.provide(fromEnv({ SESSION_STORE: "redis", REDIS_URL: url, SESSION_PREFIX: `${runPrefix}example:` }))
+      ))
+
+    it.effect("without SESSION_STORE the demo keeps sessions in memory; an unknown store is a ConfigError", () =>
+      Effect.gen(function*() {
+        yield* Effect.gen(function*() {
+          const store = yield* SessionStore
+          yield* store.write("demo-memory", { a: 1 }, Duration.minutes(1))
+          expect(yield* store.read("demo-memory")).toEqual(Option.some({ a: 1 }))
+          expect(yield* Effect.promise(() => admin.exists("session:demo-memory"))).toBe(0)
+        }).pipe(Effect.provide(fromEnv({})))
+        const unknown = yield* Effect.exit(Effect.provide(SessionStore, fromEnv({ SESSION_STORE: "mongo" })))
+        expect(storeError(unknown)?._op).toBe("InvalidData") // a ConfigError
       }))
   })
 

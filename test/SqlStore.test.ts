@@ -14,6 +14,7 @@ import { SessionStore } from "effect-session"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import * as SqlStore from "effect-session/SqlStore"
 import { randomBytes } from "node:crypto"
+import { storeLayerFromEnv } from "../examples/store.js"
 import { tcpProxy } from "./fixtures/tcp-proxy.js"
 import { describeWith, type ServiceName, SERVICES } from "./utils/services.js"
 
@@ -71,7 +72,9 @@ const dropTables = (db: Database, ...tables: Array<string>) =>
   )
 
 const suiteFor = (db: Database) => () => {
-  if (db.service !== undefined) afterAll(() => dropTables(db, table, `${table}_specific`, `${table}_cfg`))
+  if (db.service !== undefined) {
+    afterAll(() => dropTables(db, table, `${table}_specific`, `${table}_cfg`, `${table}_doomed`, `${table}_example`))
+  }
 
   SessionStoreSuite.run(
     `SqlStore on ${db.title} conformance`,
@@ -221,6 +224,27 @@ const suiteFor = (db: Database) => () => {
           )
         )
       ))
+
+    if (db.title === "PostgreSQL") {
+      it.effect("examples/store.ts: SESSION_STORE=postgres keeps the demo's sessions in SESSION_TABLE (created)", () =>
+        Effect.gen(function*() {
+          const store = yield* SessionStore
+          yield* store.write("demo", { a: 1 }, Duration.minutes(1))
+          const sql = yield* SqlClient.SqlClient
+          const found = yield* sql<{ data: string }>`SELECT data FROM ${sql(`${table}_example`)} WHERE id = ${"demo"}`
+          expect(found.map((row) => row.data)).toEqual(["{\"a\":1}"])
+        }).pipe(
+          Effect.provide(Layer.provide(
+            storeLayerFromEnv,
+            Layer.setConfigProvider(ConfigProvider.fromMap(
+              new Map([["SESSION_STORE", "postgres"], ["DATABASE_URL", SERVICES.postgres.url], [
+                "SESSION_TABLE",
+                `${table}_example`
+              ]])
+            ))
+          ))
+        ))
+    }
 
     it.scoped("a statement that fails (the table was dropped) is a SessionStoreError, not a defect", () =>
       Effect.gen(function*() {
