@@ -746,6 +746,11 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         const reply = yield* request("POST", "/bad-lifetime", { jar })
         expect(reply.status).toBe(400)
         expect(reply.body).toBe("ttl")
+        expect(reply.setCookies).toStrictEqual([])
+        yield* TestClock.adjust(MINUTE)
+        const renewal = yield* request("GET", "/read", { jar })
+        expect(json(renewal).n).toBe(1)
+        expect(maxAge(renewal)).toBe(7200)
       }).pipe(Effect.provide(server())))
   })
 
