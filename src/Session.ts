@@ -901,3 +901,42 @@ export class Session extends SessionBase {
       )
   )
 }
+
+type FailureContext_ = FailureContext
+type FailureHandler_<E, R> = FailureHandler<E, R>
+type Options_<E, R> = Options<E, R>
+type SaveResult_ = SaveResult
+type LockOptions_ = LockOptions
+type SessionService_ = SessionService
+type Middleware_<EH, RH> = Middleware<EH, RH>
+
+/**
+ * The types that go with `Session`, reachable from the class as `Session.Options`,
+ * `Session.FailureHandler`, … (one import serves both the tag and its types).
+ *
+ * @example
+ * ```ts
+ * import type { Session } from "effect-session"
+ *
+ * const options: Session.Options = { ttl: "1 hour" }
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export declare namespace Session {
+  /** @see FailureContext */
+  export type FailureContext = FailureContext_
+  /** @see FailureHandler */
+  export type FailureHandler<E = never, R = never> = FailureHandler_<E, R>
+  /** @see Options */
+  export type Options<E = never, R = never> = Options_<E, R>
+  /** @see SaveResult */
+  export type SaveResult = SaveResult_
+  /** @see LockOptions */
+  export type LockOptions = LockOptions_
+  /** @see SessionService */
+  export type Service = SessionService_
+  /** @see Middleware */
+  export type Middleware<EH = never, RH = never> = Middleware_<EH, RH>
+}

@@ -81,6 +81,13 @@ export * as SessionCodec from "./SessionCodec.js"
 export * as Csrf from "./Csrf.js"
 
 /**
+ * The tagged error of a refused CSRF check (419 by default).
+ *
+ * @since 0.1.0
+ */
+export { CsrfTokenMismatch } from "./Csrf.js"
+
+/**
  * The testing kit: run a handler with a `Session` and no HTTP; a recording, failing store.
  *
  * @since 0.1.0
