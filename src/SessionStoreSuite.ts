@@ -5,10 +5,11 @@
  *
  * ```ts
  * // test/MyStore.test.ts
+ * import { MemoryStore } from "effect-session"
  * import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
- * import { MyStore } from "../src/MyStore.js"
  *
- * SessionStoreSuite.run("MyStore", MyStore.layer({ ttl: "1 hour" }), { defaultTtl: "1 hour" })
+ * // your store's layer in place of the memory store's
+ * SessionStoreSuite.run("MyStore", MemoryStore.layer({ ttl: "1 hour" }), { defaultTtl: "1 hour" })
  * ```
  *
  * The optional `patch` and `lock` capabilities are tested when the store offers them (their tests
