@@ -9,6 +9,7 @@ import {
   HttpApiError,
   HttpApiGroup,
   HttpApiSchema,
+  HttpLayerRouter,
   HttpServerResponse,
   OpenApi
 } from "@effect/platform"
@@ -254,4 +255,31 @@ describe("SessionApi", () => {
     }).pipe(
       Effect.provide(HttpApiBuilder.serve().pipe(Layer.provide(ApiLive), Layer.provideMerge(NodeHttpServer.layerTest)))
     ))
+
+  it.effect("works the same when the API is mounted on HttpLayerRouter (addHttpApi)", () => {
+    const routes = HttpLayerRouter.addHttpApi(Api).pipe(
+      Layer.provide([CounterLive, PublicLive]),
+      Layer.provide(SessionApi.layer())
+    )
+    return Effect.gen(function*() {
+      const recorder = yield* Recording.Recording
+      const jar = new Jar()
+      expect((yield* request("GET", "/inc", { jar })).body).toBe("1")
+      expect((yield* request("GET", "/inc", { jar })).body).toBe("2")
+      recorder.failing.add("write")
+      const failed = yield* request("GET", "/inc", { jar })
+      expect(failed.status).toBe(503)
+      expect(failed.setCookies).toEqual([])
+    }).pipe(
+      Effect.provide(
+        HttpLayerRouter.serve(routes, { disableLogger: true, disableListenLog: true }).pipe(
+          Layer.provideMerge(NodeHttpServer.layerTest),
+          Layer.provideMerge(Recording.layer({ sweepInterval: "1 day" })),
+          Layer.provideMerge(
+            Layer.effect(Gate, Effect.all({ entered: Deferred.make<void>(), release: Deferred.make<void>() }))
+          )
+        )
+      )
+    )
+  })
 })
