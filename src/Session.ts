@@ -14,6 +14,7 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import type * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
+import * as Id from "./internal/id.js"
 import * as options_ from "./internal/options.js"
 import * as internal from "./internal/session.js"
 import type {
@@ -24,6 +25,7 @@ import type {
   SessionValueError
 } from "./SessionError.js"
 import type { SessionKey } from "./SessionKey.js"
+import { SessionStore as SessionStoreTag } from "./SessionStore.js"
 import type { SessionStore } from "./SessionStore.js"
 
 /**
@@ -135,7 +137,8 @@ export interface Options<E = never, R = never> {
   readonly lock?: boolean | { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
   /**
    * After `regenerate`, keep the old record readable this long for requests already in flight
-   * with the old cookie. Default `0`: deleted at once.
+   * with the old cookie (its lifetime is cut to the grace period). Default `0`: deleted at once.
+   * `invalidate` and `destroy` (logout) never keep the old record.
    */
   readonly regenerateGrace?: Duration.DurationInput
 }
@@ -803,7 +806,8 @@ export class Session extends SessionBase {
   static readonly regenerate: Effect.Effect<void, SessionStoreError, Session> = property("regenerate")
 
   /**
-   * `flush` then `regenerate`: an empty session under a new ID (Laravel's `invalidate`).
+   * `flush` then `regenerate`: an empty session under a new ID (Laravel's `invalidate`). The old
+   * record is deleted at once, whatever `regenerateGrace` says: this is a logout.
    *
    * @example
    * ```ts
@@ -836,6 +840,41 @@ export class Session extends SessionBase {
    * ```
    */
   static readonly save: Effect.Effect<SaveResult, SessionStoreError, Session> = property("save")
+
+  /**
+   * Ends a session from outside its own requests — "log out my other devices", an administrator's
+   * revocation, a password change: deletes the record of session ID `sessionId` (a value that is
+   * not a well-formed ID is ignored). The application keeps the IDs (or, better, their
+   * `Session.storageKey`s) it may want to revoke, e.g. per user at login.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { Session } from "effect-session"
+   *
+   * const logoutEverywhere = (sessionIds: ReadonlyArray<string>) =>
+   *   Effect.forEach(sessionIds, Session.revoke, { discard: true })
+   * ```
+   */
+  static readonly revoke = (sessionId: string): Effect.Effect<void, SessionStoreError, SessionStore> =>
+    Id.isWellFormed(sessionId)
+      ? Effect.flatMap(SessionStoreTag, (store) => store.destroy(Id.storageKey(sessionId)))
+      : Effect.void
+
+  /**
+   * The key a session ID is stored under (SHA-256, base64url): what `SessionStore` methods take.
+   * Keep this rather than the ID when you record sessions to revoke later; `SessionStore.destroy`
+   * with it ends the session.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { Session } from "effect-session"
+   *
+   * const recordLogin = Effect.map(Session.id, Session.storageKey) // persist it with the user
+   * ```
+   */
+  static readonly storageKey = (sessionId: string): string => Id.storageKey(sessionId)
 
   /**
    * Gives this session its own lifetimes ("remember me"): an idle `ttl` and/or an
