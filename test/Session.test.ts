@@ -702,3 +702,30 @@ describe("Session accessors", () => {
     })
   })
 })
+
+describe("ending a session from outside its requests", () => {
+  it.effect("Session.revoke(id) deletes the record: the next request with that cookie is a new session", () =>
+    Effect.gen(function*() {
+      const laptop = browser()
+      yield* laptop.run(Session.put("user", "ada"))
+      const id = laptop.cookie()!
+      // e.g. "log out my other devices", run by another request or a job
+      yield* Session.revoke(id)
+      expect(yield* laptop.run(Session.isNew)).toBe(true)
+      expect(yield* laptop.run(Session.getString("user"))).toBe("")
+    }).pipe(Effect.provide(server)))
+
+  it.effect("Session.storageKey(id) is the key the store holds it under; a malformed ID revokes nothing", () =>
+    Effect.gen(function*() {
+      const recorder = yield* Recording.Recording
+      const phone = browser()
+      yield* phone.run(Session.put("user", "ada"))
+      const id = phone.cookie()!
+      expect(Option.isSome(yield* recorder.inner.read(Session.storageKey(id)))).toBe(true)
+      expect(Session.storageKey(id)).not.toContain(id)
+      recorder.reset()
+      yield* Session.revoke("not-a-session-id")
+      expect(recorder.calls).toStrictEqual([])
+      expect(yield* phone.run(Session.getString("user"))).toBe("ada")
+    }).pipe(Effect.provide(server)))
+})
