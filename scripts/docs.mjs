@@ -100,6 +100,24 @@ for (const file of existsSync(modules) ? readdirSync(modules) : []) {
   const text = readFileSync(path, "utf8")
   if (text.startsWith("***\n\n")) writeFileSync(path, `---\n${text.slice(5)}`)
 }
+// docgen's home page is empty: list the modules, so the folder reads well on GitHub too.
+const moduleFiles = existsSync(modules) ? readdirSync(modules).filter((f) => f.endsWith(".ts.md")).sort() : []
+writeFileSync(
+  join(generated, "index.md"),
+  [
+    "---",
+    "title: Home",
+    "nav_order: 1",
+    "---",
+    "",
+    `# ${pkg.name} API reference`,
+    "",
+    "Generated from the JSDoc in `src/` by `npm run docs` (@effect/docgen); every example is type-checked.",
+    "",
+    ...moduleFiles.map((f) => `- [${f.slice(0, -6)}](modules/${f})`),
+    ""
+  ].join("\n")
+)
 if (check) {
   const diff = spawnSync("diff", ["-r", "-q", outDir, generated], { encoding: "utf8" })
   if (diff.status !== 0) {
