@@ -547,7 +547,7 @@ const checkSeed = (options: Options): SessionConfigError | undefined => {
   }
   for (const [field, record] of [["data", data], ["flash", flash]] as const) {
     for (const key of Object.keys(record)) {
-      if (key === internal.RESERVED_KEY) {
+      if (internal.isReserved(key)) {
         return configError(field, `${field}: the key ${JSON.stringify(key)} is reserved for the library's metadata`)
       }
       if (field === "flash" && Object.prototype.hasOwnProperty.call(data, key)) {
@@ -582,7 +582,7 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
       const meta: internal.Meta = { c: now, r: now }
       if (options.token !== undefined) meta.t = options.token
       if (options.flash !== undefined && Object.keys(options.flash).length > 0) meta.fo = Object.keys(options.flash)
-      const seed = { ...options.data, ...options.flash, [internal.RESERVED_KEY]: meta }
+      const seed = { ...options.data, ...options.flash, ...Object.fromEntries(internal.metaEntries(meta)) }
       const ttl = config.ttlMillis > 0 ? Duration.millis(config.ttlMillis) : Duration.zero
       yield* direct.write(Id.storageKey(id), seed, ttl)
       jar = Option.some(id)
@@ -608,8 +608,8 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
         const found = Option.isSome(id) ? yield* direct.read(Id.storageKey(id.value)) : Option.none()
         const stored: SessionCodec.SessionData = Option.getOrElse(found, () => ({}))
         const data: Record<string, unknown> = {}
-        for (const key of Object.keys(stored)) if (key !== internal.RESERVED_KEY) data[key] = stored[key]
-        const meta = (stored[internal.RESERVED_KEY] ?? {}) as Partial<internal.Meta>
+        for (const key of Object.keys(stored)) if (!internal.isReserved(key)) data[key] = stored[key]
+        const meta: Partial<internal.Meta> = internal.readMeta(stored) ?? {}
         const isNew = snapshot.loaded && snapshot.isNew && Option.isSome(cookie) && !destroyed
         return {
           value,

@@ -82,6 +82,29 @@ describe("concurrent requests on one session (memory store)", () => {
       )
     }))
 
+  it.live("a flash written while a slower request renews the session survives the renewal", () =>
+    Effect.gen(function*() {
+      const barrier = yield* makeBarrier(2)
+      const loaded = yield* Deferred.make<void>()
+      yield* Effect.gen(function*() {
+        const jar = yield* login
+        const cookie = jar.header()!
+        // the slow request loads the session first (touchAfter 0: its save will renew it) …
+        const slow = yield* Effect.fork(request("GET", "/slow-read", { cookie }))
+        yield* Deferred.await(loaded)
+        // … a quick one flashes a message and saves …
+        expect((yield* request("POST", "/flash", { cookie })).status).toBe(200)
+        // … then the slow one saves its renewal, from a snapshot without the flash
+        yield* barrier.arrive
+        expect((yield* slow.await.pipe(Effect.flatten)).body).toBe("ada")
+        expect((yield* request("GET", "/status", { cookie })).body).toBe("saved!")
+        expect((yield* request("GET", "/status", { cookie })).body).toBe("")
+      }).pipe(
+        Effect.provide(serveWorkload(barrier.arrive, { touchAfter: 0 }, Deferred.succeed(loaded, undefined))),
+        Effect.provide(MemoryStore.layer())
+      )
+    }))
+
   it.live("the same race with whole-record saves resurrects the session (the bug the design prevents)", () =>
     Effect.gen(function*() {
       const barrier = yield* makeBarrier(2)

@@ -1077,7 +1077,7 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
       ["another application's record (no metadata)", JSON.stringify({ n: 41, user: "mallory" })],
       ["metadata that is not an object", JSON.stringify({ n: 41, __session: "admin" })],
       ["metadata of the wrong shape", JSON.stringify({ n: 41, __session: { c: "yesterday", r: 0 } })],
-      ["a CSRF token that is not a string", JSON.stringify({ n: 41, __session: { c: 0, r: 0, t: 42 } })]
+      ["a CSRF token that is not a string", JSON.stringify({ n: 41, __session: { c: 0, r: 0 }, "__session.token": 42 })]
     ]
     for (const [name, text] of corrupt) {
       it.effect(`${name}: no session, deleted, one warning without the ID, never a 500`, () => {

@@ -38,13 +38,24 @@ import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 // -----------------------------------------------------------------------------
 
 /**
- * The one key of a stored record that is not user data: the library's metadata. Keeping the
- * record flat (user keys at the top level) means any store, even a hand-written one, sees the
- * session's data as the plain `Record` it is.
+ * The keys of a stored record that are not user data: the library's metadata. Keeping the record
+ * flat (user keys at the top level) means any store, even a hand-written one, sees the session's
+ * data as the plain `Record` it is. The metadata is split in three so that an atomic patch touches
+ * only the part a request changed: a request that merely renews the session never overwrites the
+ * flash bookkeeping or the CSRF token that a concurrent request just wrote.
+ *
+ * - `"__session"`: `{ c, r, l?, a? }` — creation and renewal times, per-session lifetimes
+ * - `"__session.token"`: the CSRF token
+ * - `"__session.flash"`: `{ new?: [...keys], old?: [...keys] }`
  */
 export const RESERVED_KEY = "__session"
+export const TOKEN_KEY = "__session.token"
+export const FLASH_KEY = "__session.flash"
 
-/** Session metadata, stored under `RESERVED_KEY` with short names (it is in every record). */
+/** Whether `key` is one of the metadata keys (never user data). */
+export const isReserved = (key: string): boolean => key === RESERVED_KEY || key === TOKEN_KEY || key === FLASH_KEY
+
+/** Session metadata, as one object in memory (see `metaEntries` for how it is stored). */
 export interface Meta {
   /** created at (ms since epoch): the absolute lifetime counts from here */
   c: number
@@ -72,22 +83,45 @@ const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
 
 const isStringArray = (u: unknown): u is Array<string> => Array.isArray(u) && u.every((s) => typeof s === "string")
 
-const readMeta = (u: unknown): Meta | undefined => {
-  if (typeof u !== "object" || u === null) return undefined
-  const m = u as Record<string, unknown>
+/** The metadata a stored record carries, or `undefined` when it is missing or malformed. */
+export const readMeta = (record: SessionData): Meta | undefined => {
+  const core = record[RESERVED_KEY]
+  if (typeof core !== "object" || core === null) return undefined
+  const m = core as Record<string, unknown>
   if (typeof m.c !== "number" || typeof m.r !== "number") return undefined
-  if (m.t !== undefined && typeof m.t !== "string") return undefined
-  if (m.fn !== undefined && !isStringArray(m.fn)) return undefined
-  if (m.fo !== undefined && !isStringArray(m.fo)) return undefined
   if (m.l !== undefined && typeof m.l !== "number") return undefined
   if (m.a !== undefined && typeof m.a !== "number") return undefined
   const meta: Meta = { c: m.c, r: m.r }
   if (m.l !== undefined) meta.l = m.l as number
   if (m.a !== undefined) meta.a = m.a as number
-  if (m.t !== undefined) meta.t = m.t as string
-  if (m.fn !== undefined) meta.fn = [...(m.fn as Array<string>)]
-  if (m.fo !== undefined) meta.fo = [...(m.fo as Array<string>)]
+  const token = hasOwn(record, TOKEN_KEY) ? record[TOKEN_KEY] : undefined
+  if (token !== undefined) {
+    if (typeof token !== "string") return undefined
+    meta.t = token
+  }
+  const flash = hasOwn(record, FLASH_KEY) ? record[FLASH_KEY] : undefined
+  if (flash !== undefined) {
+    if (typeof flash !== "object" || flash === null) return undefined
+    const f = flash as Record<string, unknown>
+    if (f.new !== undefined && !isStringArray(f.new)) return undefined
+    if (f.old !== undefined && !isStringArray(f.old)) return undefined
+    if (f.new !== undefined && f.new.length > 0) meta.fn = [...f.new]
+    if (f.old !== undefined && f.old.length > 0) meta.fo = [...f.old]
+  }
   return meta
+}
+
+/** The record entries that store `meta`: the core always, the token and flash lists when present. */
+export const metaEntries = (meta: Meta): Array<[string, unknown]> => {
+  const core: Record<string, number> = { c: meta.c, r: meta.r }
+  if (meta.l !== undefined) core.l = meta.l
+  if (meta.a !== undefined) core.a = meta.a
+  const entries: Array<[string, unknown]> = [[RESERVED_KEY, core]]
+  if (meta.t !== undefined) entries.push([TOKEN_KEY, meta.t])
+  if (meta.fn !== undefined || meta.fo !== undefined) {
+    entries.push([FLASH_KEY, { ...(meta.fn ? { new: meta.fn } : {}), ...(meta.fo ? { old: meta.fo } : {}) }])
+  }
+  return entries
 }
 
 const sameMeta = (a: Meta, b: Meta | undefined): boolean =>
@@ -214,7 +248,7 @@ export class SessionState {
     this.fresh = false
     this.data = new Map()
     for (const k of Object.keys(record)) {
-      if (k !== RESERVED_KEY) this.data.set(k, record[k])
+      if (!isReserved(k)) this.data.set(k, record[k])
     }
     this.original = record
     this.originalMeta = meta
@@ -243,7 +277,7 @@ export class SessionState {
           this.startFresh()
           return Metric.increment(Metrics.expired)
         }
-        const meta = readMeta(found.value[RESERVED_KEY])
+        const meta = readMeta(found.value)
         if (meta === undefined) {
           this.startFresh()
           return this.discard(key, "missing or malformed metadata")
@@ -301,7 +335,7 @@ export class SessionState {
   // --- reading ---------------------------------------------------------------
 
   private lookup(key: string): unknown {
-    return key === RESERVED_KEY ? undefined : this.data.get(key)
+    return isReserved(key) ? undefined : this.data.get(key)
   }
 
   private decode(key: KeyInput, schema: Schema.Schema<any, any, any> | undefined, value: unknown) {
@@ -363,7 +397,7 @@ export class SessionState {
   }
 
   exists(key: string): Effect.Effect<boolean, SessionStoreError> {
-    return this.sync(() => key !== RESERVED_KEY && this.data.has(key))
+    return this.sync(() => !isReserved(key) && this.data.has(key))
   }
 
   missing(key: string): Effect.Effect<boolean, SessionStoreError> {
@@ -372,7 +406,7 @@ export class SessionState {
 
   only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
     return this.sync(() =>
-      Object.fromEntries(keys.filter((k) => k !== RESERVED_KEY && this.data.has(k)).map((k) => [k, this.data.get(k)]))
+      Object.fromEntries(keys.filter((k) => !isReserved(k) && this.data.has(k)).map((k) => [k, this.data.get(k)]))
     )
   }
 
@@ -391,12 +425,12 @@ export class SessionState {
   /** Checks that `value` may be stored under `key`, encoding it with the key's schema if it has one. */
   private encode(key: KeyInput, value: unknown): Effect.Effect<[string, unknown], SessionValueError, any> {
     const name = SessionKey.isSessionKey(key) ? key.key : key
-    if (name === RESERVED_KEY) {
+    if (isReserved(name)) {
       return Effect.fail(
         new SessionValueError({
           key: name,
           reason: "ReservedKey",
-          message: `session key ${JSON.stringify(RESERVED_KEY)} is reserved for the library's metadata`
+          message: `session key ${JSON.stringify(name)} is reserved for the library's metadata`
         })
       )
     }
@@ -435,7 +469,7 @@ export class SessionState {
   forget(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
     return this.sync(() => {
       for (const key of typeof keys === "string" ? [keys] : keys) {
-        if (key !== RESERVED_KEY && this.data.delete(key)) {
+        if (!isReserved(key) && this.data.delete(key)) {
           this.touched.add(key)
           this.deltas.delete(key)
         }
@@ -469,7 +503,7 @@ export class SessionState {
           })
         )
       }
-      if (key === RESERVED_KEY) return this.encode(key, next).pipe(Effect.as(next))
+      if (isReserved(key)) return this.encode(key, next).pipe(Effect.as(next))
       this.data.set(key, next)
       if (this.flushed || (this.touched.has(key) && !this.deltas.has(key))) {
         this.touched.add(key) // already an assignment in this request: stays one
@@ -617,7 +651,7 @@ export class SessionState {
   private retired(record: SessionData, meta: Meta, grace: number): SessionData {
     const until = this.currentTime() + grace
     const absolute = Math.min(meta.a ?? this.config.absoluteMillis, until - meta.c)
-    return { ...record, [RESERVED_KEY]: { ...meta, a: absolute } }
+    return { ...record, ...Object.fromEntries(metaEntries({ ...meta, a: absolute })) }
   }
 
   /** Per-session lifetimes ("remember me"): stored with the session, used for every later save. */
@@ -712,7 +746,7 @@ export class SessionState {
     if (this.flushed) {
       let count = 0
       for (const k of Object.keys(original)) {
-        if (k === RESERVED_KEY) continue
+        if (isReserved(k)) continue
         count++
         if (!this.data.has(k) || !sameValue(original[k], this.data.get(k))) return true
       }
@@ -727,15 +761,12 @@ export class SessionState {
   }
 
   private record(): SessionData {
-    const record: Record<string, unknown> = Object.fromEntries(this.data)
-    record[RESERVED_KEY] = { ...this.meta }
-    return record
+    return Object.fromEntries([...this.data, ...metaEntries(this.meta)])
   }
 
   /** The changes since the last save, for a store's atomic `patch`. */
   private patch(): SessionPatch {
-    const meta: [string, unknown] = [RESERVED_KEY, { ...this.meta }]
-    if (this.flushed) return { clear: true, remove: [], set: [...this.data, meta], add: [] }
+    if (this.flushed) return { clear: true, remove: [], set: [...this.data, ...metaEntries(this.meta)], add: [] }
     const original = this.original!
     const remove: Array<string> = []
     const set: Array<[string, unknown]> = []
@@ -751,7 +782,16 @@ export class SessionState {
         remove.push(k)
       }
     }
-    if (!sameMeta(this.meta, this.originalMeta)) set.push(meta)
+    // Only the metadata parts this request changed, so concurrent requests do not undo each other's.
+    const entries = new Map(metaEntries(this.meta))
+    for (const k of [RESERVED_KEY, TOKEN_KEY, FLASH_KEY]) {
+      const had = hasOwn(original, k)
+      if (entries.has(k)) {
+        if (!had || !sameValue(original[k], entries.get(k))) set.push([k, entries.get(k)])
+      } else if (had) {
+        remove.push(k)
+      }
+    }
     return { clear: false, remove, set, add }
   }
 

@@ -53,6 +53,17 @@ export const workloadRouter = (barrier: Effect.Effect<void>, slowLoaded: Effect.
         return HttpServerResponse.text("slow done")
       })
     ),
+    HttpRouter.get(
+      "/slow-read",
+      Effect.gen(function*() {
+        const user = yield* Session.getString("user")
+        yield* slowLoaded
+        yield* barrier
+        return HttpServerResponse.text(user)
+      })
+    ),
+    HttpRouter.post("/flash", Effect.as(Session.flash("status", "saved!"), HttpServerResponse.text("flashed"))),
+    HttpRouter.get("/status", Effect.map(Session.getString("status"), (status) => HttpServerResponse.text(status))),
     HttpRouter.post("/logout", Effect.as(Session.destroy, HttpServerResponse.text("bye"))),
     HttpRouter.get(
       "/all",
