@@ -19,8 +19,7 @@ import {
 } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer, Option, Schema } from "effect"
-import { MemoryStoreLive, Session, SessionKey } from "effect-session"
-import * as SessionApi from "effect-session/SessionApi"
+import { MemoryStoreLive, Session, SessionApi, SessionKey } from "effect-session"
 import { createServer } from "node:http"
 
 // --- the API: a contract, shared with clients ----------------------------------

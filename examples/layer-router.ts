@@ -9,8 +9,7 @@
 import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { MemoryStoreLive, Session } from "effect-session"
-import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+import { MemoryStoreLive, Session, SessionLayerRouter } from "effect-session"
 import { createServer } from "node:http"
 
 // Routes that use the session.

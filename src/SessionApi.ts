@@ -216,8 +216,7 @@ const apiFailure: FailureHandler = (error, context) => {
  * import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "@effect/platform"
  * import { NodeHttpServer } from "@effect/platform-node"
  * import { Effect, Layer, Schema } from "effect"
- * import { MemoryStoreLive, Session } from "effect-session"
- * import * as SessionApi from "effect-session/SessionApi"
+ * import { MemoryStoreLive, Session, SessionApi } from "effect-session"
  * import { createServer } from "node:http"
  *
  * class Counter extends HttpApiGroup.make("counter")

@@ -24,7 +24,7 @@ import { SessionStore } from "./SessionStore.js"
  *
  * @example
  * ```ts
- * import type * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+ * import type { SessionLayerRouter } from "effect-session"
  *
  * const describe = (error: SessionLayerRouter.Handled) => error._tag
  * ```
@@ -41,7 +41,7 @@ export type Handled = SessionStoreError | SessionLockTimeout
  *
  * @example
  * ```ts
- * import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+ * import { SessionLayerRouter } from "effect-session"
  *
  * const session: SessionLayerRouter.SessionMiddleware = SessionLayerRouter.middleware({ ttl: "1 hour" })
  * ```
@@ -70,8 +70,7 @@ export interface SessionMiddleware<EH = never, RH = never> extends
  * ```ts
  * import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
  * import { Effect, Layer } from "effect"
- * import { MemoryStoreLive, Session } from "effect-session"
- * import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+ * import { MemoryStoreLive, Session, SessionLayerRouter } from "effect-session"
  *
  * const Routes = HttpLayerRouter.add(
  *   "GET",
@@ -118,8 +117,7 @@ export const middleware = <EH = never, RH = never>(options?: Options<EH, RH>): S
  * import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
  * import { NodeHttpServer } from "@effect/platform-node"
  * import { Effect, Layer } from "effect"
- * import { MemoryStoreLive, Session } from "effect-session"
- * import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
+ * import { MemoryStoreLive, Session, SessionLayerRouter } from "effect-session"
  * import { createServer } from "node:http"
  *
  * const Routes = HttpLayerRouter.add(
