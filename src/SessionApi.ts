@@ -150,10 +150,14 @@ const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeo
 const toApiError = (error: SessionStoreError | SessionLockTimeout): SessionApiError =>
   error._tag === "SessionLockTimeout" ? new SessionLocked() : new SessionUnavailable()
 
-const logFailure = (error: SessionStoreError | SessionLockTimeout, phase: "load" | "save") =>
+/** `phase`: "load" or "save" (as the failure handler is told), or "handler" for `mapStoreErrors`. */
+const logFailure = (error: SessionStoreError | SessionLockTimeout, phase: "load" | "save" | "handler") =>
   error._tag === "SessionLockTimeout"
     ? Effect.logDebug(`effect-session: ${error.message}`)
-    : Effect.logError(`effect-session: session store failed during ${phase}`, error.message).pipe(
+    : Effect.logError(
+      `effect-session: session store failed ${phase === "handler" ? "in a handler" : `during ${phase}`}`,
+      error.message
+    ).pipe(
       Effect.annotateLogs({ "effect-session": phase, reason: error.reason })
     )
 
@@ -182,7 +186,7 @@ export const mapStoreErrors = <A, E, R>(
   Effect.catchIf(
     self,
     isSessionFailure,
-    (error) => Effect.zipRight(logFailure(error, "load"), Effect.fail(toApiError(error)))
+    (error) => Effect.zipRight(logFailure(error, "handler"), Effect.fail(toApiError(error)))
   ) as Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R>
 
 /** The response for a failure while saving, encoded as `HttpApi` encodes a declared error. */

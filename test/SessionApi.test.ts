@@ -15,7 +15,7 @@ import {
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Fiber, Layer, Schema } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Schema } from "effect"
 import { Session, SessionConfigError, type SessionModule } from "effect-session"
 import * as SessionApi from "effect-session/SessionApi"
 import { ApiLive } from "../examples/http-api.js"
@@ -83,6 +83,16 @@ const serveWith = <E, R>(session: Layer.Layer<SessionApi.SessionMiddleware, E, R
 
 const server = (options?: SessionModule.Options) => serveWith(SessionApi.layer(options))
 
+/** Records the log lines of every fiber, the server's included. */
+const captureLogs = () => {
+  const lines: Array<{ level: string; message: string }> = []
+  const logger = Logger.make(({ logLevel, message }) => {
+    const parts = Array.isArray(message) ? message : [message]
+    lines.push({ level: logLevel.label, message: parts.map(String).join(" ") })
+  })
+  return { lines, layer: Logger.replace(Logger.defaultLogger, logger) }
+}
+
 describe("SessionApi", () => {
   it.effect("a counter persists across requests, per client", () =>
     Effect.gen(function*() {
@@ -149,8 +159,9 @@ describe("SessionApi", () => {
       expect((yield* request("GET", "/inc", { cookie: `${COOKIE}=${old}` })).body).toBe("1")
     }).pipe(Effect.provide(server())))
 
-  it.effect("a store failure on save is a 503 SessionUnavailable with no cookie, never a 200", () =>
-    Effect.gen(function*() {
+  it.effect("a store failure on save is a 503 SessionUnavailable with no cookie, never a 200", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
       const recorder = yield* Recording.Recording
       const jar = new Jar()
       yield* request("GET", "/inc", { jar })
@@ -160,12 +171,20 @@ describe("SessionApi", () => {
       expect(JSON.parse(failed.body)).toEqual({ _tag: "SessionUnavailable" })
       expect(failed.headers["cache-control"]).toBe("no-store")
       expect(failed.setCookies).toEqual([])
+      const id = jar.cookies.get(COOKIE)!
+      expect(logs.lines).toContainEqual({
+        level: "ERROR",
+        message: "effect-session: session store failed during save injected patch failure"
+      })
+      expect(logs.lines.some((line) => line.message.includes(id))).toBe(false)
       recorder.failing.delete("write")
       expect((yield* request("GET", "/inc", { jar })).body).toBe("2")
-    }).pipe(Effect.provide(server())))
+    }).pipe(Effect.provide(server()), Effect.provide(logs.layer))
+  })
 
-  it.effect("a store failure on load is the declared 503 SessionUnavailable, and nothing is written", () =>
-    Effect.gen(function*() {
+  it.effect("a store failure on load is the declared 503 SessionUnavailable, and nothing is written", () => {
+    const logs = captureLogs()
+    return Effect.gen(function*() {
       const recorder = yield* Recording.Recording
       const jar = new Jar()
       yield* request("GET", "/inc", { jar })
@@ -175,7 +194,13 @@ describe("SessionApi", () => {
       expect(JSON.parse(failed.body)).toEqual({ _tag: "SessionUnavailable" })
       expect(failed.setCookies).toEqual([])
       expect(recorder.writes()).toHaveLength(1)
-    }).pipe(Effect.provide(server())))
+      expect(logs.lines).toContainEqual({
+        level: "ERROR",
+        message: "effect-session: session store failed in a handler injected read failure"
+      })
+      expect(logs.lines.some((line) => line.message.includes(jar.cookies.get(COOKIE)!))).toBe(false)
+    }).pipe(Effect.provide(server()), Effect.provide(logs.layer))
+  })
 
   it.effect("a declared 4xx error response saves the session; a 500 (a defect) does not", () =>
     Effect.gen(function*() {
