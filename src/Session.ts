@@ -964,18 +964,97 @@ type Middleware_<EH, RH> = Middleware<EH, RH>
  * @category models
  */
 export declare namespace Session {
-  /** @see FailureContext */
+  /**
+   * What the failure handler is told (see `FailureContext`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session"
+   *
+   * const phase = (context: Session.FailureContext) => context.phase
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type FailureContext = FailureContext_
-  /** @see FailureHandler */
+  /**
+   * Decides the response when the store fails (see `FailureHandler`).
+   *
+   * @example
+   * ```ts
+   * import { HttpServerResponse } from "@effect/platform"
+   * import type { Session } from "effect-session"
+   *
+   * const handler: Session.FailureHandler = () => HttpServerResponse.text("later", { status: 503 })
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type FailureHandler<E = never, R = never> = FailureHandler_<E, R>
-  /** @see Options */
+  /**
+   * Middleware options (see `Options`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session"
+   *
+   * const options: Session.Options = { ttl: "1 hour" }
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Options<E = never, R = never> = Options_<E, R>
-  /** @see SaveResult */
+  /**
+   * What a save did (see `SaveResult`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session"
+   *
+   * const gone = (result: Session.SaveResult) => result === "SessionGone"
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type SaveResult = SaveResult_
-  /** @see LockOptions */
+  /**
+   * Lock times for `Session.blocking` (see `LockOptions`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session"
+   *
+   * const lock: Session.LockOptions = { wait: "2 seconds" }
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type LockOptions = LockOptions_
-  /** @see SessionService */
+  /**
+   * The per-request handle, the shape of `yield* Session` (see `SessionService`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session"
+   *
+   * const views = (session: Session.Service) => session.increment("views")
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Service = SessionService_
-  /** @see Middleware */
+  /**
+   * The middleware type (see `Middleware`).
+   *
+   * @example
+   * ```ts
+   * import { Session as SessionTag } from "effect-session"
+   * import type { Session } from "effect-session"
+   *
+   * const middleware: Session.Middleware = SessionTag.middleware()
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Middleware<EH = never, RH = never> = Middleware_<EH, RH>
 }

@@ -9,12 +9,32 @@ import { hasProperty } from "effect/Predicate"
 import type * as Schema from "effect/Schema"
 
 /**
+ * The brand that marks a value as a `SessionKey`.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { SessionKey } from "effect-session"
+ *
+ * const key = SessionKey.make("n", Schema.Number)
+ * console.log(SessionKey.TypeId in key) // true
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */
 export const TypeId: unique symbol = Symbol.for("effect-session/SessionKey")
 
 /**
+ * The type of `TypeId`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionKey } from "effect-session"
+ *
+ * type Brand = SessionKey.TypeId
+ * ```
+ *
  * @since 0.1.0
  * @category type ids
  */

@@ -643,7 +643,7 @@ export class SessionState {
       this.mustWrite = true
       // A CSRF token seen before the privilege change must not be valid after it.
       if (this.meta.t !== undefined) this.meta.t = Id.generate()
-      return this.instrument("destroy", retire)
+      return this.instrument(grace > 0 ? "write" : "destroy", retire)
     })
   }
 

@@ -87,7 +87,8 @@ export const request = (
     if (cookie !== undefined) req = HttpClientRequest.setHeader(req, "cookie", cookie)
     if (options.headers) req = HttpClientRequest.setHeaders(req, options.headers)
     if (options.body !== undefined) {
-      req = HttpClientRequest.bodyText(req, options.body, "application/x-www-form-urlencoded")
+      const type = Object.entries(options.headers ?? {}).find(([k]) => k.toLowerCase() === "content-type")?.[1]
+      req = HttpClientRequest.bodyText(req, options.body, type ?? "application/x-www-form-urlencoded")
     }
     const response = yield* client.execute(req)
     const body = method === "HEAD" ? "" : yield* response.text
