@@ -58,14 +58,18 @@ const main = async () => {
       console.log(`(redis rows skipped: ${String(e)})`)
     }
   }
-  console.log(`| store | lock | µs/request, sequential | µs/request, ${CONCURRENT} concurrent on one session | ratio vs no lock (seq / conc) |`)
+  console.log(
+    `| store | lock | µs/request, sequential | µs/request, ${CONCURRENT} concurrent on one session | ratio vs no lock (seq / conc) |`
+  )
   console.log("| --- | --- | --- | --- | --- |")
   for (const row of rows) {
     const base = rows.find((r) => r.name === row.name && !r.lock)!
     console.log(
-      `| ${row.name} | ${row.lock ? "on" : "off"} | ${row.sequentialMicros.toFixed(1)} | ${row.concurrentMicros.toFixed(1)} | ${
-        (row.sequentialMicros / base.sequentialMicros).toFixed(2)
-      } / ${(row.concurrentMicros / base.concurrentMicros).toFixed(2)} |`
+      `| ${row.name} | ${row.lock ? "on" : "off"} | ${row.sequentialMicros.toFixed(1)} | ${
+        row.concurrentMicros.toFixed(1)
+      } | ${(row.sequentialMicros / base.sequentialMicros).toFixed(2)} / ${
+        (row.concurrentMicros / base.concurrentMicros).toFixed(2)
+      } |`
     )
   }
 }
