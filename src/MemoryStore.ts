@@ -134,8 +134,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const entries = yield* Ref.make(new Map<string, Entry>())
 
     const read = (id: string) =>
-      Effect.flatMap(
-        Effect.clock,
+      Effect.clockWith(
         (clock) =>
           Ref.modify(
             entries,
@@ -152,7 +151,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       ).pipe(Effect.flatten)
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.flatMap(Effect.clock, (clock) => {
+      Effect.clockWith((clock) => {
         const text = SessionCodec.encode(data)
         if (Either.isLeft(text)) return text.left
         const expiresAt = expiryFor(clock, ttl)
@@ -181,8 +180,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
 
     // Decode, apply, encode and store in one synchronous step: no other fiber can interleave.
     const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
-      Effect.flatMap(
-        Effect.clock,
+      Effect.clockWith(
         (clock) =>
           Ref.modify(entries, (map): [Either.Either<boolean, SessionStoreError>, Map<string, Entry>] => {
             const entry = map.get(id)
@@ -216,7 +214,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
         for (const waiter of waiters) Deferred.unsafeDone(waiter, Exit.void)
       })
     const lock = (id: string, options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }) =>
-      Effect.flatMap(Effect.clock, (clock) => {
+      Effect.clockWith((clock) => {
         const start = clock.unsafeCurrentTimeMillis()
         const deadline = start + Duration.toMillis(options.wait)
         const ttlMillis = Math.max(1, Duration.toMillis(options.ttl))

@@ -76,7 +76,55 @@ const formatPath = (path: ReadonlyArray<string | number>): string =>
  * @since 0.1.0
  * @category validation
  */
-export const checkValue = (value: unknown): string | undefined => {
+export const checkValue = (value: unknown): string | undefined =>
+  isPlainJson(value, 0, undefined) ? undefined : explain(value)
+
+/**
+ * The fast answer to "is this plain JSON data?", allocating nothing for the small values sessions
+ * hold (it runs on every `put` and every write). `stack` holds the objects being visited, for
+ * cycles; `explain` then walks again, only for a value that failed, to say where and why.
+ */
+const isPlainJson = (v: unknown, depth: number, stack: Array<object> | undefined): boolean => {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(v)
+    case "object": {
+      if (v === null) return true
+      if (depth > MAX_DEPTH || (stack !== undefined && stack.includes(v))) return false
+      const inner = stack ?? []
+      inner.push(v)
+      let ok = true
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) ok = false
+        for (let i = 0; ok && i < v.length; i++) {
+          ok = v[i] !== undefined && isPlainJson(v[i], depth + 1, inner)
+        }
+      } else {
+        const proto = Object.getPrototypeOf(v)
+        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) ok = false
+        else {
+          for (const key in v) {
+            if (!Object.prototype.hasOwnProperty.call(v, key)) continue
+            const property = (v as Record<string, unknown>)[key]
+            if (property !== undefined && !isPlainJson(property, depth + 1, inner)) {
+              ok = false
+              break
+            }
+          }
+        }
+      }
+      inner.pop()
+      return ok
+    }
+    default:
+      return false
+  }
+}
+
+const explain = (value: unknown): string | undefined => {
   const ancestors = new Set<object>()
   const path: Array<string | number> = []
   const visit = (v: unknown, depth: number): string | undefined => {

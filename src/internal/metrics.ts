@@ -1,6 +1,8 @@
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
-import type { SessionStoreError } from "../SessionError.js"
+import * as MetricLabel from "effect/MetricLabel"
 
 /** Sessions written to the store for the first time. */
 export const created = Metric.counter("effect_session_created_total", {
@@ -33,29 +35,53 @@ export const storeLatency = Metric.timerWithBoundaries(
   "Session store operation latency in milliseconds"
 )
 
-const latencyByOperation = {
-  read: Metric.tagged(storeLatency, "operation", "read"),
-  write: Metric.tagged(storeLatency, "operation", "write"),
-  patch: Metric.tagged(storeLatency, "operation", "patch"),
-  destroy: Metric.tagged(storeLatency, "operation", "destroy"),
-  lock: Metric.tagged(storeLatency, "operation", "lock")
-}
-const errorsByOperation = {
-  read: Metric.tagged(storeErrors, "operation", "read"),
-  write: Metric.tagged(storeErrors, "operation", "write"),
-  patch: Metric.tagged(storeErrors, "operation", "patch"),
-  destroy: Metric.tagged(storeErrors, "operation", "destroy"),
-  lock: Metric.tagged(storeErrors, "operation", "lock")
+// One constant label array per operation: the metric registry caches hooks by the array's
+// identity, so a fresh array per update (as `Metric.tagged` makes) would rebuild the key each time.
+const labelsByOperation = {
+  read: [MetricLabel.make("operation", "read")],
+  write: [MetricLabel.make("operation", "write")],
+  patch: [MetricLabel.make("operation", "patch")],
+  destroy: [MetricLabel.make("operation", "destroy")],
+  lock: [MetricLabel.make("operation", "lock")]
 }
 
-export type Operation = keyof typeof latencyByOperation
+export type Operation = keyof typeof labelsByOperation
 
-/** Records latency and failures of one store operation. */
-export const track = <A, E extends SessionStoreError | unknown>(
-  operation: Operation,
-  effect: Effect.Effect<A, E>
-): Effect.Effect<A, E> =>
-  effect.pipe(
-    Metric.trackDuration(latencyByOperation[operation]),
-    Effect.tapError(() => Metric.increment(errorsByOperation[operation]))
-  )
+const noLabels: ReadonlyArray<never> = []
+
+/** Adds one to a counter, synchronously: no Effect step on the request path. */
+export const count = (counter: Metric.Metric.Counter<number>): void => counter.unsafeUpdate(1, noLabels)
+
+/**
+ * Records the latency (real time: latency is a wall-clock fact even under `TestClock`) and the
+ * failures of one store operation, with one Effect step.
+ */
+export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.flatMap(Effect.exit(effect), (exit) => {
+      const labels = labelsByOperation[operation]
+      storeLatency.unsafeUpdate(Duration.millis(performance.now() - start), labels)
+      if (Exit.isFailure(exit)) storeErrors.unsafeUpdate(1, labels)
+      return exit
+    })
+  })
+
+/** The tracer of the default services: spans made for it reach no exporter. */
+const nativeTracer = Effect.runSync(Effect.tracer)
+
+/**
+ * Wraps store I/O in a span when a tracer is installed (e.g. `@effect/opentelemetry`); without one
+ * the span would reach nobody, and making it costs more than a memory-store read.
+ */
+export const span =
+  (name: string, attributes?: Record<string, unknown>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.tracerWith((tracer) =>
+      tracer === nativeTracer
+        ? effect
+        : Effect.withSpan(effect, name, {
+          captureStackTrace: false,
+          ...(attributes !== undefined ? { attributes } : {})
+        })
+    )

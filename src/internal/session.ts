@@ -5,14 +5,11 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import type * as Clock from "effect/Clock"
-import type * as Context from "effect/Context"
-import * as Deferred from "effect/Deferred"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
-import * as Metric from "effect/Metric"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -175,7 +172,8 @@ export class SessionState {
   /** the storage key of the record this session has in the store, if any */
   private key: string | undefined
   private loaded = false
-  private loading: Deferred.Deferred<void, SessionStoreError> | undefined
+  /** set while a load runs: the fibers waiting for it */
+  private waiters: Array<(exit: Exit.Exit<void, SessionStoreError>) => void> | undefined
   private fresh = true
   private data = new Map<string, unknown>()
   /** the record as loaded or last written: what "changed" is measured against */
@@ -275,7 +273,8 @@ export class SessionState {
       Effect.flatMap((found): Effect.Effect<void> => {
         if (Option.isNone(found)) {
           this.startFresh()
-          return Metric.increment(Metrics.expired)
+          Metrics.count(Metrics.expired)
+          return Effect.void
         }
         const meta = readMeta(found.value)
         if (meta === undefined) {
@@ -285,7 +284,8 @@ export class SessionState {
         if (this.currentTime() >= meta.c + (meta.a ?? this.config.absoluteMillis)) {
           // Past its absolute lifetime: never adopted, whatever the store's TTL says.
           this.startFresh()
-          return Effect.zipRight(Effect.ignore(this.store.destroy(key)), Metric.increment(Metrics.expired))
+          Metrics.count(Metrics.expired)
+          return Effect.ignore(this.store.destroy(key))
         }
         this.adopt(id, key, found.value, meta)
         return Effect.void
@@ -297,8 +297,7 @@ export class SessionState {
           return this.discard(key, e.message)
         }
       ),
-      // No stack capture: it would cost more than the load itself on the memory store.
-      Effect.withSpan("effect-session.load", { captureStackTrace: false })
+      Metrics.span("effect-session.load")
     )
   })
 
@@ -307,19 +306,26 @@ export class SessionState {
     return this.cookieId !== undefined
   }
 
-  /** Loads the record on first use; concurrent first uses share one load. */
+  /**
+   * Loads the record on first use; concurrent first uses share one load (they wait for its exit).
+   * The common case — one fiber — allocates no waiter at all: this runs on every request.
+   */
   readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
     if (this.loaded) return Effect.void
-    if (this.loading !== undefined) return Deferred.await(this.loading)
-    const deferred = Deferred.unsafeMake<void, SessionStoreError>(FiberId.none)
-    this.loading = deferred
-    return this.doLoad.pipe(
-      Effect.onExit((exit) => {
-        this.loading = undefined
-        if (Exit.isSuccess(exit)) this.loaded = true
-        return Deferred.done(deferred, exit)
+    if (this.waiters !== undefined) {
+      const waiters = this.waiters
+      return Effect.async<void, SessionStoreError>((resume) => {
+        waiters.push(resume)
       })
-    )
+    }
+    this.waiters = []
+    return Effect.flatMap(Effect.exit(this.doLoad), (exit) => {
+      const waiters = this.waiters!
+      this.waiters = undefined
+      if (Exit.isSuccess(exit)) this.loaded = true
+      for (const resume of waiters) resume(exit)
+      return exit
+    })
   })
 
   private withLoaded<A, E = never, R = never>(
@@ -722,10 +728,8 @@ export class SessionState {
       this.startFresh()
       this.cookieOut = { _tag: "Delete" }
       if (oldKey === undefined) return Effect.void
-      return Effect.zipRight(
-        this.instrument("destroy", this.store.destroy(oldKey)),
-        Metric.increment(Metrics.destroyed)
-      )
+      Metrics.count(Metrics.destroyed)
+      return this.instrument("destroy", this.store.destroy(oldKey))
     })
   }
 
@@ -845,10 +849,7 @@ export class SessionState {
     const write: Effect.Effect<boolean, SessionStoreError> = (usePatch
       ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
       : Effect.as(this.instrument("write", this.store.write(key, record, ttl)), true)).pipe(
-        Effect.withSpan("effect-session.save", {
-          attributes: { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" },
-          captureStackTrace: false
-        })
+        Metrics.span("effect-session.save", { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" })
       )
     return Effect.flatMap(write, (applied): Effect.Effect<SaveResult> => {
       if (!applied) {
@@ -870,7 +871,8 @@ export class SessionState {
       if (issueCookie) {
         this.cookieOut = { _tag: "Set", maxAgeMillis: idle > 0 ? Math.min(idle, remaining) : undefined }
       }
-      return persisted ? Effect.succeed("Written") : Effect.as(Metric.increment(Metrics.created), "Written")
+      if (!persisted) Metrics.count(Metrics.created)
+      return Effect.succeed("Written")
     })
   }
 
@@ -977,9 +979,10 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
 <E, R>(
   app: HttpApp.Default<E, R>
 ): HttpApp.Default<any, any> =>
-  Effect.flatMap(
-    Effect.all([HttpServerRequest.HttpServerRequest, SessionStore, Effect.clock]),
-    ([request, store, clock]) => {
+  Effect.contextWithEffect((context: Context.Context<HttpServerRequest.HttpServerRequest | SessionStore>) =>
+    Effect.clockWith((clock) => {
+      const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
+      const store = Context.unsafeGet(context, SessionStore)
       const state = makeState(config, store, clock, request)
       // With `lock` on, a request that names a session waits for it before the handler runs.
       const run = config.lock !== undefined && state.hasCookie ? Effect.zipRight(state.lock(), app) : app
@@ -992,5 +995,5 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
         Effect.catchIf(isSessionFailure, (error) => failureResponse(config, state, request, error)),
         Effect.ensuring(state.unlock)
       )
-    }
+    })
   )
