@@ -1,7 +1,7 @@
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
 
 /** Sessions written to the store for the first time. */
@@ -29,9 +29,9 @@ export const storeErrors = Metric.counter("effect_session_store_errors_total", {
 })
 
 /** Store latency in milliseconds, tagged with `operation`. */
-export const storeLatency = Metric.timerWithBoundaries(
+export const storeLatency = Metric.histogram(
   "effect_session_store_latency_ms",
-  Array.from({ length: 14 }, (_, i) => 0.25 * 2 ** i), // 0.25 ms … 2 s
+  MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 14 }), // 0.25 ms … 2 s
   "Session store operation latency in milliseconds"
 )
 
@@ -61,7 +61,7 @@ export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): 
     const start = performance.now()
     return Effect.flatMap(Effect.exit(effect), (exit) => {
       const labels = labelsByOperation[operation]
-      storeLatency.unsafeUpdate(Duration.millis(performance.now() - start), labels)
+      storeLatency.unsafeUpdate(performance.now() - start, labels)
       if (Exit.isFailure(exit)) storeErrors.unsafeUpdate(1, labels)
       return exit
     })

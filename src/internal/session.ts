@@ -381,6 +381,12 @@ export class SessionState {
   }
 
   getOption(key: KeyInput, schema?: Schema.Schema<any, any, any>): Effect.Effect<Option.Option<any>, any, any> {
+    if (typeof key === "string" && schema === undefined) {
+      return this.sync(() => { // the common case, one step
+        const value = this.lookup(key)
+        return value === undefined ? Option.none() : Option.some(value)
+      })
+    }
     return this.withLoaded(() => {
       const name = SessionKey.isSessionKey(key) ? key.key : key
       const value = this.lookup(name)
@@ -469,6 +475,11 @@ export class SessionState {
   }
 
   put(key: KeyInput, value: unknown): Effect.Effect<void, any, any> {
+    if (
+      typeof key === "string" && !isReserved(key) && value !== undefined && SessionCodec.checkValue(value) === undefined
+    ) {
+      return this.sync(() => this.set(key, value)) // the common case, one step
+    }
     return Effect.flatMap(this.encode(key, value), ([name, encoded]) => this.sync(() => this.set(name, encoded)))
   }
 
