@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import { Entries } from "./internal/entries.js"
 import { decodeDuration } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
@@ -38,7 +39,10 @@ export interface Options {
   readonly ttl?: Duration.DurationInput
   /** How often the sweeper removes expired entries. Default 1 minute. */
   readonly sweepInterval?: Duration.DurationInput
-  /** Entries the sweeper checks before it yields to the event loop. Default 10,000. */
+  /**
+   * Entries the sweeper checks before it yields to the event loop. Default 10,000; a slice also
+   * ends after 3 ms of wall time, so a sweep never stalls the event loop for longer than that.
+   */
   readonly sweepChunk?: number
   /**
    * The most entries kept. When a write of a new session would exceed it, the session written
@@ -75,11 +79,8 @@ export interface MemoryStore extends SessionStoreService {
   readonly sweep: Effect.Effect<number>
 }
 
-/** `expiresAt` is `Infinity` for entries that never expire. */
-interface Entry {
-  readonly text: string
-  readonly expiresAt: number
-}
+/** The longest the sweeper holds the event loop in one slice. */
+const SLICE_MILLIS = 3
 
 /** Gives the event loop a turn: independent of `Clock`, so `TestClock` never stalls a sweep. */
 const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
@@ -131,14 +132,14 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
 
     // The Ref holds the map; every access is a synchronous step inside `Ref.get`/`Ref.modify`, so
     // each operation is atomic with respect to every other fiber.
-    const entries = yield* Ref.make(new Map<string, Entry>())
+    const entries = yield* Ref.make(new Entries())
 
     const read = (id: string) =>
       Effect.clockWith(
         (clock) =>
           Ref.modify(
             entries,
-            (map): [Either.Either<Option.Option<SessionCodec.SessionData>, SessionStoreError>, Map<string, Entry>] => {
+            (map): [Either.Either<Option.Option<SessionCodec.SessionData>, SessionStoreError>, Entries] => {
               const entry = map.get(id)
               if (entry === undefined) return [Either.right(Option.none()), map]
               if (clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
@@ -156,12 +157,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
         if (Either.isLeft(text)) return text.left
         const expiresAt = expiryFor(clock, ttl)
         return Ref.update(entries, (map) => {
-          // Re-insert so that Map order is least-recently-written first: the eviction order.
-          if (!map.delete(id) && map.size >= maxEntries) {
-            const oldest = map.keys().next()
-            if (!oldest.done) map.delete(oldest.value)
-          }
-          map.set(id, { text: text.right, expiresAt })
+          map.set(id, text.right, expiresAt, maxEntries)
           return map
         })
       })
@@ -182,7 +178,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
       Effect.clockWith(
         (clock) =>
-          Ref.modify(entries, (map): [Either.Either<boolean, SessionStoreError>, Map<string, Entry>] => {
+          Ref.modify(entries, (map): [Either.Either<boolean, SessionStoreError>, Entries] => {
             const entry = map.get(id)
             if (entry === undefined || clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
               if (entry !== undefined) map.delete(id)
@@ -192,8 +188,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
               Either.flatMap((record) => SessionCodec.encode(applyPatch(record, changes)))
             )
             if (Either.isLeft(text)) return [Either.left(text.left), map]
-            map.delete(id)
-            map.set(id, { text: text.right, expiresAt: expiryFor(clock, ttl) })
+            map.set(id, text.right, expiryFor(clock, ttl), maxEntries)
             return [Either.right(true), map]
           })
       ).pipe(Effect.flatten)
@@ -244,25 +239,19 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
 
     const sweep: Effect.Effect<number> = Effect.gen(function*() {
       const map = yield* Ref.get(entries)
-      const iterator = map.entries()
+      const clock = yield* Effect.clock
+      const now = clock.unsafeCurrentTimeMillis()
+      const next = map.sweeper(() => now)
       let removed = 0
       while (true) {
-        const now = yield* Clock.currentTimeMillis
-        let seen = 0
-        let done = false
-        while (seen < chunk) {
-          const next = iterator.next()
-          if (next.done) {
-            done = true
-            break
-          }
-          seen++
-          if (now >= next.value[1].expiresAt) {
-            map.delete(next.value[0])
-            removed++
-          }
-        }
-        if (done) return removed
+        // A slice ends after `chunk` entries or SLICE_MILLIS of wall time, whichever comes first,
+        // so a slow or busy machine still gives the event loop a turn every few milliseconds.
+        const sliceStart = performance.now()
+        const slice = next((visited) =>
+          visited >= chunk || ((visited & 255) === 0 && performance.now() - sliceStart >= SLICE_MILLIS)
+        )
+        removed += slice.removed
+        if (slice.done) return removed
         yield* yieldToEventLoop
       }
     })
