@@ -9,7 +9,9 @@
  * - `new`: no cookie at all, so every request creates a session.
  */
 import autocannon from "autocannon"
+import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
+import { readFileSync } from "node:fs"
 import * as http from "node:http"
 import { COOKIE_NAME, ROUTE } from "./lib/config.js"
 
@@ -22,6 +24,8 @@ export interface LoadOptions {
   readonly users: number
   /** whether the server answers with the session's count (false for the bare servers) */
   readonly counts: boolean
+  /** the server's process id, to read its CPU time from /proc (Linux) */
+  readonly serverPid?: number | undefined
 }
 
 export interface LoadResult {
@@ -31,9 +35,34 @@ export interface LoadResult {
   readonly total: number
   readonly errors: number
   readonly non2xx: number
+  /** server CPU time (user + system) per request in the measured window, µs; Linux only */
+  readonly cpuMicrosPerRequest?: number
+  /** share of one core the server got in the measured window (1 = a whole core) */
+  readonly cpuShare?: number
   /** returning: requests whose increment is missing from the sessions' counts (should be 0) */
   readonly lost?: number
   readonly check?: string
+}
+
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** A process's user + system CPU time in µs, from /proc/<pid>/stat; undefined elsewhere. */
+const serverCpuMicros = (pid: number | undefined): number | undefined => {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    // fields after the command name (which may contain spaces) in parentheses
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return ((Number(fields[11]) + Number(fields[12])) / ticksPerSecond) * 1e6
+  } catch {
+    return undefined
+  }
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
@@ -115,8 +144,19 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
     }
   }
   const warm = options.warmupSeconds > 0 ? await cannon(options, options.warmupSeconds, cookies) : undefined
+  const cpuBefore = serverCpuMicros(options.serverPid)
+  const started = performance.now()
   const result = await cannon(options, options.durationSeconds, cookies)
+  const cpuAfter = serverCpuMicros(options.serverPid)
+  const elapsedMicros = (performance.now() - started) * 1000
+  const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
+    ? {}
+    : {
+      cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) / result.requests.total) * 10) / 10,
+      cpuShare: Math.round(((cpuAfter - cpuBefore) / elapsedMicros) * 100) / 100
+    }
   const base = {
+    ...cpu,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

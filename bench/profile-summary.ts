@@ -33,11 +33,11 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]))
 const times: Array<number> = []
 let t = 0
 for (const delta of profile.timeDeltas) times.push(t += delta)
-const inHttp = (i: number) => byId.get(profile.samples[i]!)!.callFrame.url.startsWith("node:_http")
+const inHttp = (i: number) => byId.get(profile.samples[i]!)!.callFrame.functionName === "parserOnIncoming"
 let first = profile.samples.findIndex((_, i) => inHttp(i))
 let last = profile.samples.length - 1
-while (last > 0 && !inHttp(last)) last--
-if (first === -1) first = 0
+if (first === -1) first = 0 // not an HTTP server (bench/micro.ts): the whole profile
+else while (last > 0 && !inHttp(last)) last--
 const from = times[first]!
 const to = times[last]! + 1
 
@@ -91,9 +91,11 @@ const print = (title: string, entries: Map<string, number>, n: number) => {
 // named costs, each counted once per sample however deep the recursion.
 const parent = new Map<number, number>()
 for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
-const interesting = (url: string) =>
-  url.includes("/src/") || url.includes("/bench/") || url.startsWith("node:internal/crypto") ||
-  url.includes("effect/dist/esm/internal/tracer") || url.includes("effect/dist/esm/internal/metric") ||
+const interesting = (url: string, name: string) =>
+  url.includes("/src/") || url.includes("/bench/servers/") || url.includes("/bench/lib/") ||
+  url.startsWith("node:internal/crypto") ||
+  (url.includes("effect/dist/esm/internal/tracer") && name !== "context") ||
+  url.includes("effect/dist/esm/internal/metric") ||
   url.includes("effect/dist/esm/Metric") || url.includes("effect/dist/esm/internal/deferred")
 const inclusive = new Map<string, number>()
 profile.samples.forEach((id, i) => {
@@ -101,7 +103,10 @@ profile.samples.forEach((id, i) => {
   const seen = new Set<string>()
   for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
     const frame = byId.get(at)!.callFrame
-    if (!interesting(frame.url) && !(frame.url === "" && /^(stringify|parse)$/.test(frame.functionName))) continue
+    if (
+      !interesting(frame.url, frame.functionName) &&
+      !(frame.url === "" && /^(stringify|parse)$/.test(frame.functionName))
+    ) continue
     seen.add(`${frame.functionName || "(anonymous)"}  ${fileOf(frame.url)}:${frame.lineNumber + 1}`)
   }
   for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0))

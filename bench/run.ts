@@ -11,10 +11,10 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir, totalmem } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import { build } from "./lib/build.js"
 import { chart } from "./lib/chart.js"
-import { canPin, freePort, root, runJson, spawnNode, stop, waitForPort } from "./lib/processes.js"
+import { canPin, freePort, root, runDir, runJson, spawnNode, stop, waitForPort } from "./lib/processes.js"
 import { type RedisHandle, startRedis } from "./lib/redis.js"
 import { type Measurement, render, type Report, summary } from "./lib/report.js"
 import { type Scenario, scenarios, servers } from "./lib/servers.js"
@@ -80,7 +80,8 @@ const measure = async (
       warmupSeconds,
       durationSeconds,
       users,
-      counts: spec.session
+      counts: spec.session,
+      serverPid: server.pid
     }
     return await runJson<LoadResult>({ script: "load", args: [JSON.stringify(options)], cpu: loadCpu })
   } catch (error) {
@@ -96,7 +97,11 @@ const main = async () => {
     `effect-session benchmark: ${rounds} round(s) of ${durationSeconds} s measured after ${warmupSeconds} s warm-up, ${connections} ` +
       `connections, ${users} returning users${pin ? ", server on CPU 0, load on CPU 1" : ", unpinned"}`
   )
-  log(`compiled ${build()} files to build/bench (the library runs as compiled JavaScript, as published)`)
+  log(
+    `compiled ${build(runDir)} files to ${
+      relative(root, runDir)
+    } (the library runs as compiled JavaScript, as published)`
+  )
   const redis = await startRedis(loadCpu)
   log(redis === undefined ? "Redis: not available, Redis rows skipped" : `Redis: ${redis.description}`)
   const measurements: Array<Measurement> = []
@@ -118,6 +123,9 @@ const main = async () => {
             `${rounds > 1 ? `[${round}/${rounds}] ` : ""}${spec.id.padEnd(24)} ${scenario.padEnd(9)} ${
               Math.round(result.requestsPerSecond).toString().padStart(7)
             } req/s  p50 ${result.p50} ms  p99 ${result.p99} ms` +
+              (result.cpuMicrosPerRequest === undefined
+                ? ""
+                : `  cpu ${result.cpuMicrosPerRequest} µs/req (${result.cpuShare} core)`) +
               (result.errors + result.non2xx > 0 ? `  errors ${result.errors} non-2xx ${result.non2xx}` : "") +
               (result.lost !== undefined && result.lost > 0 ? `  LOST ${result.lost}` : "") +
               `  (load ${loadavg()[0]!.toFixed(1)})`
@@ -192,6 +200,7 @@ const main = async () => {
     if (profile.size > 0) log(`CPU profiles in ${profileDir}`)
   } finally {
     await redis?.close()
+    rmSync(runDir, { recursive: true, force: true })
   }
 }
 

@@ -11,15 +11,16 @@
  * compiled `src/index.js` and `src/X.js`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
-import { dirname, join, relative } from "node:path"
+import { dirname, join, relative, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
 import ts from "typescript"
 import { root } from "./processes.js"
 
 /** The top-level benchmark scripts that run as their own processes. */
-const benchScripts = ["load", "memory", "stall", "redis-commands"]
+const benchScripts = ["load", "memory", "stall", "redis-commands", "micro"]
 
-/** Where the compiled tree goes (build/ is git-ignored). */
-export const outDir = join(root, "build", "bench")
+/** Where `npx tsx bench/lib/build.ts` puts the compiled tree (build/ is git-ignored). */
+export const defaultOutDir = join(root, "build", "bench", "dev")
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
@@ -34,8 +35,11 @@ const compilerOptions: ts.CompilerOptions = {
   sourceMap: false
 }
 
-/** Compiles src/ and bench/ into `outDir`; returns the number of files written. */
-export const build = (): number => {
+/**
+ * Compiles src/ and bench/ into `outDir`; returns the number of files written. Scripts run as
+ * `<outDir>/bench/<script>.js`.
+ */
+export const build = (outDir: string = defaultOutDir): number => {
   rmSync(outDir, { recursive: true, force: true })
   const bench = join(root, "bench")
   const files = [
@@ -51,7 +55,7 @@ export const build = (): number => {
     if (rel.startsWith("bench")) {
       const toSrc = relative(dirname(target), join(outDir, "src")).split("\\").join("/")
       source = source
-        .replace(/from "effect-session"/g, `from "${toSrc}/index.js"`)
+        .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
         .replace(/from "effect-session\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
     }
     const output = ts.transpileModule(source, { compilerOptions, fileName: file })
@@ -61,4 +65,9 @@ export const build = (): number => {
   // The compiled files are ES modules like their sources.
   writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
   return files.length
+}
+
+// `npx tsx bench/lib/build.ts`: compile to build/bench/dev/ (for bench/micro.ts and experiments)
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  process.stdout.write(`compiled ${build()} files to ${relative(root, defaultOutDir)}\n`)
 }

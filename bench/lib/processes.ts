@@ -30,9 +30,15 @@ export interface NodeProcessOptions {
   readonly cpu?: number | undefined
 }
 
-/** `node <script>`, from the compiled tree that lib/build.ts wrote. */
+/**
+ * The compiled tree this run uses: its own directory, so that two runs (or an experiment with
+ * `npx tsx bench/lib/build.ts`) never rebuild each other's files mid-run.
+ */
+export const runDir = join(root, "build", "bench", `run-${process.pid}`)
+
+/** `node <script>`, from the compiled tree that lib/build.ts wrote into `runDir`. */
 export const spawnNode = (options: NodeProcessOptions): ChildProcess => {
-  const script = join(root, "build", "bench", "bench", `${options.script}.js`)
+  const script = join(runDir, "bench", `${options.script}.js`)
   const nodeArgs = [...(options.nodeFlags ?? []), script, ...(options.args ?? [])]
   const [command, args] = options.cpu === undefined
     ? [process.execPath, nodeArgs]
