@@ -217,7 +217,14 @@ export const make = (
     const redis = defineCommands(client)
 
     /** Runs one command, bounded in real time, with its failure mapped to a `SessionStoreError`. */
+    // A client the store creates has ioredis' own `commandTimeout`, which rejects the command's
+    // promise ("Command timed out" → Timeout): no Effect timer per command on the hot path. A
+    // client the user gives may have none, so its commands get an Effect timeout in real time.
     const command = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, SessionStoreError> =>
+      options.client === undefined
+        ? Effect.tryPromise({ try: run, catch: toStoreError(operation) })
+        : boundedCommand(operation, run)
+    const boundedCommand = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, SessionStoreError> =>
       Effect.tryPromise({ try: run, catch: toStoreError(operation) }).pipe(
         Effect.timeoutFail({
           duration: Duration.millis(commandTimeoutMillis),
