@@ -65,7 +65,13 @@ const serverCpuMicros = (pid: number | undefined): number | undefined => {
   }
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+// Each phase (priming, checking) gets its own keep-alive agent: sockets left idle through the
+// measured window would be closed by the server's keep-alive timeout and reset on reuse.
+let agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+const newAgent = () => {
+  agent.destroy()
+  agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
+}
 
 const get = (port: number, cookie: string | undefined) =>
   new Promise<{ status: number; body: string; setCookie: Array<string> }>((resolve, reject) => {
@@ -166,6 +172,7 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
   }
   if (cookies === undefined || !options.counts) return base
   // Every request since priming added one to its user's count: the counts must add up.
+  newAgent()
   const finals = await pool(cookies, 32, (cookie) => get(options.port, cookie))
   const sum = finals.reduce((acc, reply) => acc + Number(reply.body), 0)
   // priming + probe + warm-up + measured + this final round; requests still in flight when a

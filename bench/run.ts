@@ -9,6 +9,7 @@
  * server ids to run under `node --cpu-prof`; profiles land in the OS temp dir), BENCH_QUICK=1 or
  * `npm run bench -- --quick` (one round of 2 s + 1 s windows, smaller side measurements: a smoke run).
  */
+import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir, totalmem } from "node:os"
 import { join, relative } from "node:path"
@@ -42,6 +43,17 @@ const pin = canPin(cores)
 const serverCpu = pin ? 0 : undefined
 const loadCpu = pin ? 1 : undefined
 const profileDir = join(tmpdir(), "effect-session-bench-profiles")
+
+/** The commit measured, and whether src/ had uncommitted changes (they are measured too). */
+const revision = (): string => {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root }).toString().trim()
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: root }).toString().trim() !== ""
+    return dirty ? `${commit} with uncommitted changes in src/` : commit
+  } catch {
+    return "unknown"
+  }
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
@@ -184,7 +196,8 @@ const main = async () => {
         platform: `${process.platform} ${process.arch}`,
         pinned: pin,
         redis: redis?.description,
-        loadAverage: [loadBefore, loadavg()[0]!]
+        loadAverage: [loadBefore, loadavg()[0]!],
+        revision: revision()
       },
       settings: { durationSeconds, warmupSeconds, connections, users, quick, rounds },
       measurements,

@@ -53,6 +53,8 @@ export interface Report {
     readonly redis: string | undefined
     /** 1-minute load average at the start and at the end of the HTTP runs */
     readonly loadAverage: readonly [number, number]
+    /** git commit measured */
+    readonly revision: string
   }
   readonly settings: {
     readonly durationSeconds: number
@@ -332,6 +334,8 @@ Measured ${report.finished.toISOString().slice(0, 10)} with \`${report.command}\
     settings.quick ? " (a quick smoke run: short windows, not for comparison)" : ""
   }.
 
+- Code: effect-session at ${machine.revision}; peers as pinned in package-lock.json (express 5, express-session 1.19,
+  connect-redis 9 with redis 5, fastify 5, @fastify/session 11, @fastify/cookie 11); autocannon 8.
 - Machine: ${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}.
 - ${
     machine.pinned
