@@ -16,7 +16,7 @@ import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Entries } from "./internal/entries.js"
-import { decodeDuration } from "./internal/options.js"
+import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
 import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -116,16 +116,8 @@ const positiveInteger = (option: string, value: number | undefined, fallback: nu
  */
 export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionConfigError, Scope.Scope> =>
   Effect.gen(function*() {
-    const ttl =
-      yield* (options.ttl === undefined ? Either.right(Duration.hours(2)) : decodeDuration("ttl", options.ttl))
-    const interval = yield* (options.sweepInterval === undefined
-      ? Either.right(Duration.minutes(1))
-      : decodeDuration("sweepInterval", options.sweepInterval))
-    if (Duration.toMillis(interval) === 0) {
-      return yield* Either.left(
-        new SessionConfigError({ option: "sweepInterval", message: "sweepInterval must be greater than zero" })
-      )
-    }
+    const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
+    const interval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(1))
     const chunk = yield* positiveInteger("sweepChunk", options.sweepChunk, 10_000)
     const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
     const defaultTtlMillis = Duration.toMillis(ttl)

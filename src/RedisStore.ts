@@ -27,7 +27,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
-import { decodeDuration } from "./internal/options.js"
+import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as Scripts from "./internal/redisScripts.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -167,13 +167,7 @@ const decodeHash = (
 }
 
 const positiveMillis = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
-  Either.flatMap(
-    input === undefined ? Either.right(fallback) : decodeDuration(option, input),
-    (duration) =>
-      Duration.toMillis(duration) > 0
-        ? Either.right(Math.ceil(Duration.toMillis(duration)))
-        : Either.left(new SessionConfigError({ option, message: `${option} must be greater than zero` }))
-  )
+  Either.map(positiveDurationOr(option, input, fallback), (duration) => Math.ceil(Duration.toMillis(duration)))
 
 /**
  * Builds a Redis store in the current scope. With `url`/`redis` it creates the client (no
@@ -207,8 +201,7 @@ export const make = (
       })
     }
     const prefix = options.prefix ?? "session:"
-    const ttl =
-      yield* (options.ttl === undefined ? Either.right(Duration.hours(2)) : decodeDuration("ttl", options.ttl))
+    const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const defaultTtlMillis = Math.ceil(Duration.toMillis(ttl))
     const commandTimeoutMillis = yield* positiveMillis("commandTimeout", options.commandTimeout, Duration.seconds(2))
     const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, Duration.seconds(10))

@@ -31,7 +31,7 @@ import { isTagged } from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
-import { decodeDuration } from "./internal/options.js"
+import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as Schema from "./internal/sqlSchema.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -142,22 +142,13 @@ export const make = (
     const table = options.table ?? "effect_sessions"
     const badTable = Schema.checkTableName(table)
     if (badTable !== undefined) return yield* invalid("table", badTable)
-    const ttl =
-      yield* (options.ttl === undefined ? Either.right(Duration.hours(2)) : decodeDuration("ttl", options.ttl))
-    const sweepInterval = yield* (options.sweepInterval === undefined
-      ? Either.right(Duration.minutes(5))
-      : decodeDuration("sweepInterval", options.sweepInterval))
-    if (Duration.toMillis(sweepInterval) === 0) {
-      return yield* invalid("sweepInterval", "sweepInterval must be greater than zero")
-    }
+    const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
+    const sweepInterval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(5))
     const batch = options.sweepBatchSize ?? 1000
     if (!Number.isSafeInteger(batch) || batch <= 0) {
       return yield* invalid("sweepBatchSize", `sweepBatchSize must be a positive integer, got ${batch}`)
     }
-    const timeout = yield* (options.timeout === undefined
-      ? Either.right(Duration.seconds(5))
-      : decodeDuration("timeout", options.timeout))
-    if (Duration.toMillis(timeout) === 0) return yield* invalid("timeout", "timeout must be greater than zero")
+    const timeout = yield* positiveDurationOr("timeout", options.timeout, Duration.seconds(5))
     const defaultTtlMillis = Math.ceil(Duration.toMillis(ttl))
 
     // Without the client's name transforms: the store's columns are its own.

@@ -63,6 +63,28 @@ export const decodeDuration = (
   return Duration.isFinite(duration) ? Either.right(duration) : invalid()
 }
 
+/** An optional duration option: `fallback` when omitted, validated like any other otherwise. */
+export const durationOr = (
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Either.Either<Duration.Duration, SessionConfigError> =>
+  input === undefined ? Either.right(fallback) : decodeDuration(option, input)
+
+/** As `durationOr`, for options where zero makes no sense (intervals, timeouts). */
+export const positiveDurationOr = (
+  option: string,
+  input: Duration.DurationInput | undefined,
+  fallback: Duration.Duration
+): Either.Either<Duration.Duration, SessionConfigError> =>
+  Either.flatMap(
+    durationOr(option, input, fallback),
+    (duration) =>
+      Duration.toMillis(duration) > 0
+        ? Either.right(duration)
+        : Either.left(new SessionConfigError({ option, message: `${option} must be greater than zero` }))
+  )
+
 /** Lock times, with Laravel's `block()` defaults: held at most 10 s, waited for at most 10 s. */
 export const resolveLock = (
   options: { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
