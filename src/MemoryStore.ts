@@ -41,7 +41,7 @@ export interface Options {
   readonly sweepInterval?: Duration.DurationInput
   /**
    * Entries the sweeper checks before it yields to the event loop. Default 10,000; a slice also
-   * ends after 3 ms of wall time, so a sweep never stalls the event loop for longer than that.
+   * ends after 2 ms of wall time, so a sweep never holds the event loop for longer than that.
    */
   readonly sweepChunk?: number
   /**
@@ -80,7 +80,7 @@ export interface MemoryStore extends SessionStoreService {
 }
 
 /** The longest the sweeper holds the event loop in one slice. */
-const SLICE_MILLIS = 3
+const SLICE_MILLIS = 2
 
 /** Gives the event loop a turn: independent of `Clock`, so `TestClock` never stalls a sweep. */
 const yieldToEventLoop: Effect.Effect<void> = Effect.async<void>((resume) => {
