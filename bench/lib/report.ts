@@ -340,7 +340,9 @@ export const render = (report: Report): string => {
         String(k.writesPerRequest),
         String(k.roundTripsPerRequest),
         Object.entries(k.commands).map(([name, n]) => `${name} ${n}`).join(", "),
-        `${k.executedPerRequest}: ${Object.entries(k.executed).map(([name, n]) => `${name} ${n}`).join(", ")}`
+        k.executedPerRequest === 0
+          ? "0"
+          : `${k.executedPerRequest}: ${Object.entries(k.executed).map(([name, n]) => `${name} ${n}`).join(", ")}`
       ]),
       2
     )
@@ -419,8 +421,9 @@ ${stall}
 
 The store is filled with sessions that expire after 1 ms, then cleaned up while
 \`perf_hooks.monitorEventLoopDelay\` (resolution 1 ms) and a \`setImmediate\` chain watch the event loop;
-the stall is the larger of the two maxima. express-session's MemoryStore has no sweeper: \`all()\` is its
-cleanup pass (synchronous).
+the stall is the larger of the two maxima (garbage-collection pauses count: users feel them too).
+Each store runs three times, in fresh processes, and the worst run is reported. express-session's
+MemoryStore has no sweeper: \`all()\` is its cleanup pass (synchronous).
 
 ## Redis commands per request
 
