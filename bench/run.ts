@@ -222,7 +222,7 @@ const main = async () => {
         pinned: pin,
         redis: redis?.description,
         loadAverage: [loadBefore, loadavg()[0]!],
-        revision: revision()
+        revision: measuredRevision
       },
       settings: { durationSeconds, warmupSeconds, connections, users, quick, rounds },
       measurements,
