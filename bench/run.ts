@@ -127,6 +127,8 @@ const main = async () => {
     `effect-session benchmark: ${rounds} round(s) of ${durationSeconds} s measured after ${warmupSeconds} s warm-up, ${connections} ` +
       `connections, ${users} returning users${pin ? ", server on CPU 0, load on CPU 1" : ", unpinned"}`
   )
+  // the code measured is the code compiled now, whatever is committed while the run goes on
+  const measuredRevision = revision()
   log(
     `compiled ${build(runDir)} files to ${
       relative(root, runDir)
