@@ -12,7 +12,7 @@
  * REDIS_URL) measures the Redis store instead of the memory store.
  */
 import { HttpApp, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Duration, Effect, ManagedRuntime } from "effect"
+import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
@@ -23,7 +23,7 @@ const srcDir = process.argv[2]
 const lib: Library = srcDir === undefined
   ? await import("effect-session")
   : await import(pathToFileURL(`${srcDir}/index.js`).href)
-const { MemoryStore, Session } = lib
+const { MemoryStore, Session, SessionStore } = lib
 
 const BATCH = 64
 const REQUESTS = Number(process.env.MICRO_REQUESTS ?? 2_000)
@@ -75,13 +75,26 @@ const storeLayer = process.env.MICRO_STORE === "redis"
   : MemoryStore.layer({ sweepInterval: "1 hour" })
 const runtime = ManagedRuntime.make(storeLayer as ReturnType<Library["MemoryStore"]["layer"]>)
 const rt = await runtime.runtime()
-const handlers = Object.fromEntries(
-  Object.entries(apps).map(([name, app]) => [name, HttpApp.toWebHandlerRuntime(rt)(app as any)])
-) as Record<keyof typeof apps, (request: Request) => Promise<Response>>
+// "nullstore": the same middleware over a store that does no work (a constant record, writes
+// dropped): what the middleware and the Effect plumbing cost without any store
+const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
+const nullRuntime = ManagedRuntime.make(Layer.succeed(SessionStore, {
+  read: () => Effect.succeed(Option.some(nullRecord)),
+  write: () => Effect.void,
+  destroy: () => Effect.void,
+  patch: () => Effect.succeed(true)
+}))
+const nullRt = await nullRuntime.runtime()
+const handlers = {
+  ...Object.fromEntries(
+    Object.entries(apps).map(([name, app]) => [name, HttpApp.toWebHandlerRuntime(rt)(app as any)])
+  ),
+  nullstore: HttpApp.toWebHandlerRuntime(nullRt)(apps.session as any)
+} as Record<keyof typeof apps | "nullstore", (request: Request) => Promise<Response>>
 
 const url = `http://127.0.0.1${ROUTE}`
 const jars = new Map<string, Array<string>>()
-const prime = async (name: keyof typeof apps) => {
+const prime = async (name: keyof typeof handlers) => {
   const cookies: Array<string> = []
   for (let i = 0; i < USERS; i++) {
     const response = await handlers[name](new Request(url))
@@ -92,7 +105,7 @@ const prime = async (name: keyof typeof apps) => {
   jars.set(name, cookies)
 }
 
-const run = async (name: keyof typeof apps, returning: boolean): Promise<number> => {
+const run = async (name: keyof typeof handlers, returning: boolean): Promise<number> => {
   const cookies = jars.get(name)!
   const handler = handlers[name]
   let next = 0
@@ -109,9 +122,9 @@ const run = async (name: keyof typeof apps, returning: boolean): Promise<number>
   return (used.user + used.system) / REQUESTS
 }
 
-for (const name of Object.keys(apps) as Array<keyof typeof apps>) await prime(name)
+for (const name of Object.keys(handlers) as Array<keyof typeof handlers>) await prime(name)
 const only = process.env.MICRO_CASES?.split(",")
-const cases = (["bare", "map", "session"] as const).flatMap((name) =>
+const cases = (["bare", "map", "session", "nullstore"] as const).flatMap((name) =>
   [true, false].map((returning) => ({ name, returning, key: `${name}/${returning ? "returning" : "new"}` }))
 ).filter((c) => only === undefined || only.includes(c.key))
 // Cases alternate in short slices, so a burst of other work on the machine hits them alike; each
@@ -138,3 +151,4 @@ for (const [key, rounds] of perRound) {
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
 await runtime.dispose()
+await nullRuntime.dispose()
