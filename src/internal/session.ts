@@ -13,7 +13,7 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as Schema from "effect/Schema"
-import type { FailureContext, Session as SessionTag, SessionService } from "../Session.js"
+import type { FailureContext, SaveResult, Session as SessionTag, SessionService } from "../Session.js"
 import * as SessionCodec from "../SessionCodec.js"
 import type { SessionData } from "../SessionCodec.js"
 import {
@@ -69,9 +69,6 @@ export interface Meta {
   /** this session's own absolute lifetime in ms, overriding the middleware's */
   a?: number | undefined
 }
-
-/** What a save did: wrote, had nothing to write, or found the session ended by another request. */
-export type SaveResult = "Written" | "Unchanged" | "SessionGone"
 
 type LockOptions = LockSettings
 
