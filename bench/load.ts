@@ -39,6 +39,8 @@ export interface LoadResult {
   readonly cpuMicrosPerRequest?: number
   /** share of one core the server got in the measured window (1 = a whole core) */
   readonly cpuShare?: number
+  /** share of one core this load generator used in the measured window */
+  readonly loadShare?: number
   /** returning: requests whose increment is missing from the sessions' counts (should be 0) */
   readonly lost?: number
   readonly check?: string
@@ -151,10 +153,13 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
   }
   const warm = options.warmupSeconds > 0 ? await cannon(options, options.warmupSeconds, cookies) : undefined
   const cpuBefore = serverCpuMicros(options.serverPid)
+  const ownBefore = process.cpuUsage()
   const started = performance.now()
   const result = await cannon(options, options.durationSeconds, cookies)
   const cpuAfter = serverCpuMicros(options.serverPid)
   const elapsedMicros = (performance.now() - started) * 1000
+  const own = process.cpuUsage(ownBefore)
+  const loadShare = Math.round(((own.user + own.system) / elapsedMicros) * 100) / 100
   const cpu = cpuBefore === undefined || cpuAfter === undefined || result.requests.total === 0
     ? {}
     : {
@@ -163,6 +168,7 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
     }
   const base = {
     ...cpu,
+    loadShare,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
     p99: result.latency.p99,

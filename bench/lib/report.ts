@@ -131,7 +131,11 @@ export const rows = (report: Report): Array<Row> =>
     }
     const r = m.result
     const notes = [
-      r.cpuShare !== undefined && r.cpuShare < 0.9 ? `server had ${r.cpuShare} core` : "",
+      r.cpuShare !== undefined && r.cpuShare < 0.9
+        ? (r.loadShare ?? 0) >= 0.9
+          ? `load generator saturated (server used ${r.cpuShare} core)`
+          : `server had ${r.cpuShare} core`
+        : "",
       r.errors > 0 ? `${r.errors} errors` : "",
       r.non2xx > 0 ? `${r.non2xx} non-2xx` : "",
       r.lost !== undefined && r.lost > 0 ? `${r.lost} lost increments` : ""
@@ -370,12 +374,14 @@ Measured ${report.finished.toISOString().slice(0, 10)} with \`${report.command}\
 - Redis: ${machine.redis ?? "not available"}${machine.pinned ? ", pinned to CPU 1 with the load generator" : ""}.
 - 1-minute load average ${machine.loadAverage[0].toFixed(1)} when the HTTP runs started, ${
     machine.loadAverage[1].toFixed(1)
-  } when they ended (the benchmark's own server and load generator account for about 2). A server
-  that got less than 0.9 of its core during the window (other work on the machine) is flagged in Notes.
+  } when they ended (the benchmark's own server and load generator account for about 2). A window
+  in which the server used less than 0.9 of its core is flagged in Notes: either the load generator
+  was saturated (it cannot send faster: the server's req/s is then a lower bound) or other work
+  on the machine took the CPU.
 - Load: \`GET /count\` over ${settings.connections} keep-alive connections, ${settings.warmupSeconds} s warm-up, then ${settings.durationSeconds} s measured;
   ${
     settings.rounds > 1
-      ? `every server was measured ${settings.rounds} times, interleaved (all servers, then all again), and the best round is reported (every round is listed).`
+      ? `every server was measured ${settings.rounds} times, interleaved (all servers, then all again), and again when its best window gave it less than 0.9 of its core; the best window is reported and every window is listed.`
       : "one round per server."
   }
   Each handler reads the session's integer \`n\` (0 if absent), stores \`n + 1\` and answers it.
