@@ -12,14 +12,19 @@ import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { Entries } from "./internal/entries.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
-import { SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
-import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
+import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
+import {
+  applyPatch,
+  type SessionPatch,
+  SessionStore,
+  type SessionStoreService,
+  type SessionStoreUnsafe
+} from "./SessionStore.js"
 
 /**
  * Memory store options. Every field is optional.
@@ -73,6 +78,7 @@ export interface Options {
 export interface MemoryStore extends SessionStoreService {
   readonly patch: NonNullable<SessionStoreService["patch"]>
   readonly lock: NonNullable<SessionStoreService["lock"]>
+  readonly unsafe: SessionStoreUnsafe
   /** Entries currently held, expired-but-not-yet-swept ones included. */
   readonly size: Effect.Effect<number>
   /** Removes every expired entry now, in chunks; returns how many it removed. */
@@ -94,6 +100,12 @@ const positiveInteger = (option: string, value: number | undefined, fallback: nu
     : Number.isSafeInteger(value) && value > 0
     ? Either.right(value)
     : Either.left(new SessionConfigError({ option, message: `${option} must be a positive integer, got ${value}` }))
+
+const patchedValueProblem = (value: unknown): string | undefined =>
+  value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
+
+const unencodable = (key: string, problem: string) =>
+  new SessionStoreError({ reason: "Unencodable", message: `session value for key ${JSON.stringify(key)}: ${problem}` })
 
 /**
  * Builds a memory store in the current scope, with its sweeper fiber running until the scope
@@ -122,43 +134,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
     const defaultTtlMillis = Duration.toMillis(ttl)
 
-    // The Ref holds the map; every access is a synchronous step inside `Ref.get`/`Ref.modify`, so
-    // each operation is atomic with respect to every other fiber.
-    const entries = yield* Ref.make(new Entries())
-
-    const read = (id: string) =>
-      Effect.clockWith(
-        (clock) =>
-          Ref.modify(
-            entries,
-            (map): [Either.Either<Option.Option<SessionCodec.SessionData>, SessionStoreError>, Entries] => {
-              const entry = map.get(id)
-              if (entry === undefined) return [Either.right(Option.none()), map]
-              if (clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
-                map.delete(id)
-                return [Either.right(Option.none()), map]
-              }
-              return [Either.map(SessionCodec.decode(entry.text), Option.some), map]
-            }
-          )
-      ).pipe(Effect.flatten)
-
-    const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) => {
-        const text = SessionCodec.encode(data)
-        if (Either.isLeft(text)) return text.left
-        const expiresAt = expiryFor(clock, ttl)
-        return Ref.update(entries, (map) => {
-          map.set(id, text.right, expiresAt, maxEntries)
-          return map
-        })
-      })
-
-    const destroy = (id: string) =>
-      Ref.update(entries, (map) => {
-        map.delete(id)
-        return map
-      })
+    // Every operation is one synchronous step on this table, so none can interleave with another
+    // (JavaScript runs one at a time): that is what makes `patch` atomic. The Effect operations
+    // are the synchronous ones (`unsafe`) run with the calling fiber's clock.
+    const entries = new Entries()
 
     const expiryFor = (clock: Clock.Clock, ttl: Duration.Duration): number => {
       const ttlMillis = Duration.toMillis(ttl)
@@ -166,24 +145,61 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       return effectiveTtl > 0 ? clock.unsafeCurrentTimeMillis() + effectiveTtl : Infinity
     }
 
-    // Decode, apply, encode and store in one synchronous step: no other fiber can interleave.
+    /** The live entry under `id`; an expired one is removed on the way. */
+    const live = (id: string, clock: Clock.Clock) => {
+      const entry = entries.get(id)
+      if (entry === undefined) return undefined
+      if (clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
+        entries.delete(id)
+        return undefined
+      }
+      return entry
+    }
+
+    const unsafe: SessionStoreUnsafe = {
+      read: (id, clock) => {
+        const entry = live(id, clock)
+        if (entry === undefined) return Exit.succeed(Option.none())
+        const record = SessionCodec.decode(entry.text)
+        return Either.isRight(record) ? Exit.succeed(Option.some(record.right)) : Exit.fail(record.left)
+      },
+      write: (id, data, ttl, clock) => {
+        const text = SessionCodec.encode(data)
+        if (Either.isLeft(text)) return Exit.fail(text.left)
+        entries.set(id, text.right, expiryFor(clock, ttl), maxEntries)
+        return Exit.void
+      },
+      // Decode, apply, encode and store in one synchronous step: no other fiber can interleave.
+      // The stored text was encoded (and checked) by this store, so only what the patch put in
+      // needs checking before the record is encoded again.
+      patch: (id, changes, ttl, clock) => {
+        const entry = live(id, clock)
+        if (entry === undefined) return Exit.succeed(false)
+        const record = SessionCodec.decode(entry.text)
+        if (Either.isLeft(record)) return Exit.fail(record.left)
+        const next = applyPatch(record.right, changes)
+        for (const [key] of changes.set) {
+          const problem = patchedValueProblem(next[key])
+          if (problem !== undefined) return Exit.fail(unencodable(key, problem))
+        }
+        for (const [key] of changes.add) {
+          const problem = patchedValueProblem(next[key])
+          if (problem !== undefined) return Exit.fail(unencodable(key, problem))
+        }
+        entries.set(id, JSON.stringify(next), expiryFor(clock, ttl), maxEntries)
+        return Exit.succeed(true)
+      }
+    }
+
+    const read = (id: string) => Effect.clockWith((clock) => unsafe.read(id, clock))
+    const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
+      Effect.clockWith((clock) => unsafe.write(id, data, ttl, clock))
     const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
-      Effect.clockWith(
-        (clock) =>
-          Ref.modify(entries, (map): [Either.Either<boolean, SessionStoreError>, Entries] => {
-            const entry = map.get(id)
-            if (entry === undefined || clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
-              if (entry !== undefined) map.delete(id)
-              return [Either.right(false), map]
-            }
-            const text = SessionCodec.decode(entry.text).pipe(
-              Either.flatMap((record) => SessionCodec.encode(applyPatch(record, changes)))
-            )
-            if (Either.isLeft(text)) return [Either.left(text.left), map]
-            map.set(id, text.right, expiryFor(clock, ttl), maxEntries)
-            return [Either.right(true), map]
-          })
-      ).pipe(Effect.flatten)
+      Effect.clockWith((clock) => unsafe.patch(id, changes, ttl, clock))
+    const destroy = (id: string) =>
+      Effect.sync(() => {
+        entries.delete(id)
+      })
 
     // Per-ID locks with an expiry (a holder that never releases cannot block forever). Waiters
     // sleep until a release, the holder's expiry or their own deadline, whichever comes first.
@@ -230,10 +246,9 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       })
 
     const sweep: Effect.Effect<number> = Effect.gen(function*() {
-      const map = yield* Ref.get(entries)
       const clock = yield* Effect.clock
       const now = clock.unsafeCurrentTimeMillis()
-      const next = map.sweeper(() => now)
+      const next = entries.sweeper(() => now)
       let removed = 0
       while (true) {
         // A slice ends after `chunk` entries or SLICE_MILLIS of wall time, whichever comes first,
@@ -261,7 +276,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       destroy,
       patch,
       lock,
-      size: Effect.map(Ref.get(entries), (map) => map.size),
+      unsafe,
+      size: Effect.sync(() => entries.size),
       sweep
     } satisfies MemoryStore
   })

@@ -3,9 +3,11 @@
  *
  * @since 0.1.0
  */
+import type * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -65,6 +67,56 @@ export interface SessionStoreService {
     id: string,
     options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }
   ) => Effect.Effect<Effect.Effect<void>, SessionLockTimeout | SessionStoreError>
+  /**
+   * Optional capability, for stores that live in the process (the memory store): `read`, `write`
+   * and `patch` as plain synchronous functions. When a store has it (and no tracer is installed),
+   * the middleware loads and saves a session without a single Effect step. See
+   * `SessionStoreUnsafe`.
+   */
+  readonly unsafe?: SessionStoreUnsafe
+}
+
+/**
+ * The synchronous twin of a store's `read`, `write` and `patch`, for stores whose data is in the
+ * process and never needs to wait: each runs at once and returns its `Exit`. `clock` is the
+ * calling fiber's `Clock` (expiry follows it, so `TestClock` drives these too). Each must do
+ * exactly what its Effect counterpart does when run on a fiber with that clock; a store that has
+ * this capability must also have `patch`.
+ *
+ * Following Effect's naming (`Clock.unsafeCurrentTimeMillis`, `Deferred.unsafeDone`), "unsafe"
+ * marks a side effect performed outside of an Effect, not a lack of checks.
+ *
+ * @example
+ * ```ts
+ * import { Duration, Effect, Exit } from "effect"
+ * import { MemoryStore } from "effect-session"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const store = yield* MemoryStore.make()
+ *   const clock = yield* Effect.clock
+ *   const written = store.unsafe.write("key", { n: 1 }, Duration.minutes(5), clock)
+ *   const read = store.unsafe.read("key", clock) // Exit.succeed(Option.some({ n: 1 }))
+ *   return Exit.isSuccess(written) && Exit.isSuccess(read)
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SessionStoreUnsafe {
+  readonly read: (id: string, clock: Clock.Clock) => Exit.Exit<Option.Option<SessionData>, SessionStoreError>
+  readonly write: (
+    id: string,
+    data: SessionData,
+    ttl: Duration.Duration,
+    clock: Clock.Clock
+  ) => Exit.Exit<void, SessionStoreError>
+  readonly patch: (
+    id: string,
+    patch: SessionPatch,
+    ttl: Duration.Duration,
+    clock: Clock.Clock
+  ) => Exit.Exit<boolean, SessionStoreError>
 }
 
 /**
@@ -113,17 +165,23 @@ export interface SessionPatch {
  * @category patches
  */
 export const applyPatch = (record: SessionData, patch: SessionPatch): SessionData => {
-  const next: Record<string, unknown> = patch.clear ? {} : Object.fromEntries(Object.entries(record))
+  // Spread and `defineProperty` create own properties: a key named "__proto__" stays data.
+  const next: Record<string, unknown> = patch.clear ? {} : { ...record }
   for (const key of patch.remove) delete next[key]
-  for (const [key, value] of patch.set) {
-    Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
-  }
+  for (const [key, value] of patch.set) setOwn(next, key, value)
   for (const [key, delta] of patch.add) {
     const current = Object.prototype.hasOwnProperty.call(next, key) ? next[key] : undefined
-    const value = (typeof current === "number" ? current : 0) + delta
-    Object.defineProperty(next, key, { value, enumerable: true, writable: true, configurable: true })
+    setOwn(next, key, (typeof current === "number" ? current : 0) + delta)
   }
   return next
+}
+
+const setOwn = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    target[key] = value
+  }
 }
 
 /**

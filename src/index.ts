@@ -26,11 +26,11 @@ export * as SessionModule from "./Session.js"
 export { SessionStore } from "./SessionStore.js"
 
 /**
- * Types that go with `SessionStore`: `SessionStoreService`, `SessionPatch`.
+ * Types that go with `SessionStore`: `SessionStoreService`, `SessionPatch`, `SessionStoreUnsafe`.
  *
  * @since 0.1.0
  */
-export type { SessionPatch, SessionStoreService } from "./SessionStore.js"
+export type { SessionPatch, SessionStoreService, SessionStoreUnsafe } from "./SessionStore.js"
 
 /**
  * The library's tagged errors.

@@ -1,6 +1,6 @@
 /**
  * The published package, as a user installs it: `npm run build`, `npm pack`, then a fresh ESM
- * project installs the tarball (with the peers from the local npm cache, offline), compiles a
+ * project installs the tarball (with the peers, from the local npm cache where it has them), compiles a
  * consumer against its types with `tsc` (NodeNext), and runs it with node.
  *
  * The build runs in a copy of the package (package.json, tsconfigs, src), so the working tree's
@@ -101,13 +101,13 @@ describe("npm package", () => {
     )
     const tarball = join(work, packed.filename)
 
-    // 2. a fresh project installs the tarball and the peers, offline, from the npm cache
+    // 2. a fresh project installs the tarball and the peers, from the npm cache where it has them (a machine whose cache was filled by `npm ci` has the tarballs but not the registry metadata `npm install` needs)
     const app = join(work, "consumer")
     mkdirSync(app)
     writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
     run("npm", [
       "install",
-      "--offline",
+      "--prefer-offline",
       "--no-audit",
       "--no-fund",
       "--ignore-scripts",

@@ -17,7 +17,7 @@ import ts from "typescript"
 import { root } from "./processes.js"
 
 /** The top-level benchmark scripts that run as their own processes. */
-const benchScripts = ["load", "memory", "stall", "redis-commands", "micro"]
+const benchScripts = ["load", "memory", "stall", "redis-commands", "micro", "plumbing"]
 
 /** Where `npx tsx bench/lib/build.ts` puts the compiled tree (build/ is git-ignored). */
 export const defaultOutDir = join(root, "build", "bench", "dev")

@@ -67,8 +67,19 @@ export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): 
     })
   })
 
+/**
+ * `track` for an operation that already ran synchronously: `start` is `performance.now()` taken
+ * before it (pass it before the call: arguments are evaluated left to right).
+ */
+export const trackNow = <A, E>(operation: Operation, start: number, exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
+  const labels = labelsByOperation[operation]
+  storeLatency.unsafeUpdate(performance.now() - start, labels)
+  if (Exit.isFailure(exit)) storeErrors.unsafeUpdate(1, labels)
+  return exit
+}
+
 /** The tracer of the default services: spans made for it reach no exporter. */
-const nativeTracer = Effect.runSync(Effect.tracer)
+export const nativeTracer = Effect.runSync(Effect.tracer)
 
 /**
  * Wraps store I/O in a span when a tracer is installed (e.g. `@effect/opentelemetry`); without one

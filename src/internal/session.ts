@@ -4,14 +4,18 @@
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
+import { Clock as ClockTag } from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Schema from "effect/Schema"
 import type { FailureContext, SaveResult, Session as SessionTag, SessionService } from "../Session.js"
 import * as SessionCodec from "../SessionCodec.js"
@@ -24,7 +28,7 @@ import {
   SessionValueError
 } from "../SessionError.js"
 import * as SessionKey from "../SessionKey.js"
-import { type SessionPatch, SessionStore, type SessionStoreService } from "../SessionStore.js"
+import { type SessionPatch, SessionStore, type SessionStoreService, type SessionStoreUnsafe } from "../SessionStore.js"
 import * as Cookie from "./cookie.js"
 import * as Id from "./id.js"
 import * as Metrics from "./metrics.js"
@@ -107,16 +111,27 @@ export const readMeta = (record: SessionData): Meta | undefined => {
 
 /** The record entries that store `meta`: the core always, the token and flash lists when present. */
 export const metaEntries = (meta: Meta): Array<[string, unknown]> => {
+  const entries: Array<[string, unknown]> = [[RESERVED_KEY, coreOf(meta)]]
+  if (meta.t !== undefined) entries.push([TOKEN_KEY, meta.t])
+  if (hasFlash(meta)) entries.push([FLASH_KEY, flashOf(meta)])
+  return entries
+}
+
+/** The stored form of the core metadata (`"__session"`). */
+const coreOf = (meta: Meta): Record<string, number> => {
   const core: Record<string, number> = { c: meta.c, r: meta.r }
   if (meta.l !== undefined) core.l = meta.l
   if (meta.a !== undefined) core.a = meta.a
-  const entries: Array<[string, unknown]> = [[RESERVED_KEY, core]]
-  if (meta.t !== undefined) entries.push([TOKEN_KEY, meta.t])
-  if (meta.fn !== undefined || meta.fo !== undefined) {
-    entries.push([FLASH_KEY, { ...(meta.fn ? { new: meta.fn } : {}), ...(meta.fo ? { old: meta.fo } : {}) }])
-  }
-  return entries
+  return core
 }
+
+const hasFlash = (meta: Meta): boolean => meta.fn !== undefined || meta.fo !== undefined
+
+/** The stored form of the flash bookkeeping (`"__session.flash"`). */
+const flashOf = (meta: Meta): Record<string, Array<string>> => ({
+  ...(meta.fn ? { new: meta.fn } : {}),
+  ...(meta.fo ? { old: meta.fo } : {})
+})
 
 const sameMeta = (a: Meta, b: Meta | undefined): boolean =>
   b !== undefined && a.c === b.c && a.r === b.r && a.t === b.t && a.l === b.l && a.a === b.a &&
@@ -146,6 +161,23 @@ const sameValue = (a: unknown, b: unknown): boolean =>
 // -----------------------------------------------------------------------------
 // Per-request state
 // -----------------------------------------------------------------------------
+
+/** Whether `effect` is an `Exit` that succeeded: a result known without running anything. */
+const isSuccessExit = <A, E, R>(effect: Effect.Effect<A, E, R>): boolean =>
+  Exit.isExit(effect) && Exit.isSuccess(effect)
+
+/**
+ * `Effect.flatMap`, except that an `effect` that is already an `Exit` (what the synchronous store
+ * path and the common outcomes return) is continued at once, without an Effect step.
+ */
+const andThen = <A, E, B, E2, R>(
+  effect: Effect.Effect<A, E>,
+  f: (a: A) => Effect.Effect<B, E2, R>
+): Effect.Effect<B, E | E2, R> => {
+  if (!Exit.isExit(effect)) return Effect.flatMap(effect, f)
+  const exit = effect as Exit.Exit<A, E>
+  return Exit.isSuccess(exit) ? f(exit.value) : exit as Exit.Exit<never, E>
+}
 
 type KeyInput = string | SessionKey.SessionKey<any, any, any>
 
@@ -198,7 +230,9 @@ export class SessionState {
     private readonly store: SessionStoreService,
     private readonly clock: Clock.Clock,
     private readonly method: string,
-    cookieHeader: string | undefined
+    cookieHeader: string | undefined,
+    /** the store's synchronous operations, when it has them and nothing asks for spans */
+    private readonly unsafe: SessionStoreUnsafe | undefined = undefined
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
   }
@@ -259,6 +293,31 @@ export class SessionState {
     )
   }
 
+  /**
+   * What a read found, applied to this state. The common outcomes (adopted, or nothing there)
+   * are synchronous and return `Exit.void`; a record that cannot be used is deleted.
+   */
+  private settle(id: string, key: string, found: Option.Option<SessionData>): Effect.Effect<void> {
+    if (Option.isNone(found)) {
+      this.startFresh()
+      Metrics.count(Metrics.expired)
+      return Exit.void
+    }
+    const meta = readMeta(found.value)
+    if (meta === undefined) {
+      this.startFresh()
+      return this.discard(key, "missing or malformed metadata")
+    }
+    if (this.currentTime() >= meta.c + (meta.a ?? this.config.absoluteMillis)) {
+      // Past its absolute lifetime: never adopted, whatever the store's TTL says.
+      this.startFresh()
+      Metrics.count(Metrics.expired)
+      return Effect.ignore(this.store.destroy(key))
+    }
+    this.adopt(id, key, found.value, meta)
+    return Exit.void
+  }
+
   private readonly doLoad: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
     const id = this.cookieId
     if (id === undefined) {
@@ -267,26 +326,7 @@ export class SessionState {
     }
     const key = Id.storageKey(id)
     return this.instrument("read", this.store.read(key)).pipe(
-      Effect.flatMap((found): Effect.Effect<void> => {
-        if (Option.isNone(found)) {
-          this.startFresh()
-          Metrics.count(Metrics.expired)
-          return Effect.void
-        }
-        const meta = readMeta(found.value)
-        if (meta === undefined) {
-          this.startFresh()
-          return this.discard(key, "missing or malformed metadata")
-        }
-        if (this.currentTime() >= meta.c + (meta.a ?? this.config.absoluteMillis)) {
-          // Past its absolute lifetime: never adopted, whatever the store's TTL says.
-          this.startFresh()
-          Metrics.count(Metrics.expired)
-          return Effect.ignore(this.store.destroy(key))
-        }
-        this.adopt(id, key, found.value, meta)
-        return Effect.void
-      }),
+      Effect.flatMap((found) => this.settle(id, key, found)),
       Effect.catchIf(
         (e) => e.reason === "CorruptRecord",
         (e) => {
@@ -298,6 +338,35 @@ export class SessionState {
     )
   })
 
+  /**
+   * The load, run synchronously on a store with `unsafe` operations: `undefined` when it cannot
+   * be (no such store, or a load is already under way), else what is left to do — `Exit.void`
+   * in the common case, the deletion of an unusable record, or the store's failure.
+   */
+  private loadNow(): Effect.Effect<void, SessionStoreError> | undefined {
+    const unsafe = this.unsafe
+    if (unsafe === undefined || this.waiters !== undefined) return undefined
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      this.loaded = true
+      return Exit.void
+    }
+    const key = Id.storageKey(id)
+    const exit = Metrics.trackNow("read", performance.now(), unsafe.read(key, this.clock))
+    if (Exit.isSuccess(exit)) {
+      const rest = this.settle(id, key, exit.value)
+      this.loaded = true
+      return rest
+    }
+    const error = Cause.failureOption(exit.cause)
+    if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
+      this.startFresh()
+      this.loaded = true
+      return this.discard(key, error.value.message)
+    }
+    return exit
+  }
   /** Whether the request carried a well-formed session cookie. */
   get hasCookie(): boolean {
     return this.cookieId !== undefined
@@ -328,11 +397,21 @@ export class SessionState {
   private withLoaded<A, E = never, R = never>(
     f: () => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | SessionStoreError, R> {
-    return this.loaded ? Effect.suspend(f) : Effect.flatMap(this.load, f)
+    if (this.loaded) return Effect.suspend(f)
+    return Effect.suspend(() => {
+      if (this.loaded) return f()
+      const now = this.loadNow()
+      return andThen(now ?? this.load, f)
+    })
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
-    return this.loaded ? Effect.sync(f) : Effect.map(this.load, f)
+    if (this.loaded) return Effect.sync(f)
+    return Effect.suspend(() => {
+      if (this.loaded) return Exit.succeed(f())
+      const now = this.loadNow()
+      return andThen(now ?? this.load, () => Exit.succeed(f()))
+    })
   }
 
   // --- reading ---------------------------------------------------------------
@@ -721,6 +800,11 @@ export class SessionState {
     })
   }
 
+  /** Whether this request holds the session's lock. */
+  get holdsLock(): boolean {
+    return this.lockRelease !== undefined
+  }
+
   /** Releases the lock, if held: the middleware calls it once the response is ready. */
   get unlock(): Effect.Effect<void> {
     return Effect.suspend(() => {
@@ -773,7 +857,20 @@ export class SessionState {
   }
 
   private record(): SessionData {
-    return Object.fromEntries([...this.data, ...metaEntries(this.meta)])
+    const record: Record<string, unknown> = {}
+    // `defineProperty` for a key named "__proto__", which plain assignment would not store.
+    for (const [key, value] of this.data) {
+      if (key === "__proto__") {
+        Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
+      } else {
+        record[key] = value
+      }
+    }
+    const meta = this.meta
+    record[RESERVED_KEY] = coreOf(meta)
+    if (meta.t !== undefined) record[TOKEN_KEY] = meta.t
+    if (hasFlash(meta)) record[FLASH_KEY] = flashOf(meta)
+    return record
   }
 
   /** The changes since the last save, for a store's atomic `patch`. */
@@ -795,14 +892,26 @@ export class SessionState {
       }
     }
     // Only the metadata parts this request changed, so concurrent requests do not undo each other's.
-    const entries = new Map(metaEntries(this.meta))
-    for (const k of [RESERVED_KEY, TOKEN_KEY, FLASH_KEY]) {
-      const had = hasOwn(original, k)
-      if (entries.has(k)) {
-        if (!had || !sameValue(original[k], entries.get(k))) set.push([k, entries.get(k)])
-      } else if (had) {
-        remove.push(k)
+    // `originalMeta` is what `original` holds, as read by `readMeta`.
+    const meta = this.meta
+    const was = this.originalMeta
+    if (
+      was === undefined || !hasOwn(original, RESERVED_KEY) ||
+      meta.c !== was.c || meta.r !== was.r || meta.l !== was.l || meta.a !== was.a
+    ) {
+      set.push([RESERVED_KEY, coreOf(meta)])
+    }
+    if (meta.t !== undefined) {
+      if (!hasOwn(original, TOKEN_KEY) || original[TOKEN_KEY] !== meta.t) set.push([TOKEN_KEY, meta.t])
+    } else if (hasOwn(original, TOKEN_KEY)) {
+      remove.push(TOKEN_KEY)
+    }
+    if (hasFlash(meta)) {
+      if (!hasOwn(original, FLASH_KEY) || !sameList(meta.fn, was?.fn) || !sameList(meta.fo, was?.fo)) {
+        set.push([FLASH_KEY, flashOf(meta)])
       }
+    } else if (hasOwn(original, FLASH_KEY)) {
+      remove.push(FLASH_KEY) // an empty flash list left behind: cleaned up
     }
     return { clear: false, remove, set, add }
   }
@@ -854,12 +963,21 @@ export class SessionState {
     const key = this.key!
     const usePatch = persisted && this.store.patch !== undefined
     const record = this.record()
-    const write: Effect.Effect<boolean, SessionStoreError> = (usePatch
-      ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
-      : Effect.as(this.instrument("write", this.store.write(key, record, ttl)), true)).pipe(
-        Metrics.span("effect-session.save", { "session.new": !persisted, "session.mode": usePatch ? "patch" : "write" })
-      )
-    return Effect.flatMap(write, (applied): Effect.Effect<SaveResult> => {
+    const unsafe = this.unsafe
+    const write: Effect.Effect<boolean, SessionStoreError> = unsafe !== undefined
+      // In-process store: the save happens right here, and its result is an `Exit`.
+      ? usePatch
+        ? Metrics.trackNow("patch", performance.now(), unsafe.patch(key, this.patch(), ttl, this.clock))
+        : Exit.as(Metrics.trackNow("write", performance.now(), unsafe.write(key, record, ttl, this.clock)), true)
+      : (usePatch
+        ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
+        : Effect.as(this.instrument("write", this.store.write(key, record, ttl)), true)).pipe(
+          Metrics.span("effect-session.save", {
+            "session.new": !persisted,
+            "session.mode": usePatch ? "patch" : "write"
+          })
+        )
+    const after = (applied: boolean): Effect.Effect<SaveResult> => {
       if (!applied) {
         // Destroyed, regenerated away or expired by another request since we loaded it.
         this.startFresh()
@@ -880,8 +998,9 @@ export class SessionState {
         this.cookieOut = { _tag: "Set", maxAgeMillis: idle > 0 ? Math.min(idle, remaining) : undefined }
       }
       if (!persisted) Metrics.count(Metrics.created)
-      return Effect.succeed("Written")
-    })
+      return Exit.succeed("Written")
+    }
+    return andThen(write, after)
   }
 
   /** Store I/O with its latency and errors recorded (no session ID anywhere). */
@@ -966,7 +1085,7 @@ export const finish = (
   response: HttpServerResponse.HttpServerResponse
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, SessionStoreError> => {
   state.pendingResponse = response
-  return Effect.map(state.commit(true), () => state.decorate(response))
+  return andThen(state.commit(true), () => Exit.succeed(state.decorate(response)))
 }
 
 /** A request's session state, for integrations that provide `Session` themselves. */
@@ -978,30 +1097,116 @@ export const makeState = (
 ): SessionState => new SessionState(config, store, clock, request.method, request.headers.cookie)
 
 /**
+ * `Session` in the fiber's context for the app's run: `enter` puts `withSession` in place of
+ * `context`, `wrap` wraps the app, `exit` puts `context` back (the middleware calls it first thing
+ * once the app has exited, whatever the exit).
+ *
+ * This is `Effect.locally(app, FiberRef.currentContext, withSession)` — what `provideService`
+ * comes down to — without its acquire/use/release bracket, which on the benchmark machine costs
+ * about 5 µs per request: as much as loading and saving a session. It sets the fiber ref the way
+ * `FiberRef.set` does, through the running fiber's own `setFiberRef` (called on the fiber that is
+ * running this code, as that method requires). Should a future `effect` not have the method, the
+ * bracketed `Effect.locally` is used instead.
+ */
+const sessionContext = (
+  fiber: unknown,
+  context: Context.Context<never>,
+  withSession: Context.Context<never>
+): {
+  readonly enter: () => void
+  readonly wrap: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly exit: () => void
+} => {
+  const runtime = fiber as {
+    readonly setFiberRef?: (ref: FiberRef.FiberRef<Context.Context<never>>, value: Context.Context<never>) => void
+  }
+  const setFiberRef = runtime.setFiberRef
+  if (typeof setFiberRef !== "function") {
+    return {
+      enter: () => {},
+      wrap: (effect) => Effect.locally(effect, FiberRef.currentContext, withSession),
+      exit: () => {}
+    }
+  }
+  return {
+    enter: () => setFiberRef.call(runtime, FiberRef.currentContext, withSession),
+    wrap: (effect) => effect,
+    exit: () => setFiberRef.call(runtime, FiberRef.currentContext, context)
+  }
+}
+
+/**
  * Wraps an app: provides a lazily loaded `Session`, saves it after the app returns a response
  * (before the response leaves), and turns a store failure into the failure handler's response.
  * Changes are saved only when the app succeeds: a request that fails keeps the stored session as
  * it was (records already deleted by `destroy`/`regenerate` stay deleted).
+ *
+ * This runs on every request, so it is written for cost: the request's services are read off the
+ * fiber in one step, and with an in-process store and no tracer, loading and saving take no
+ * Effect steps at all (see `SessionStoreUnsafe`).
  */
 export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
 <E, R>(
   app: HttpApp.Default<E, R>
 ): HttpApp.Default<any, any> =>
-  Effect.contextWithEffect((context: Context.Context<HttpServerRequest.HttpServerRequest | SessionStore>) =>
-    Effect.clockWith((clock) => {
-      const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
-      const store = Context.unsafeGet(context, SessionStore)
-      const state = makeState(config, store, clock, request)
-      // With `lock` on, a request that names a session waits for it before the handler runs.
-      const run = config.lock !== undefined && state.hasCookie ? Effect.zipRight(state.lock(), app) : app
-      return run.pipe(
-        Effect.provideService(
-          tag as unknown as Context.Tag<SessionTag, SessionService>,
-          state as unknown as SessionService
-        ),
-        Effect.flatMap((response) => finish(state, response)),
-        Effect.catchIf(isSessionFailure, (error) => failureResponse(config, state, request, error)),
-        Effect.ensuring(state.unlock)
+  Effect.withFiberRuntime((fiber, status) => {
+    const context = fiber.currentContext as Context.Context<HttpServerRequest.HttpServerRequest | SessionStore>
+    const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
+    const store = Context.unsafeGet(context, SessionStore)
+    const clock = Context.get(fiber.currentDefaultServices, ClockTag)
+    // Spans are made only on the Effect path: with a tracer installed, the store is used through it.
+    const unsafe = fiber.currentTracer === Metrics.nativeTracer ? store.unsafe : undefined
+    const state = new SessionState(config, store, clock, request.method, request.headers.cookie, unsafe)
+    const withSession = Context.add(
+      context,
+      tag as unknown as Context.Tag<SessionTag, SessionService>,
+      state as unknown as SessionService
+    )
+
+    // With `lock` on, a request that names a session waits for it before the handler runs.
+    const run = config.lock !== undefined && state.hasCookie ? Effect.zipRight(state.lock(), app) : app
+    // After the app: save (or turn a store failure into the failure handler's response), then
+    // release the session lock if the request took one.
+    const release = <A, E2, R2>(effect: Effect.Effect<A, E2, R2>) =>
+      state.holdsLock ? Effect.ensuring(effect, state.unlock) : effect
+    type Handled = Effect.Effect<HttpServerResponse.HttpServerResponse, unknown, unknown>
+    const handleFailure = (cause: Cause.Cause<unknown>): Handled => {
+      const failure = Cause.failureOrCause(cause)
+      return release<HttpServerResponse.HttpServerResponse, unknown, unknown>(
+        Either.isLeft(failure) && isSessionFailure(failure.left)
+          ? failureResponse(config, state, request, failure.left)
+          : Exit.failCause(cause)
       )
-    })
-  )
+    }
+    const handleSuccess = (response: HttpServerResponse.HttpServerResponse): Handled => {
+      const saved = finish(state, response)
+      return release<HttpServerResponse.HttpServerResponse, unknown, unknown>(
+        isSuccessExit(saved)
+          ? saved
+          : Effect.catchIf(saved, isSessionFailure, (error) => failureResponse(config, state, request, error))
+      )
+    }
+    // `Session` is in the context while the app runs, and only then.
+    const scope = sessionContext(fiber, context, withSession)
+    const handle = (effect: typeof run) =>
+      Effect.matchCauseEffect(scope.wrap(effect), {
+        onFailure: (cause) => {
+          scope.exit()
+          return handleFailure(cause)
+        },
+        onSuccess: (response) => {
+          scope.exit()
+          return handleSuccess(response)
+        }
+      })
+    // Unless the fiber is already uninterruptible (as an HTTP server runs its app), the saving
+    // and the lock release must not be skipped by an interruption.
+    if (RuntimeFlags.interruptible(status.runtimeFlags)) {
+      return Effect.uninterruptibleMask((restore) => {
+        scope.enter()
+        return handle(restore(run))
+      })
+    }
+    scope.enter()
+    return handle(run)
+  })

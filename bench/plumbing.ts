@@ -1,0 +1,128 @@
+/**
+ * The session middleware's own CPU cost per request, with no HTTP at all: the app (router +
+ * middleware + handler) runs as an Effect against prebuilt requests, one after another in one
+ * fiber, so what differs between cases is only the session's work and the Effect steps it adds.
+ * `npx tsx bench/lib/build.ts && node build/bench/dev/bench/plumbing.js [variant-src-dir]`.
+ * Prints µs per request and the difference to the bare route (no session).
+ *
+ * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases.
+ */
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import { pathToFileURL } from "node:url"
+import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
+
+type Library = typeof import("effect-session")
+
+const srcDir = process.argv[2]
+const lib: Library = srcDir === undefined
+  ? await import("effect-session")
+  : await import(pathToFileURL(`${srcDir}/index.js`).href)
+const { MemoryStore, Session, SessionStore } = lib
+
+const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
+const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
+const USERS = 1000
+
+const count = Effect.gen(function*() {
+  const current = yield* Session.getOption("n")
+  const n = Option.isSome(current) && typeof current.value === "number" ? current.value : 0
+  yield* Session.put("n", n + 1)
+  return HttpServerResponse.text(String(n + 1))
+})
+
+const options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }
+const bareApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, HttpServerResponse.text("1")))
+const sessionApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count), Session.middleware(options))
+
+const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
+const stores = {
+  memory: MemoryStore.layer({ sweepInterval: "1 hour" }),
+  // a store that does no work: a constant record, writes dropped
+  nullstore: Layer.succeed(SessionStore, {
+    read: () => Effect.succeed(Option.some(nullRecord)),
+    write: () => Effect.void,
+    destroy: () => Effect.void,
+    patch: () => Effect.succeed(true)
+  })
+}
+
+const url = `http://127.0.0.1${ROUTE}`
+const requestFor = (cookie: string | undefined) =>
+  HttpServerRequest.fromWeb(new Request(url, cookie === undefined ? {} : { headers: { cookie } }))
+
+type App = typeof sessionApp
+const serve = (app: App, request: HttpServerRequest.HttpServerRequest) =>
+  Effect.provideService(app, HttpServerRequest.HttpServerRequest, request) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    unknown,
+    never
+  >
+
+const cases = [
+  { key: "bare/returning", store: "memory", app: bareApp as App, returning: true },
+  { key: "bare/new", store: "memory", app: bareApp as App, returning: false },
+  { key: "session/returning", store: "memory", app: sessionApp, returning: true },
+  { key: "session/new", store: "memory", app: sessionApp, returning: false },
+  { key: "nullstore/returning", store: "nullstore", app: sessionApp, returning: true },
+  { key: "nullstore/new", store: "nullstore", app: sessionApp, returning: false }
+] as const
+const only = process.env.PLUMBING_CASES?.split(",")
+const selected = cases.filter((c) => only === undefined || only.includes(c.key))
+
+const runtimes = {
+  memory: ManagedRuntime.make(stores.memory as Layer.Layer<any>),
+  nullstore: ManagedRuntime.make(stores.nullstore as Layer.Layer<any>)
+}
+
+// One request per user, each with the cookie its first (cookie-less) request was given.
+
+const jar = async (runtime: ManagedRuntime.ManagedRuntime<any, any>) => {
+  const requests: Array<HttpServerRequest.HttpServerRequest> = []
+  for (let i = 0; i < USERS; i++) {
+    const response = await runtime.runPromise(serve(sessionApp, requestFor(undefined)))
+    const value = response.cookies.cookies[COOKIE_NAME]?.value
+    if (value === undefined) throw new Error("priming: no session cookie")
+    requests.push(requestFor(`${COOKIE_NAME}=${value}`))
+  }
+  return requests
+}
+
+const jars = { memory: await jar(runtimes.memory), nullstore: await jar(runtimes.nullstore) }
+const fresh = requestFor(undefined)
+
+const loop = (app: App, requests: ReadonlyArray<HttpServerRequest.HttpServerRequest> | undefined) =>
+  Effect.suspend(() => {
+    let i = 0
+    return Effect.whileLoop({
+      while: () => i < REQUESTS,
+      body: () => serve(app, requests === undefined ? fresh : requests[i % requests.length]!),
+      step: () => {
+        i++
+      }
+    })
+  })
+
+const perRound = new Map<string, Array<number>>()
+for (let round = 0; round < ROUNDS + 1; round++) {
+  for (const c of selected) {
+    const runtime = runtimes[c.store]
+    const effect = loop(c.app, c.returning ? jars[c.store] : undefined)
+    const start = process.cpuUsage()
+    await runtime.runPromise(effect)
+    const used = process.cpuUsage(start)
+    if (round > 0) perRound.set(c.key, [...(perRound.get(c.key) ?? []), (used.user + used.system) / REQUESTS])
+  }
+}
+const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const result: Record<string, number> = {}
+for (const [key, rounds] of perRound) {
+  result[`${key} µs`] = Math.round(median(rounds) * 10) / 10
+  const bare = perRound.get(`bare/${key.split("/")[1]}`)
+  if (bare !== undefined && !key.startsWith("bare/")) {
+    result[`${key} +µs`] = Math.round(median(rounds.map((x, i) => x - bare[i]!)) * 10) / 10
+  }
+}
+process.stdout.write(`${JSON.stringify(result)}\n`)
+await runtimes.memory.dispose()
+await runtimes.nullstore.dispose()
