@@ -6,8 +6,7 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
-import { Clock as ClockTag } from "effect/Clock"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -1158,7 +1157,7 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
     const context = fiber.currentContext as Context.Context<HttpServerRequest.HttpServerRequest | SessionStore>
     const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
     const store = Context.unsafeGet(context, SessionStore)
-    const clock = Context.get(fiber.currentDefaultServices, ClockTag)
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     // Spans are made only on the Effect path: with a tracer installed, the store is used through it.
     const unsafe = fiber.currentTracer === Metrics.nativeTracer ? store.unsafe : undefined
     const state = new SessionState(config, store, clock, request.method, request.headers.cookie, unsafe)
