@@ -6,7 +6,7 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Option, Tracer } from "effect"
 import { MemoryStore, Session } from "effect-session"
 
 const COOKIE = "sid"
@@ -114,4 +114,32 @@ describe("the middleware on a fiber", () => {
       expect(next.status).toBe(200)
       expect(bodyText(next)).toBe("n=0")
     }).pipe(Effect.provide(Layer.orDie(StoreLive))))
+
+  it.effect("with a tracer installed, the memory store is used through its Effects, which make the spans", () =>
+    Effect.gen(function*() {
+      const names: Array<string> = []
+      const native = yield* Effect.tracer
+      const tracer = Tracer.make({
+        span: (name, parent, context, links, startTime, kind) => {
+          names.push(name)
+          return native.span(name, parent, context, links, startTime, kind)
+        },
+        context: (f) => f()
+      })
+      const app = HttpRouter.empty.pipe(
+        HttpRouter.get("/count", Effect.as(Session.increment("n"), HttpServerResponse.text("ok"))),
+        Session.middleware({ cookieName: COOKIE, insecure: true })
+      )
+      const cookie = cookieOf(yield* serve(app, "/count").pipe(Effect.withTracer(tracer)))
+      yield* serve(app, "/count", cookie).pipe(Effect.withTracer(tracer))
+      expect(names.filter((n) => n.startsWith("effect-session."))).toEqual([
+        "effect-session.save", // the first request: a new session, nothing to load
+        "effect-session.load",
+        "effect-session.save"
+      ])
+      // and without one, none are made (the store is used synchronously)
+      names.length = 0
+      yield* serve(app, "/count", cookie)
+      expect(names).toEqual([])
+    }).pipe(Effect.provide(StoreLive)))
 })
