@@ -280,7 +280,7 @@ export const layer = <RH = never>(
 
       return SessionMiddleware.of(Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        const state = internal.makeState(config, store, yield* Effect.clock, request)
+        const state = internal.makeState(config, store, yield* Effect.clock, request, yield* Effect.tracer)
         // Released after the save, or with the request's scope if the response never comes.
         yield* Effect.addFinalizer(() => state.unlock)
         if (config.lock !== undefined && state.hasCookie) yield* mapStoreErrors(state.lock())

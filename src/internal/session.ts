@@ -17,6 +17,7 @@ import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Schema from "effect/Schema"
+import type * as Tracer from "effect/Tracer"
 import type { FailureContext, SaveResult, Session as SessionTag, SessionService } from "../Session.js"
 import * as SessionCodec from "../SessionCodec.js"
 import type { SessionData } from "../SessionCodec.js"
@@ -1097,8 +1098,18 @@ export const makeState = (
   config: Resolved,
   store: SessionStoreService,
   clock: Clock.Clock,
-  request: HttpServerRequest.HttpServerRequest
-): SessionState => new SessionState(config, store, clock, request.method, request.headers.cookie)
+  request: HttpServerRequest.HttpServerRequest,
+  tracer?: Tracer.Tracer
+): SessionState =>
+  new SessionState(
+    config,
+    store,
+    clock,
+    request.method,
+    request.headers.cookie,
+    // the store's synchronous operations, unless a tracer wants the spans its Effects make
+    tracer === Metrics.nativeTracer ? store.unsafe : undefined
+  )
 
 /**
  * `Session` in the fiber's context for the app's run: `enter` puts `withSession` in place of
