@@ -16,13 +16,10 @@ import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { randomBytes } from "node:crypto"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
-
-type Library = typeof import("effect-session")
+import { type Library, loadLibrary } from "./lib/library.js"
 
 const srcDir = process.argv[2]
-const lib: Library = srcDir === undefined
-  ? await import("effect-session")
-  : await import(pathToFileURL(`${srcDir}/index.js`).href)
+const lib = await loadLibrary(srcDir)
 const { MemoryStore, Session, SessionStore } = lib
 
 const BATCH = 64

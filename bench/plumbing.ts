@@ -9,15 +9,11 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer, ManagedRuntime, Option } from "effect"
-import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
-
-type Library = typeof import("effect-session")
+import { loadLibrary } from "./lib/library.js"
 
 const srcDir = process.argv[2]
-const lib: Library = srcDir === undefined
-  ? await import("effect-session")
-  : await import(pathToFileURL(`${srcDir}/index.js`).href)
+const lib = await loadLibrary(srcDir)
 const { MemoryStore, Session, SessionStore } = lib
 
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)

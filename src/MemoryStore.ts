@@ -178,11 +178,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
         const record = SessionCodec.decode(entry.text)
         if (Either.isLeft(record)) return Exit.fail(record.left)
         const next = applyPatch(record.right, changes)
-        for (const [key] of changes.set) {
-          const problem = patchedValueProblem(next[key])
-          if (problem !== undefined) return Exit.fail(unencodable(key, problem))
-        }
-        for (const [key] of changes.add) {
+        for (const [key] of [...changes.set, ...changes.add]) {
           const problem = patchedValueProblem(next[key])
           if (problem !== undefined) return Exit.fail(unencodable(key, problem))
         }

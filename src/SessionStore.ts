@@ -9,6 +9,7 @@ import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
+import { setOwn } from "./internal/record.js"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 
@@ -174,14 +175,6 @@ export const applyPatch = (record: SessionData, patch: SessionPatch): SessionDat
     setOwn(next, key, (typeof current === "number" ? current : 0) + delta)
   }
   return next
-}
-
-const setOwn = (target: Record<string, unknown>, key: string, value: unknown): void => {
-  if (key === "__proto__") {
-    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-  } else {
-    target[key] = value
-  }
 }
 
 /**

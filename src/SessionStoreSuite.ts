@@ -238,6 +238,14 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
     }
     const store: SessionStoreService = built.value
     const provide = Effect.provideService(SessionStore, store)
+    /** The record under `id` is exactly `applyPatch(record, changes)`, keys and all. */
+    const expectPatched = (id: string, record: SessionData, changes: SessionPatch) =>
+      Effect.map(store.read(id), (read) => {
+        const found = Option.getOrThrow(read)
+        const expected = normalised(applyPatch(record, changes))
+        expect(found).toStrictEqual(expected)
+        expect(Object.keys(found).sort()).toEqual(Object.keys(expected).sort())
+      })
     /** `it.effect` (with `TestClock`) on the store under test */
     const test = <E>(title: string, body: Effect.Effect<void, E, SessionStore>) =>
       it.effect(title, () => provide(body), timeout)
@@ -478,10 +486,7 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
               Effect.gen(function*() {
                 yield* store.write(id, record, Duration.minutes(5))
                 expect(yield* patch(id, changes, Duration.minutes(5))).toBe(true)
-                const found = Option.getOrThrow(yield* store.read(id))
-                const expected = normalised(applyPatch(record, changes))
-                expect(found).toStrictEqual(expected)
-                expect(Object.keys(found).sort()).toEqual(Object.keys(expected).sort())
+                yield* expectPatched(id, record, changes)
               })
             )
           )
@@ -647,10 +652,7 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
                 const clock = yield* Effect.clock
                 yield* store.write(id, record, Duration.minutes(5))
                 expect(exitValue(unsafe.patch(id, changes, Duration.minutes(5), clock))).toBe(true)
-                const found = Option.getOrThrow(yield* store.read(id))
-                const expected = normalised(applyPatch(record, changes))
-                expect(found).toStrictEqual(expected)
-                expect(Object.keys(found).sort()).toEqual(Object.keys(expected).sort())
+                yield* expectPatched(id, record, changes)
               })
             )
           )

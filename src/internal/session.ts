@@ -34,6 +34,7 @@ import * as Cookie from "./cookie.js"
 import * as Id from "./id.js"
 import * as Metrics from "./metrics.js"
 import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
+import { setOwn } from "./record.js"
 
 // -----------------------------------------------------------------------------
 // Record layout
@@ -859,14 +860,7 @@ export class SessionState {
 
   private record(): SessionData {
     const record: Record<string, unknown> = {}
-    // `defineProperty` for a key named "__proto__", which plain assignment would not store.
-    for (const [key, value] of this.data) {
-      if (key === "__proto__") {
-        Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true })
-      } else {
-        record[key] = value
-      }
-    }
+    for (const [key, value] of this.data) setOwn(record, key, value)
     const meta = this.meta
     record[RESERVED_KEY] = coreOf(meta)
     if (meta.t !== undefined) record[TOKEN_KEY] = meta.t
