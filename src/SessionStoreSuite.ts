@@ -277,6 +277,24 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
       )
 
       test(
+        "the store keeps its own copy: changing what was written or what a read returned changes nothing stored",
+        withId((id) =>
+          Effect.gen(function*() {
+            const written = { cart: { items: ["a"] }, n: 1 }
+            yield* store.write(id, written, Duration.minutes(5))
+            written.cart.items.push("written later")
+            written.n = 2
+            const first = Option.getOrThrow(yield* store.read(id)) as typeof written
+            first.cart.items.push("read later")
+            first.n = 3
+            const second = Option.getOrThrow(yield* store.read(id))
+            expect(second).toStrictEqual({ cart: { items: ["a"] }, n: 1 })
+            expect(second).not.toBe(first)
+          })
+        )
+      )
+
+      test(
         "an empty record is a record: it reads back as {}, not as none",
         withId((id) =>
           Effect.gen(function*() {
@@ -581,6 +599,34 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
               const expected: Record<string, unknown> = { keep: true }
               for (let i = 0; i < 50; i++) expected[`k${i}`] = [i]
               expect(yield* store.read(id)).toEqual(Option.some(expected))
+            })
+          )
+        )
+
+        test(
+          "patched records read back as JSON and stay the store's own: values the patch was given, nested or not, can change afterwards without effect",
+          withId((id) =>
+            Effect.gen(function*() {
+              yield* store.write(id, { n: 1, nested: { deep: [1] }, gone: "x" }, Duration.minutes(5))
+              // Only primitives: then reads (the second one too) are copies.
+              expect(
+                yield* patch(
+                  id,
+                  { clear: false, remove: [], set: [["s", "t"], ["z", -0]], add: [["n", 1]] },
+                  Duration.minutes(5)
+                )
+              )
+                .toBe(true)
+              const first = Option.getOrThrow(yield* store.read(id)) as { nested: { deep: Array<number> } }
+              first.nested.deep.push(2)
+              const given = { list: [1] }
+              expect(
+                yield* patch(id, { clear: false, remove: ["gone"], set: [["o", given]], add: [] }, Duration.minutes(5))
+              ).toBe(true)
+              given.list.push(2)
+              const read = Option.getOrThrow(yield* store.read(id))
+              expect(read).toStrictEqual({ n: 2, nested: { deep: [1] }, s: "t", z: 0, o: { list: [1] } })
+              expect(Object.is(read.z, 0)).toBe(true) // JSON has no -0
             })
           )
         )

@@ -7,9 +7,13 @@
  * the same rehash is ~256 times smaller.
  */
 
-/** A stored record: its JSON text, its expiry (`Infinity`: never) and its write sequence number. */
-export interface Entry {
-  readonly text: string
+/**
+ * A stored record, its expiry (`Infinity`: never) and its write sequence number. The record is
+ * either its JSON text or, once parsed, the store's own copy of it (see `MemoryStore`); `V` is
+ * the type of that copy.
+ */
+export interface Entry<V> {
+  value: string | V
   readonly expiresAt: number
   readonly seq: number
 }
@@ -27,8 +31,8 @@ const shardOf = (key: string): number => {
   return (hash >>> 0) & (SHARDS - 1)
 }
 
-export class Entries {
-  private readonly shards: Array<Map<string, Entry>> = Array.from({ length: SHARDS }, () => new Map())
+export class Entries<V> {
+  private readonly shards: Array<Map<string, Entry<V>>> = Array.from({ length: SHARDS }, () => new Map())
   private count = 0
   private seq = 0
 
@@ -36,20 +40,20 @@ export class Entries {
     return this.count
   }
 
-  get(key: string): Entry | undefined {
+  get(key: string): Entry<V> | undefined {
     return this.shards[shardOf(key)]!.get(key)
   }
 
   /**
-   * Stores `text` under `key` as its most recent write; when that adds an entry beyond
+   * Stores `value` under `key` as its most recent write; when that adds an entry beyond
    * `maxEntries`, the least recently written entry of the whole table is evicted first.
    */
-  set(key: string, text: string, expiresAt: number, maxEntries: number): void {
+  set(key: string, value: string | V, expiresAt: number, maxEntries: number): void {
     const shard = this.shards[shardOf(key)]!
     // Re-insert: within a shard, Map order is then least-recently-written first.
     if (shard.delete(key)) this.count--
     else if (this.count >= maxEntries) this.evictOldest()
-    shard.set(key, { text, expiresAt, seq: ++this.seq })
+    shard.set(key, { value, expiresAt, seq: ++this.seq })
     this.count++
   }
 
@@ -61,7 +65,7 @@ export class Entries {
 
   /** Each shard's oldest entry is its first: the global oldest is the smallest of those. */
   private evictOldest(): void {
-    let oldestShard: Map<string, Entry> | undefined
+    let oldestShard: Map<string, Entry<V>> | undefined
     let oldestKey: string | undefined
     let oldestSeq = Infinity
     for (const shard of this.shards) {

@@ -10,3 +10,15 @@ export const setOwn = (target: Record<string, unknown>, key: string, value: unkn
     target[key] = value
   }
 }
+
+/**
+ * A deep copy of plain JSON data: what `JSON.parse(JSON.stringify(value))` gives for data that is
+ * already plain JSON (no `undefined`, no holes, no class instances), at a fraction of the cost.
+ */
+export const copyJson = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (Array.isArray(value)) return value.map(copyJson)
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) setOwn(copy, key, copyJson((value as Record<string, unknown>)[key]))
+  return copy
+}
