@@ -191,6 +191,21 @@ const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeo
 /** What the response must say about the session cookie. */
 type CookieOut = { readonly _tag: "Set"; readonly maxAgeMillis: number | undefined } | { readonly _tag: "Delete" }
 
+/** Each middleware's cookie options for the Max-Age it used last: nearly always its TTL. */
+const lastCookieOptions = new WeakMap<
+  Resolved,
+  { readonly seconds: number; readonly options: Cookies.Cookie["options"] }
+>()
+
+/** The middleware's cookie options with a Max-Age of `seconds`, made once while that value repeats. */
+const cookieOptions = (config: Resolved, seconds: number): Cookies.Cookie["options"] => {
+  const last = lastCookieOptions.get(config)
+  if (last !== undefined && last.seconds === seconds) return last.options
+  const options = { ...config.cookie, maxAge: Duration.seconds(seconds) }
+  lastCookieOptions.set(config, { seconds, options })
+  return options
+}
+
 /**
  * One request's view of its session. Nothing touches the store until a handler first reads or
  * writes; the record is then loaded once and every later call works on memory.
@@ -1022,7 +1037,7 @@ export class SessionState {
         out.maxAgeMillis === undefined
           ? config.cookie
           // Max-Age=0 means "delete": a lifetime under a second still gets one second.
-          : { ...config.cookie, maxAge: Duration.seconds(Math.max(1, Math.floor(out.maxAgeMillis / 1000))) }
+          : cookieOptions(config, Math.max(1, Math.floor(out.maxAgeMillis / 1000)))
       )
       : Cookies.unsafeMakeCookie(config.cookieName, "", { ...config.cookie, maxAge: Duration.zero })
     const withCookie = HttpServerResponse.updateCookies(response, (cookies) => Cookies.setCookie(cookies, cookie))
