@@ -83,11 +83,33 @@ const rps = (report: Report, id: string, scenario: Scenario): number | undefined
 const cpu = (report: Report, id: string, scenario: Scenario): number | undefined =>
   report.measurements.find((m) => m.spec.id === id && m.scenario === scenario)?.result?.cpuMicrosPerRequest
 
-/** "0.38× (0.35× by CPU time per request)": the throughput ratio, and the same from CPU cost. */
+/**
+ * `id`'s req/s over `base`'s in each interleaved round (retries left out): measured minutes apart
+ * at most, so on a machine whose speed drifts these pairs are steadier than two best windows.
+ */
+const byRound = (report: Report, id: string, base: string, scenario: Scenario): Array<number> => {
+  const of = (server: string) =>
+    report.measurements.find((m) => m.spec.id === server && m.scenario === scenario)?.rounds
+  const a = of(id)
+  const b = of(base)
+  if (a === undefined || b === undefined) return []
+  const n = Math.min(a.length, b.length, report.settings.rounds)
+  return Array.from({ length: n }, (_, i) => a[i]! / b[i]!)
+}
+
+/**
+ * "0.38× (0.35× by CPU per request; by round 0.36×, 0.38×)": the ratio of best windows, the same
+ * from CPU cost, and the ratio within each round.
+ */
 const both = (report: Report, id: string, base: string, scenario: Scenario): string => {
   const byCpu = ratio(cpu(report, base, scenario), cpu(report, id, scenario))
   const r = fmtRatio(ratio(rps(report, id, scenario), rps(report, base, scenario)))
-  return byCpu === undefined ? r : `${r} (${fmtRatio(byCpu)} by CPU per request)`
+  const rounds = byRound(report, id, base, scenario)
+  const extra = [
+    byCpu === undefined ? "" : `${fmtRatio(byCpu)} by CPU per request`,
+    rounds.length > 1 ? `by round ${rounds.map(fmtRatio).join(", ")}` : ""
+  ].filter((x) => x !== "")
+  return extra.length === 0 ? r : `${r} (${extra.join("; ")})`
 }
 
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
@@ -384,7 +406,8 @@ Measured ${report.finished.toISOString().slice(0, 10)} with \`${report.command}\
       ? `every server was measured ${settings.rounds} times, interleaved (all servers, then all again), and again when its best window gave it less than 0.9 of its core; the best window is reported and every window is listed.`
       : "one round per server."
   }
-  Each handler reads the session's integer \`n\` (0 if absent), stores \`n + 1\` and answers it.
+  Each handler reads the session's integer \`n\` (0 if absent), stores \`n + 1\` and answers it; the bare
+  servers, which have no session, build the same kind of response per request (a count of their own).
   *Returning*: ${
     fmtInt(settings.users)
   } users, each with its own cookie jar (primed first), requests spread round-robin over them;
@@ -406,7 +429,9 @@ ${byScenario("new")}
 "× bare Effect" is over \`@effect/platform\` with no session, the ceiling for any Effect server.
 "CPU µs/req" is the server process's CPU time (user + system, from \`/proc\`) per request in the
 reported window: unlike req/s it hardly moves when other work shares the machine, so it is the
-better guide to what each library costs.
+better guide to what each library costs. In the targets below, "by round" is the ratio within each
+round (the two servers measured minutes apart at most), which drifts less with the machine's speed
+than a ratio of two best windows.
 
 ## Targets
 
