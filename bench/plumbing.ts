@@ -2,6 +2,8 @@
  * The session middleware's own CPU cost per request, with no HTTP at all: the app (router +
  * middleware + handler) runs as an Effect against prebuilt requests, one after another in one
  * fiber, so what differs between cases is only the session's work and the Effect steps it adds.
+ * The cases split a returning request's cost: `frame` (the middleware around a handler that never
+ * touches the session), `read` (plus the load and one read), `session` (plus the write and save).
  * `npx tsx bench/lib/build.ts && node build/bench/dev/bench/plumbing.js [variant-src-dir]`.
  * Prints µs per request and the difference to the bare route (no session).
  *
@@ -27,9 +29,20 @@ const count = Effect.gen(function*() {
   return HttpServerResponse.text(String(n + 1))
 })
 
+// Every handler builds its response per request, as a real one does (and as the bare server of
+// `npm run bench` does): only the session's work differs between cases.
+let served = 0
+const answer = Effect.sync(() => HttpServerResponse.text(String(++served)))
 const options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }
-const bareApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, HttpServerResponse.text("1")))
+const bareApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, answer))
 const sessionApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count), Session.middleware(options))
+// The middleware around a handler that never touches the session: the per-request frame alone.
+const frameApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, answer), Session.middleware(options))
+// A handler that only reads: the frame, the load and one accessor, but no save.
+const readApp = HttpRouter.empty.pipe(
+  HttpRouter.get(ROUTE, Effect.zipRight(Session.getOption("n"), answer)),
+  Session.middleware(options)
+)
 
 const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
 const stores = {
@@ -48,8 +61,10 @@ const requestFor = (cookie: string | undefined) =>
   HttpServerRequest.fromWeb(new Request(url, cookie === undefined ? {} : { headers: { cookie } }))
 
 type App = typeof sessionApp
+// Uninterruptible, as an HTTP server runs its app: the middleware then skips the interruption
+// mask it needs on interruptible fibers, and so does a real request.
 const serve = (app: App, request: HttpServerRequest.HttpServerRequest) =>
-  Effect.provideService(app, HttpServerRequest.HttpServerRequest, request) as Effect.Effect<
+  Effect.uninterruptible(Effect.provideService(app, HttpServerRequest.HttpServerRequest, request)) as Effect.Effect<
     HttpServerResponse.HttpServerResponse,
     unknown,
     never
@@ -58,6 +73,8 @@ const serve = (app: App, request: HttpServerRequest.HttpServerRequest) =>
 const cases = [
   { key: "bare/returning", store: "memory", app: bareApp as App, returning: true },
   { key: "bare/new", store: "memory", app: bareApp as App, returning: false },
+  { key: "frame/returning", store: "memory", app: frameApp as App, returning: true },
+  { key: "read/returning", store: "memory", app: readApp as App, returning: true },
   { key: "session/returning", store: "memory", app: sessionApp, returning: true },
   { key: "session/new", store: "memory", app: sessionApp, returning: false },
   { key: "nullstore/returning", store: "nullstore", app: sessionApp, returning: true },
