@@ -431,7 +431,7 @@ ${byScenario("new")}
 reported window: unlike req/s it hardly moves when other work shares the machine, so it is the
 better guide to what each library costs. In the targets below, "by round" is the ratio within each
 round (the two servers measured minutes apart at most), which drifts less with the machine's speed
-than a ratio of two best windows.
+than a ratio of two best windows. [performance.md](performance.md) explains where the time goes.
 
 ## Targets
 
