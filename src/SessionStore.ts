@@ -24,7 +24,8 @@ import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
  *
  * `id` is never the session ID the client holds: the middleware passes a SHA-256 hash of it, so a
  * dump of the store holds no live session ID. All three must be safe for concurrent use and fail
- * only with `SessionStoreError`.
+ * only with `SessionStoreError`. A record read is the caller's own: changing it, or what was given
+ * to `write`, changes nothing stored (a store that keeps the codec's text gets this for free).
  *
  * @example
  * ```ts

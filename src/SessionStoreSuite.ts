@@ -609,14 +609,13 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
             Effect.gen(function*() {
               yield* store.write(id, { n: 1, nested: { deep: [1] }, gone: "x" }, Duration.minutes(5))
               // Only primitives: then reads (the second one too) are copies.
-              expect(
-                yield* patch(
-                  id,
-                  { clear: false, remove: [], set: [["s", "t"], ["z", -0]], add: [["n", 1]] },
-                  Duration.minutes(5)
-                )
-              )
-                .toBe(true)
+              const primitives: SessionPatch = {
+                clear: false,
+                remove: [],
+                set: [["s", "t"], ["z", -0]],
+                add: [["n", 1]]
+              }
+              expect(yield* patch(id, primitives, Duration.minutes(5))).toBe(true)
               const first = Option.getOrThrow(yield* store.read(id)) as { nested: { deep: Array<number> } }
               first.nested.deep.push(2)
               const given = { list: [1] }
