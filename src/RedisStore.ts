@@ -28,6 +28,7 @@ import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
+import { setOwn } from "./internal/record.js"
 import * as Scripts from "./internal/redisScripts.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -134,6 +135,9 @@ const toStoreError = (operation: string) => (cause: unknown): SessionStoreError 
 
 const corrupt = (why: string) => new SessionStoreError({ reason: "CorruptRecord", message: `redis read: ${why}` })
 
+const unencodable = (key: string, problem: string) =>
+  new SessionStoreError({ reason: "Unencodable", message: `session value for key ${JSON.stringify(key)}: ${problem}` })
+
 /** Turns a record's hash back into session data, or says why it cannot. */
 const decodeHash = (
   hash: Record<string, string>,
@@ -160,8 +164,7 @@ const decodeHash = (
       return Either.left(new SessionStoreError({ reason: "CorruptRecord", message: "redis read: not JSON", cause }))
     }
     if (typeof key !== "string") return Either.left(corrupt("session record has a field that is not a key"))
-    // `defineProperty`, not assignment: a key such as "__proto__" is plain data.
-    Object.defineProperty(data, key, { value, enumerable: true, writable: true, configurable: true })
+    setOwn(data, key, value) // a key such as "__proto__" is plain data
   }
   return Either.right(Option.some(data))
 }
@@ -237,66 +240,70 @@ export const make = (
       return millis > 0 ? [String(now + millis), String(millis)] : [Scripts.NEVER, "0"]
     }
 
+    // Each operation reads the clock and builds its command in one step (no generator): these run
+    // once or twice per request.
     const read = (id: string) =>
-      Effect.flatMap(
-        command("read", () => redis.hgetall(prefix + id)),
-        (hash) => Effect.flatMap(Clock.currentTimeMillis, (now) => decodeHash(hash, now))
+      Effect.clockWith((clock) =>
+        Effect.flatMap(
+          command("read", () => redis.hgetall(prefix + id)),
+          (hash) => decodeHash(hash, clock.unsafeCurrentTimeMillis())
+        )
       )
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.gen(function*() {
-        yield* SessionCodec.encode(data) // the codec's check, and its error, for anything unencodable
+      Effect.clockWith((clock) => {
         const args: Array<string> = []
         for (const key of Object.keys(data)) {
           const value = data[key]
-          if (value !== undefined) args.push(JSON.stringify(key), JSON.stringify(value))
+          const problem = value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
+          if (problem !== undefined) return Effect.fail(unencodable(key, problem))
+          args.push(JSON.stringify(key), JSON.stringify(value))
         }
-        const [expiry, px] = expiryOf(yield* Clock.currentTimeMillis, ttl)
-        yield* command("write", () => redis.effectSessionWrite(prefix + id, expiry, px, ...args))
+        const [expiry, px] = expiryOf(clock.unsafeCurrentTimeMillis(), ttl)
+        return Effect.asVoid(command("write", () => redis.effectSessionWrite(prefix + id, expiry, px, ...args)))
       })
 
     const destroy = (id: string) => Effect.asVoid(command("destroy", () => redis.del(prefix + id)))
 
     const patch: RedisStore["patch"] = (id, patch, ttl) =>
-      Effect.gen(function*() {
+      Effect.clockWith((clock) => {
         const set: Array<string> = []
         for (const [key, value] of patch.set) {
           const problem = value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
-          if (problem !== undefined) {
-            return yield* new SessionStoreError({
-              reason: "Unencodable",
-              message: `session value for key ${JSON.stringify(key)}: ${problem}`
-            })
-          }
+          if (problem !== undefined) return Effect.fail(unencodable(key, problem))
           set.push(JSON.stringify(key), JSON.stringify(value))
         }
         const add: Array<string> = []
         for (const [key, delta] of patch.add) {
           if (!Number.isFinite(delta)) {
-            return yield* new SessionStoreError({
-              reason: "Unencodable",
-              message: `session delta for key ${JSON.stringify(key)} is ${delta}`
-            })
+            return Effect.fail(
+              new SessionStoreError({
+                reason: "Unencodable",
+                message: `session delta for key ${JSON.stringify(key)} is ${delta}`
+              })
+            )
           }
           add.push(JSON.stringify(key), String(delta))
         }
-        const now = yield* Clock.currentTimeMillis
+        const now = clock.unsafeCurrentTimeMillis()
         const [expiry, px] = expiryOf(now, ttl)
-        const applied = yield* command("patch", () =>
-          redis.effectSessionPatch(
-            prefix + id,
-            String(now),
-            expiry,
-            px,
-            patch.clear ? "1" : "0",
-            String(patch.remove.length),
-            String(patch.set.length),
-            String(patch.add.length),
-            ...patch.remove.map((key) => JSON.stringify(key)),
-            ...set,
-            ...add
-          ))
-        return applied === 1
+        return Effect.map(
+          command("patch", () =>
+            redis.effectSessionPatch(
+              prefix + id,
+              String(now),
+              expiry,
+              px,
+              patch.clear ? "1" : "0",
+              String(patch.remove.length),
+              String(patch.set.length),
+              String(patch.add.length),
+              ...patch.remove.map((key) => JSON.stringify(key)),
+              ...set,
+              ...add
+            )),
+          (applied) => applied === 1
+        )
       })
 
     const lock: RedisStore["lock"] = (id, lockOptions) =>

@@ -59,11 +59,17 @@ export const count = (counter: Metric.Metric.Counter<number>): void => counter.u
 export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   Effect.suspend(() => {
     const start = performance.now()
-    return Effect.flatMap(Effect.exit(effect), (exit) => {
-      const labels = labelsByOperation[operation]
-      storeLatency.unsafeUpdate(performance.now() - start, labels)
-      if (Exit.isFailure(exit)) storeErrors.unsafeUpdate(1, labels)
-      return exit
+    const labels = labelsByOperation[operation]
+    return Effect.matchCauseEffect(effect, {
+      onFailure: (cause) => {
+        storeLatency.unsafeUpdate(performance.now() - start, labels)
+        storeErrors.unsafeUpdate(1, labels)
+        return Exit.failCause(cause)
+      },
+      onSuccess: (value) => {
+        storeLatency.unsafeUpdate(performance.now() - start, labels)
+        return Exit.succeed(value)
+      }
     })
   })
 

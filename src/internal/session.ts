@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as RuntimeFlags from "effect/RuntimeFlags"
@@ -249,7 +250,9 @@ export class SessionState {
     private readonly method: string,
     cookieHeader: string | undefined,
     /** the store's synchronous operations, when it has them and nothing asks for spans */
-    private readonly unsafe: SessionStoreUnsafe | undefined = undefined
+    private readonly unsafe: SessionStoreUnsafe | undefined = undefined,
+    /** whether a tracer was installed when the request began: without one, no span is ever made */
+    private readonly traced = true
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
   }
@@ -335,7 +338,8 @@ export class SessionState {
     return Exit.void
   }
 
-  private readonly doLoad: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+  /** The read and what follows it, built when it is about to run (a load runs it once). */
+  private doLoad(): Effect.Effect<void, SessionStoreError> {
     const id = this.cookieId
     if (id === undefined) {
       this.startFresh()
@@ -351,9 +355,9 @@ export class SessionState {
           return this.discard(key, e.message)
         }
       ),
-      Metrics.span("effect-session.load")
+      this.span("effect-session.load")
     )
-  })
+  }
 
   /**
    * The load, run synchronously on a store with `unsafe` operations: `undefined` when it cannot
@@ -393,8 +397,11 @@ export class SessionState {
    * Loads the record on first use; concurrent first uses share one load (they wait for its exit).
    * The common case — one fiber — allocates no waiter at all: this runs on every request.
    */
-  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
-    if (this.loaded) return Effect.void
+  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => this.loadNext())
+
+  /** `load`'s work, for callers already running inside a step of their own. */
+  private loadNext(): Effect.Effect<void, SessionStoreError> {
+    if (this.loaded) return Exit.void
     if (this.waiters !== undefined) {
       const waiters = this.waiters
       return Effect.async<void, SessionStoreError>((resume) => {
@@ -402,14 +409,24 @@ export class SessionState {
       })
     }
     this.waiters = []
-    return Effect.flatMap(Effect.exit(this.doLoad), (exit) => {
+    const settled = (exit: Exit.Exit<void, SessionStoreError>) => {
       const waiters = this.waiters!
       this.waiters = undefined
       if (Exit.isSuccess(exit)) this.loaded = true
       for (const resume of waiters) resume(exit)
       return exit
+    }
+    let loading: Effect.Effect<void, SessionStoreError>
+    try {
+      loading = this.doLoad()
+    } catch (defect) {
+      loading = Effect.die(defect) // a store that throws instead of failing: the waiters still hear of it
+    }
+    return Effect.matchCauseEffect(loading, {
+      onFailure: (cause) => settled(Exit.failCause(cause)),
+      onSuccess: () => settled(Exit.void)
     })
-  })
+  }
 
   private withLoaded<A, E = never, R = never>(
     f: () => Effect.Effect<A, E, R>
@@ -418,7 +435,7 @@ export class SessionState {
     return Effect.suspend(() => {
       if (this.loaded) return f()
       const now = this.loadNow()
-      return andThen(now ?? this.load, f)
+      return andThen(now ?? this.loadNext(), f)
     })
   }
 
@@ -427,7 +444,7 @@ export class SessionState {
     return Effect.suspend(() => {
       if (this.loaded) return Exit.succeed(f())
       const now = this.loadNow()
-      return andThen(now ?? this.load, () => Exit.succeed(f()))
+      return andThen(now ?? this.loadNext(), () => Exit.succeed(f()))
     })
   }
 
@@ -984,7 +1001,7 @@ export class SessionState {
       : (usePatch
         ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
         : Effect.as(this.instrument("write", this.store.write(key, record!, ttl)), true)).pipe(
-          Metrics.span("effect-session.save", {
+          this.span("effect-session.save", {
             "session.new": !persisted,
             "session.mode": usePatch ? "patch" : "write"
           })
@@ -1013,6 +1030,14 @@ export class SessionState {
       return Exit.succeed("Written")
     }
     return andThen(write, after)
+  }
+
+  /** Store I/O in a span, when a tracer can receive it (otherwise as it is: no Effect step). */
+  private span(
+    name: string,
+    attributes?: Record<string, unknown>
+  ): <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R> {
+    return this.traced ? Metrics.span(name, attributes) : identity
   }
 
   /** Store I/O with its latency and errors recorded (no session ID anywhere). */
@@ -1117,7 +1142,8 @@ export const makeState = (
     request.method,
     request.headers.cookie,
     // the store's synchronous operations, unless a tracer wants the spans its Effects make
-    tracer === Metrics.nativeTracer ? store.unsafe : undefined
+    tracer === Metrics.nativeTracer ? store.unsafe : undefined,
+    tracer !== Metrics.nativeTracer
   )
 
 /**
@@ -1179,8 +1205,9 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
     const store = Context.unsafeGet(context, SessionStore)
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
     // Spans are made only on the Effect path: with a tracer installed, the store is used through it.
-    const unsafe = fiber.currentTracer === Metrics.nativeTracer ? store.unsafe : undefined
-    const state = new SessionState(config, store, clock, request.method, request.headers.cookie, unsafe)
+    const traced = fiber.currentTracer !== Metrics.nativeTracer
+    const unsafe = traced ? undefined : store.unsafe
+    const state = new SessionState(config, store, clock, request.method, request.headers.cookie, unsafe, traced)
     const withSession = Context.add(
       context,
       tag as unknown as Context.Tag<SessionTag, SessionService>,
