@@ -78,10 +78,18 @@ export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): 
  * before it (pass it before the call: arguments are evaluated left to right).
  */
 export const trackNow = <A, E>(operation: Operation, start: number, exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
+  record(operation, start, Exit.isFailure(exit))
+  return exit
+}
+
+/**
+ * Records one store operation that began at `start` (`performance.now()`) and has just ended, and
+ * whether it failed: for callers that see the outcome themselves (no Effect step of its own).
+ */
+export const record = (operation: Operation, start: number, failed: boolean): void => {
   const labels = labelsByOperation[operation]
   storeLatency.unsafeUpdate(performance.now() - start, labels)
-  if (Exit.isFailure(exit)) storeErrors.unsafeUpdate(1, labels)
-  return exit
+  if (failed) storeErrors.unsafeUpdate(1, labels)
 }
 
 /** The tracer of the default services: spans made for it reach no exporter. */

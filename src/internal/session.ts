@@ -346,17 +346,29 @@ export class SessionState {
       return Effect.void
     }
     const key = Id.storageKey(id)
-    return this.instrument("read", this.store.read(key)).pipe(
-      Effect.flatMap((found) => this.settle(id, key, found)),
-      Effect.catchIf(
-        (e) => e.reason === "CorruptRecord",
-        (e) => {
-          this.startFresh()
-          return this.discard(key, e.message)
-        }
-      ),
-      this.span("effect-session.load")
-    )
+    const start = performance.now()
+    // One step for the read's outcome: recorded, then applied (a corrupt record counts as none).
+    return Effect.matchCauseEffect(this.store.read(key), {
+      onFailure: (cause) => {
+        Metrics.record("read", start, true)
+        return this.recoverRead(key, cause) ?? Exit.failCause(cause)
+      },
+      onSuccess: (found) => {
+        Metrics.record("read", start, false)
+        return this.settle(id, key, found)
+      }
+    }).pipe(this.span("effect-session.load"))
+  }
+
+  /**
+   * A failed read that can be recovered from: a record that is not JSON (or not an object) is
+   * deleted and the session starts fresh. `undefined` for any other failure.
+   */
+  private recoverRead(key: string, cause: Cause.Cause<SessionStoreError>): Effect.Effect<void> | undefined {
+    const error = Cause.failureOption(cause)
+    if (Option.isNone(error) || error.value.reason !== "CorruptRecord") return undefined
+    this.startFresh()
+    return this.discard(key, error.value.message)
   }
 
   /**
@@ -375,18 +387,10 @@ export class SessionState {
     }
     const key = Id.storageKey(id)
     const exit = Metrics.trackNow("read", performance.now(), unsafe.read(key, this.clock))
-    if (Exit.isSuccess(exit)) {
-      const rest = this.settle(id, key, exit.value)
-      this.loaded = true
-      return rest
-    }
-    const error = Cause.failureOption(exit.cause)
-    if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
-      this.startFresh()
-      this.loaded = true
-      return this.discard(key, error.value.message)
-    }
-    return exit
+    const rest = Exit.isSuccess(exit) ? this.settle(id, key, exit.value) : this.recoverRead(key, exit.cause)
+    if (rest === undefined) return exit as Exit.Exit<never, SessionStoreError> // failed: not loaded
+    this.loaded = true
+    return rest
   }
   /** Whether the request carried a well-formed session cookie. */
   get hasCookie(): boolean {
@@ -992,20 +996,6 @@ export class SessionState {
     // The whole record is needed to write a new session, and as the baseline for a later save in
     // this request; after the final save there is none, so a patch then skips building it.
     const record = usePatch && final ? undefined : this.record()
-    const unsafe = this.unsafe
-    const write: Effect.Effect<boolean, SessionStoreError> = unsafe !== undefined
-      // In-process store: the save happens right here, and its result is an `Exit`.
-      ? usePatch
-        ? Metrics.trackNow("patch", performance.now(), unsafe.patch(key, this.patch(), ttl, this.clock))
-        : Exit.as(Metrics.trackNow("write", performance.now(), unsafe.write(key, record!, ttl, this.clock)), true)
-      : (usePatch
-        ? this.instrument("patch", this.store.patch!(key, this.patch(), ttl))
-        : Effect.as(this.instrument("write", this.store.write(key, record!, ttl)), true)).pipe(
-          this.span("effect-session.save", {
-            "session.new": !persisted,
-            "session.mode": usePatch ? "patch" : "write"
-          })
-        )
     const after = (applied: boolean): Effect.Effect<SaveResult> => {
       if (!applied) {
         // Destroyed, regenerated away or expired by another request since we loaded it.
@@ -1029,7 +1019,30 @@ export class SessionState {
       if (!persisted) Metrics.count(Metrics.created)
       return Exit.succeed("Written")
     }
-    return andThen(write, after)
+    const unsafe = this.unsafe
+    if (unsafe !== undefined) {
+      // In-process store: the save happens right here, and its result is an `Exit`.
+      const saved = usePatch
+        ? Metrics.trackNow("patch", performance.now(), unsafe.patch(key, this.patch(), ttl, this.clock))
+        : Exit.as(Metrics.trackNow("write", performance.now(), unsafe.write(key, record!, ttl, this.clock)), true)
+      return andThen(saved, after)
+    }
+    // One step for the save's outcome: recorded, then applied.
+    const operation = usePatch ? "patch" : "write"
+    const start = performance.now()
+    const io: Effect.Effect<unknown, SessionStoreError> = usePatch
+      ? this.store.patch!(key, this.patch(), ttl)
+      : this.store.write(key, record!, ttl)
+    return Effect.matchCauseEffect(io, {
+      onFailure: (cause) => {
+        Metrics.record(operation, start, true)
+        return Exit.failCause(cause)
+      },
+      onSuccess: (result) => {
+        Metrics.record(operation, start, false)
+        return after(usePatch ? result === true : true)
+      }
+    }).pipe(this.span("effect-session.save", { "session.new": !persisted, "session.mode": operation }))
   }
 
   /** Store I/O in a span, when a tracer can receive it (otherwise as it is: no Effect step). */
