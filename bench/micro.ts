@@ -57,8 +57,10 @@ const mapCount = Effect.map(HttpServerRequest.HttpServerRequest, (request) => {
   })
 })
 
+// The bare route builds its response per request, as every handler here (and a real one) does.
+let served = 0
 const apps = {
-  bare: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, HttpServerResponse.text("1"))),
+  bare: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, Effect.sync(() => HttpServerResponse.text(String(++served))))),
   map: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, mapCount)),
   session: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count)).pipe(
     Session.middleware({ cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true })
