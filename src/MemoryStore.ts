@@ -17,8 +17,9 @@ import type * as Scope from "effect/Scope"
 import { Entries, type Entry } from "./internal/entries.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import { copyJson } from "./internal/record.js"
+import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
-import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
+import { SessionConfigError, SessionLockTimeout } from "./SessionError.js"
 import {
   applyPatch,
   type SessionPatch,
@@ -101,12 +102,6 @@ const positiveInteger = (option: string, value: number | undefined, fallback: nu
     : Number.isSafeInteger(value) && value > 0
     ? Either.right(value)
     : Either.left(new SessionConfigError({ option, message: `${option} must be a positive integer, got ${value}` }))
-
-const patchedValueProblem = (value: unknown): string | undefined =>
-  value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
-
-const unencodable = (key: string, problem: string) =>
-  new SessionStoreError({ reason: "Unencodable", message: `session value for key ${JSON.stringify(key)}: ${problem}` })
 
 /**
  * Builds a memory store in the current scope, with its sweeper fiber running until the scope
@@ -201,8 +196,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
         let primitives = !changes.clear && changes.remove.length === 0
         for (const [key] of [...changes.set, ...changes.add]) {
           const value = next[key]
-          const problem = patchedValueProblem(value)
-          if (problem !== undefined) return Exit.fail(unencodable(key, problem))
+          const error = unencodableValue(key, value)
+          if (error !== undefined) return Exit.fail(error)
           if ((typeof value === "object" && value !== null) || Object.is(value, -0)) primitives = false
         }
         entries.set(id, primitives ? next : JSON.stringify(next), expiryFor(clock, ttl), maxEntries)

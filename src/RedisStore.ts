@@ -30,6 +30,7 @@ import { randomBytes } from "node:crypto"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import { setOwn } from "./internal/record.js"
 import * as Scripts from "./internal/redisScripts.js"
+import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -134,9 +135,6 @@ const toStoreError = (operation: string) => (cause: unknown): SessionStoreError 
 }
 
 const corrupt = (why: string) => new SessionStoreError({ reason: "CorruptRecord", message: `redis read: ${why}` })
-
-const unencodable = (key: string, problem: string) =>
-  new SessionStoreError({ reason: "Unencodable", message: `session value for key ${JSON.stringify(key)}: ${problem}` })
 
 /** Turns a record's hash back into session data, or says why it cannot. */
 const decodeHash = (
@@ -255,8 +253,8 @@ export const make = (
         const args: Array<string> = []
         for (const key of Object.keys(data)) {
           const value = data[key]
-          const problem = value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
-          if (problem !== undefined) return Effect.fail(unencodable(key, problem))
+          const error = unencodableValue(key, value)
+          if (error !== undefined) return Effect.fail(error)
           args.push(JSON.stringify(key), JSON.stringify(value))
         }
         const [expiry, px] = expiryOf(clock.unsafeCurrentTimeMillis(), ttl)
@@ -269,8 +267,8 @@ export const make = (
       Effect.clockWith((clock) => {
         const set: Array<string> = []
         for (const [key, value] of patch.set) {
-          const problem = value === undefined ? "the value is undefined" : SessionCodec.checkValue(value)
-          if (problem !== undefined) return Effect.fail(unencodable(key, problem))
+          const error = unencodableValue(key, value)
+          if (error !== undefined) return Effect.fail(error)
           set.push(JSON.stringify(key), JSON.stringify(value))
         }
         const add: Array<string> = []

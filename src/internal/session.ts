@@ -1217,10 +1217,7 @@ export const makeMiddleware = (tag: typeof SessionTag, config: Resolved) =>
     const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
     const store = Context.unsafeGet(context, SessionStore)
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-    // Spans are made only on the Effect path: with a tracer installed, the store is used through it.
-    const traced = fiber.currentTracer !== Metrics.nativeTracer
-    const unsafe = traced ? undefined : store.unsafe
-    const state = new SessionState(config, store, clock, request.method, request.headers.cookie, unsafe, traced)
+    const state = makeState(config, store, clock, request, fiber.currentTracer)
     const withSession = Context.add(
       context,
       tag as unknown as Context.Tag<SessionTag, SessionService>,
