@@ -12,11 +12,23 @@ export interface ServerSpec {
   readonly redis?: boolean
   /** a file that must exist for the row to run (else it is reported as pending) */
   readonly requires?: string
+  /**
+   * a reference row, not a peer: the least any session built a given way can cost here
+   * (`bench/servers/effect-floor-*.ts`), which bounds what a target can ask for
+   */
+  readonly reference?: boolean
 }
 
 export const servers: ReadonlyArray<ServerSpec> = [
   { id: "effect-bare", label: "@effect/platform, no session", framework: "effect", session: false },
   { id: "effect-map", label: "@effect/platform + hand-written Map session", framework: "effect", session: true },
+  {
+    id: "effect-floor-memory",
+    label: "floor: Map session as a Context service",
+    framework: "effect",
+    session: true,
+    reference: true
+  },
   { id: "effect-session-memory", label: "effect-session, MemoryStore", framework: "effect", session: true },
   {
     id: "effect-session-redis",
@@ -25,6 +37,14 @@ export const servers: ReadonlyArray<ServerSpec> = [
     session: true,
     redis: true,
     requires: "src/RedisStore.ts"
+  },
+  {
+    id: "effect-floor-redis",
+    label: "floor: Redis GET + SET in the handler",
+    framework: "effect",
+    session: true,
+    redis: true,
+    reference: true
   },
   { id: "express-bare", label: "express 5, no session", framework: "express", session: false },
   { id: "express-session", label: "express-session, MemoryStore", framework: "express", session: true },
