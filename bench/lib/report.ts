@@ -462,6 +462,15 @@ better guide to what each library costs. In the targets below, "by round" is the
 round (the two servers measured minutes apart at most), which drifts less with the machine's speed
 than a ratio of two best windows. [performance.md](performance.md) explains where the time goes.
 
+The two rows named "floor" are references, not peers: they bound what a target can ask for.
+"Map session as a Context service" is a \`Map\` keyed by the raw cookie value, served the way
+effect-session serves a session (a \`Context\` service that a middleware provides per request, read
+and written through Effect accessors), with none of the library's work: no hashing of the ID, no
+copies, no checks, no expiry. "Redis GET + SET in the handler" is the least a Redis session can do
+on this stack: one \`GET\` and one \`SET\` from the handler itself, no middleware, no hashing, no
+atomic patch. A target that its floor misses too is marked out of reach: no library built that way
+(and DESIGN.md requires the Context service and the hashed ID) can meet it on this stack.
+
 ## Targets
 
 ${goals}
