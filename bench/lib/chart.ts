@@ -38,10 +38,10 @@ export const chart = (report: Report): string => {
   rowsShown.forEach((spec, i) => {
     const y = top + i * rowHeight
     const ours = spec.id.startsWith("effect-session")
+    // ours in bold; the floors (references, not peers) in grey italics
+    const style = ours ? ` font-weight="700"` : spec.reference === true ? ` font-style="italic" fill="#6b7280"` : ""
     out.push(
-      `<text x="${labelWidth - 8}" y="${y + barHeight + 4}" text-anchor="end"${ours ? ` font-weight="700"` : ""}>${
-        escape(spec.label)
-      }</text>`
+      `<text x="${labelWidth - 8}" y="${y + barHeight + 4}" text-anchor="end"${style}>${escape(spec.label)}</text>`
     )
     ;(["returning", "new"] as const).forEach((scenario, j) => {
       const m = report.measurements.find((x) => x.spec.id === spec.id && x.scenario === scenario)
