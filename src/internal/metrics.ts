@@ -59,15 +59,13 @@ export const count = (counter: Metric.Metric.Counter<number>): void => counter.u
 export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
   Effect.suspend(() => {
     const start = performance.now()
-    const labels = labelsByOperation[operation]
     return Effect.matchCauseEffect(effect, {
       onFailure: (cause) => {
-        storeLatency.unsafeUpdate(performance.now() - start, labels)
-        storeErrors.unsafeUpdate(1, labels)
+        record(operation, start, true)
         return Exit.failCause(cause)
       },
       onSuccess: (value) => {
-        storeLatency.unsafeUpdate(performance.now() - start, labels)
+        record(operation, start, false)
         return Exit.succeed(value)
       }
     })
