@@ -3,7 +3,17 @@ import js from "@eslint/js"
 import tseslint from "typescript-eslint"
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "dist/**", "build/**", "coverage/**", "docs/**"] },
+  {
+    ignores: [
+      "node_modules/**",
+      "**/node_modules/**",
+      "dist/**",
+      "packages/*/dist/**",
+      "build/**",
+      "coverage/**",
+      "docs/**"
+    ]
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

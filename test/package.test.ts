@@ -78,6 +78,11 @@ describe("npm package", () => {
       if (existsSync(join(root, file))) cpSync(join(root, file), join(source, file))
     }
     cpSync(join(root, "src"), join(source, "src"), { recursive: true })
+    // the Effect-free core is a workspace package of its own, published beside this one
+    cpSync(join(root, "packages", "core"), join(source, "packages", "core"), {
+      recursive: true,
+      filter: (path) => !/(^|\/)(dist|node_modules|test)$/.test(path)
+    })
     symlinkSync(join(root, "node_modules"), join(source, "node_modules"), "dir")
     run("npm", ["run", "build"], source)
     const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], source))[0] as {
@@ -100,6 +105,11 @@ describe("npm package", () => {
       []
     )
     const tarball = join(work, packed.filename)
+    const core = JSON.parse(
+      run("npm", ["pack", "--json", "--pack-destination", work, "-w", "effect-session-core"], source)
+    )[0] as { filename: string; files: Array<{ path: string }> }
+    expect(core.files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts"]))
+    const coreTarball = join(work, core.filename)
 
     // 2. a fresh project installs the tarball and the peers, from the npm cache where it has them (a machine whose cache was filled by `npm ci` has the tarballs but not the registry metadata `npm install` needs)
     const app = join(work, "consumer")
@@ -112,6 +122,7 @@ describe("npm package", () => {
       "--no-fund",
       "--ignore-scripts",
       tarball,
+      coreTarball,
       `effect@${installed("effect")}`,
       `@effect/platform@${installed("@effect/platform")}`,
       `@types/node@${installed("@types/node")}`

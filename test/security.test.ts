@@ -35,7 +35,7 @@ import {
   SessionStoreError,
   type SessionStoreService
 } from "effect-session"
-import * as Id from "effect-session/internal/id"
+import { Id } from "effect-session-core"
 import { createHash } from "node:crypto"
 import { inspect } from "node:util"
 import { Jar, type Reply, request, serve, type SetCookie } from "./utils/http.js"
