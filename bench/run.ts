@@ -15,12 +15,23 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, loadavg, tmpdir, totalmem } from "node:os"
 import { join, relative } from "node:path"
-import { build } from "./lib/build.js"
+import { build, buildEffect4 } from "./lib/build.js"
 import { chart } from "./lib/chart.js"
-import { canPin, freePort, root, runDir, runJson, spawnNode, stop, waitForPort } from "./lib/processes.js"
+import {
+  canPin,
+  freePort,
+  nodeRunsEffect4,
+  root,
+  runDir,
+  runDir4,
+  runJson,
+  spawnNode,
+  stop,
+  waitForPort
+} from "./lib/processes.js"
 import { type RedisHandle, startRedis } from "./lib/redis.js"
 import { type Measurement, render, type Report, type StallResult, summary } from "./lib/report.js"
-import { type Scenario, scenarios, servers } from "./lib/servers.js"
+import { isEffect4, type Scenario, scenarios, servers, type ServerSpec } from "./lib/servers.js"
 import type { LoadOptions, LoadResult } from "./load.js"
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1"
@@ -60,6 +71,18 @@ const revision = (): string => {
 
 const log = (line: string) => process.stderr.write(`${line}\n`)
 
+/** Why a row cannot be measured in this run, or `undefined` when it can. */
+const pendingReason = (spec: ServerSpec, redisUp: boolean): string | undefined => {
+  if (spec.requires !== undefined && !existsSync(join(root, spec.requires))) {
+    return `${spec.requires} does not exist yet`
+  }
+  if (spec.redis === true && !redisUp) return "no Redis server"
+  if (isEffect4(spec) && !nodeRunsEffect4()) {
+    return `effect 4 needs Node >= 22.19 (this run: ${process.version}; \`npm run bench\` fetches Node 22 itself)`
+  }
+  return undefined
+}
+
 const measure = async (
   spec: (typeof servers)[number],
   scenario: Scenario,
@@ -75,6 +98,7 @@ const measure = async (
   }
   const server = spawnNode({
     script: `servers/${spec.id}`,
+    ...(isEffect4(spec) ? { path: join(runDir4, "packages", "effect4", "bench", "servers", `${spec.id}.js`) } : {}),
     cpu: serverCpu,
     // the main thread writes CPU.<date>.<pid>.0.*.cpuprofile; tsx's loader thread writes its own
     nodeFlags: profiling ? ["--cpu-prof", "--cpu-prof-dir", runProfileDir] : [],
@@ -136,6 +160,7 @@ const main = async () => {
       relative(root, runDir)
     } (the library runs as compiled JavaScript, as published)`
   )
+  if (nodeRunsEffect4()) log(`compiled ${buildEffect4(runDir4)} effect 4 files to ${relative(root, runDir4)}`)
   const redis = await startRedis(loadCpu)
   log(redis === undefined ? "Redis: not available, Redis rows skipped" : `Redis: ${redis.description}`)
   const measurements: Array<Measurement> = []
@@ -148,8 +173,7 @@ const main = async () => {
       for (const spec of servers) {
         if (only !== undefined && !only.includes(spec.id)) continue
         for (const scenario of scenarios) {
-          if (spec.requires !== undefined && !existsSync(join(root, spec.requires))) continue
-          if (spec.redis === true && redis === undefined) continue
+          if (pendingReason(spec, redis !== undefined) !== undefined) continue
           const result = await measure(spec, scenario, redis)
           const key = `${spec.id}/${scenario}`
           runs.set(key, [...(runs.get(key) ?? []), result])
@@ -197,12 +221,9 @@ const main = async () => {
     for (const spec of servers) {
       if (only !== undefined && !only.includes(spec.id)) continue
       for (const scenario of scenarios) {
-        if (spec.requires !== undefined && !existsSync(join(root, spec.requires))) {
-          measurements.push({ spec, scenario, pending: `${spec.requires} does not exist yet` })
-          continue
-        }
-        if (spec.redis === true && redis === undefined) {
-          measurements.push({ spec, scenario, pending: "no Redis server" })
+        const pending = pendingReason(spec, redis !== undefined)
+        if (pending !== undefined) {
+          measurements.push({ spec, scenario, pending })
           continue
         }
         const all = runs.get(`${spec.id}/${scenario}`)!
@@ -266,6 +287,7 @@ const main = async () => {
   } finally {
     await redis?.close()
     rmSync(runDir, { recursive: true, force: true })
+    rmSync(runDir4, { recursive: true, force: true })
   }
 }
 

@@ -67,6 +67,37 @@ export const build = (outDir: string = defaultOutDir): number => {
   return files.length
 }
 
+/**
+ * Compiles the effect 4 rows (packages/effect4/src and packages/effect4/bench/servers, with the
+ * shared bench/lib/config.ts) into `outDir`, laid out as in the repository; imports of
+ * `effect-session-v4` are rewritten to the compiled packages/effect4/src/index.js.
+ */
+export const buildEffect4 = (outDir: string): number => {
+  rmSync(outDir, { recursive: true, force: true })
+  const pkg = join(root, "packages", "effect4")
+  const files = [
+    join(root, "bench", "lib", "config.ts"),
+    ...(existsSync(join(pkg, "src")) ? walk(join(pkg, "src")) : []),
+    ...walk(join(pkg, "bench", "servers"))
+  ]
+  for (const file of files) {
+    const rel = relative(root, file)
+    const target = join(outDir, rel.replace(/\.ts$/, ".js"))
+    let source = readFileSync(file, "utf8")
+    if (rel.startsWith(join("packages", "effect4", "bench"))) {
+      const toSrc = relative(dirname(target), join(outDir, "packages", "effect4", "src")).split("\\").join("/")
+      source = source
+        .replace(/(from |import\()"effect-session-v4"/g, `$1"${toSrc}/index.js"`)
+        .replace(/from "effect-session-v4\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+    }
+    const output = ts.transpileModule(source, { compilerOptions, fileName: file })
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, output.outputText)
+  }
+  writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
+  return files.length
+}
+
 // `npx tsx bench/lib/build.ts`: compile to build/bench/dev/ (for bench/micro.ts and experiments)
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
   process.stdout.write(`compiled ${build()} files to ${relative(root, defaultOutDir)}\n`)

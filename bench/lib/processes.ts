@@ -22,6 +22,8 @@ export const canPin = (cores: number): boolean => {
 export interface NodeProcessOptions {
   /** the benchmark script, relative to bench/ and without extension: `servers/effect-bare`, `load` */
   readonly script: string
+  /** the compiled script's path, when it is not `<runDir>/bench/<script>.js` (the effect 4 rows) */
+  readonly path?: string
   readonly args?: ReadonlyArray<string>
   /** extra `node` flags (`--expose-gc`, `--cpu-prof`, ...) */
   readonly nodeFlags?: ReadonlyArray<string>
@@ -36,9 +38,22 @@ export interface NodeProcessOptions {
  */
 export const runDir = join(root, "build", "bench", `run-${process.pid}`)
 
+/**
+ * The compiled tree of the effect 4 rows: inside packages/effect4, so that their `effect` is the
+ * package's effect 4 and not the root's effect 3. It mirrors the repository's layout, so the
+ * servers' relative imports (bench/lib/config.ts) hold there too.
+ */
+export const runDir4 = join(root, "packages", "effect4", "build", "bench", `run-${process.pid}`)
+
+/** Whether this Node can run effect 4's @effect/platform-node (it declares Node >= 22.19). */
+export const nodeRunsEffect4 = (): boolean => {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number]
+  return major > 22 || (major === 22 && minor >= 19)
+}
+
 /** `node <script>`, from the compiled tree that lib/build.ts wrote into `runDir`. */
 export const spawnNode = (options: NodeProcessOptions): ChildProcess => {
-  const script = join(runDir, "bench", `${options.script}.js`)
+  const script = options.path ?? join(runDir, "bench", `${options.script}.js`)
   const nodeArgs = [...(options.nodeFlags ?? []), script, ...(options.args ?? [])]
   const [command, args] = options.cpu === undefined
     ? [process.execPath, nodeArgs]

