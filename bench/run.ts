@@ -9,6 +9,8 @@
  * partial and quick runs do not rewrite the docs unless BENCH_WRITE=1), BENCH_PROFILE (comma-separated
  * server ids to run under `node --cpu-prof`; profiles land in the OS temp dir), BENCH_QUICK=1 or
  * `npm run bench -- --quick` (one round of 2 s + 1 s windows, smaller side measurements: a smoke run).
+ * BENCH_BASELINE=<a checkout of an earlier revision> adds `-baseline` rows of effect-session built
+ * from that checkout, measured in the same run (an A/B of a change).
  * `npm run bench -- --render` rewrites the docs from the last run's numbers (build/bench/last-report.json).
  */
 import { execFileSync } from "node:child_process"
@@ -156,7 +158,7 @@ const main = async () => {
   // the code measured is the code compiled now, whatever is committed while the run goes on
   const measuredRevision = revision()
   log(
-    `compiled ${build(runDir)} files to ${
+    `compiled ${build(runDir, process.env.BENCH_BASELINE || undefined)} files to ${
       relative(root, runDir)
     } (the library runs as compiled JavaScript, as published)`
   )

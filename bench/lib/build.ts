@@ -15,6 +15,7 @@ import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import ts from "typescript"
 import { root } from "./processes.js"
+import { baselineServers } from "./servers.js"
 
 /** The top-level benchmark scripts that run as their own processes. */
 const benchScripts = ["load", "memory", "stall", "redis-commands", "micro", "plumbing"]
@@ -37,10 +38,13 @@ const compilerOptions: ts.CompilerOptions = {
 
 /**
  * Compiles src/ and bench/ into `outDir`; returns the number of files written. Scripts run as
- * `<outDir>/bench/<script>.js`.
+ * `<outDir>/bench/<script>.js`. With `baseline` (a checkout of an earlier revision, from
+ * BENCH_BASELINE), its src/ is compiled too, with `-baseline` copies of the effect-session
+ * servers that use it: an A/B of two revisions in one run.
  */
-export const build = (outDir: string = defaultOutDir): number => {
+export const build = (outDir: string = defaultOutDir, baseline?: string): number => {
   rmSync(outDir, { recursive: true, force: true })
+  const written = baseline === undefined ? 0 : buildBaseline(outDir, baseline)
   const bench = join(root, "bench")
   const files = [
     ...walk(join(root, "src")),
@@ -64,7 +68,33 @@ export const build = (outDir: string = defaultOutDir): number => {
   }
   // The compiled files are ES modules like their sources.
   writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
-  return files.length
+  return written + files.length
+}
+
+const buildBaseline = (outDir: string, baseline: string): number => {
+  const emit = (file: string, target: string, rewrite: (source: string) => string) => {
+    const output = ts.transpileModule(rewrite(readFileSync(file, "utf8")), { compilerOptions, fileName: file })
+    mkdirSync(dirname(target), { recursive: true })
+    writeFileSync(target, output.outputText)
+  }
+  const sources = walk(join(baseline, "src"))
+  for (const file of sources) {
+    emit(file, join(outDir, "baseline", relative(baseline, file).replace(/\.ts$/, ".js")), (s) => s)
+  }
+  const toBaseline = (target: string) => (source: string) => {
+    const toSrc = relative(dirname(target), join(outDir, "baseline", "src")).split("\\").join("/")
+    return source
+      .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
+      .replace(/from "effect-session\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+      .replace(/"\.\.\/lib\/effect-count\.js"/g, "\"../lib/effect-count-baseline.js\"")
+  }
+  const count = join(outDir, "bench", "lib", "effect-count-baseline.js")
+  emit(join(root, "bench", "lib", "effect-count.ts"), count, toBaseline(count))
+  for (const id of baselineServers) {
+    const target = join(outDir, "bench", "servers", `${id}-baseline.js`)
+    emit(join(root, "bench", "servers", `${id}.ts`), target, toBaseline(target))
+  }
+  return sources.length + 1 + baselineServers.length
 }
 
 /**

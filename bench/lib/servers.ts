@@ -20,7 +20,25 @@ export interface ServerSpec {
   readonly reference?: boolean
 }
 
-export const servers: ReadonlyArray<ServerSpec> = [
+/**
+ * With BENCH_BASELINE=<checkout of an earlier revision>, the effect-session rows run twice: as
+ * built now and as built from that checkout (`-baseline`), interleaved in the same run.
+ */
+const baseline = process.env.BENCH_BASELINE
+
+/** The servers that get a `-baseline` row (and a compiled copy that uses the baseline's src/). */
+export const baselineServers: ReadonlyArray<string> = ["effect-session-memory", "effect-session-redis"]
+
+const withBaseline = (specs: ReadonlyArray<ServerSpec>): ReadonlyArray<ServerSpec> =>
+  baseline === undefined || baseline === "" ?
+    specs :
+    specs.flatMap((spec) =>
+      spec.id === "effect-session-memory" || spec.id === "effect-session-redis"
+        ? [spec, { ...spec, id: `${spec.id}-baseline`, label: `${spec.label}, baseline` }]
+        : [spec]
+    )
+
+export const servers: ReadonlyArray<ServerSpec> = withBaseline([
   { id: "effect-bare", label: "@effect/platform, no session", framework: "effect", session: false },
   { id: "effect-map", label: "@effect/platform + hand-written Map session", framework: "effect", session: true },
   {
@@ -81,7 +99,7 @@ export const servers: ReadonlyArray<ServerSpec> = [
   },
   { id: "fastify-bare", label: "fastify 5, no session", framework: "fastify", session: false },
   { id: "fastify-session", label: "@fastify/session, default store", framework: "fastify", session: true }
-]
+])
 
 export const bareOf = (framework: Framework): string => `${framework}-bare`
 
