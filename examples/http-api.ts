@@ -64,21 +64,27 @@ const AccountLive = HttpApiBuilder.group(Api, "account", (handlers) =>
 
 // --- the server --------------------------------------------------------------------
 
-export const ApiLive = HttpApiBuilder.api(Api).pipe(
+/** The API, needing a `SessionStore`. */
+export const ApiRoutesLive = HttpApiBuilder.api(Api).pipe(
   Layer.provide(AccountLive),
   // Options are validated here: invalid ones fail the layer with SessionConfigError.
-  Layer.provide(SessionApi.layer({ ttl: "2 hours", insecure: true })),
-  Layer.provide(MemoryStoreLive)
+  Layer.provide(SessionApi.layer({ ttl: "2 hours", insecure: true }))
 )
+
+/** The API on the memory store (what the tests serve). */
+export const ApiLive = ApiRoutesLive.pipe(Layer.provide(MemoryStoreLive))
 
 export { Api }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.env.PORT ?? 3000)
   HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
-    Layer.provide(ApiLive),
+    Layer.provide(ApiRoutesLive),
     HttpServer.withLogAddress,
     Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
+    // The store outermost: built first, released last, after the server has answered the
+    // requests in flight on shutdown (provided inside, it would close under them).
+    Layer.provide(MemoryStoreLive),
     Layer.launch,
     NodeRuntime.runMain
   )

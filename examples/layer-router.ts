@@ -42,14 +42,19 @@ const SessionRoutes = Layer.mergeAll(
 // A route without the session middleware: no store I/O, no cookie.
 const HealthRoute = HttpLayerRouter.add("GET", "/health", HttpServerResponse.text("ok\n"))
 
-export const AppLive = HttpLayerRouter.serve(Layer.mergeAll(SessionRoutes, HealthRoute)).pipe(
-  Layer.provide(MemoryStoreLive)
-)
+/** The app, needing a `SessionStore`. */
+export const AppRoutesLive = HttpLayerRouter.serve(Layer.mergeAll(SessionRoutes, HealthRoute))
+
+/** The app on the memory store (what the tests serve). */
+export const AppLive = AppRoutesLive.pipe(Layer.provide(MemoryStoreLive))
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const port = Number(process.env.PORT ?? 3000)
-  AppLive.pipe(
+  AppRoutesLive.pipe(
     Layer.provide(NodeHttpServer.layer(createServer, { port, host: "127.0.0.1" })),
+    // The store outermost: built first, released last, after the server has answered the
+    // requests in flight on shutdown (provided inside, it would close under them).
+    Layer.provide(MemoryStoreLive),
     Layer.launch,
     NodeRuntime.runMain
   )

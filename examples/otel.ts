@@ -31,8 +31,9 @@ export const TelemetryLive = NodeSdk.layer(() => ({
 
 export const ServerLive = HttpServer.serve(app).pipe(
   HttpServer.withLogAddress,
-  Layer.provide(MemoryStoreLive),
   Layer.provide(NodeHttpServer.layer(createServer, { port: Number(process.env.PORT ?? 3000), host: "127.0.0.1" })),
+  // after the HTTP server: the store is released after the server has answered in-flight requests
+  Layer.provide(MemoryStoreLive),
   // provided last, so the server, the middleware and the store all report to it
   Layer.provide(TelemetryLive)
 )

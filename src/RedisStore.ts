@@ -9,9 +9,12 @@
  *   store's default TTL `0` records have no expiry and no `PX` is ever sent.
  * - `patch` (atomic per-key changes, no resurrection) and `lock` (`SET NX PX` with a random token,
  *   compare-and-delete release) are supported.
- * - Every command is bounded by `commandTimeout`; a client the store creates itself has no offline
- *   queue, and auto-pipelines (commands of concurrent requests share socket writes). Failures are `SessionStoreError`s (`Unavailable`, `Timeout`, `CorruptRecord`,
- *   `Unencodable`), never defects.
+ * - Every command is bounded by `commandTimeout` on the store's own timer (whatever the client's
+ *   queues do); a client the store creates itself has no offline queue, and auto-pipelines
+ *   (commands of concurrent requests share socket writes). A lock attempt that fails or times out
+ *   releases its token at once, so a late `SET NX` leaves no lock behind. Failures are
+ *   `SessionStoreError`s (`Unavailable`, `Timeout`, `CorruptRecord`, `Unencodable`), never defects;
+ *   a failed connect names the server (`host:port`, never credentials) and carries the cause.
  *
  * @since 0.1.0
  */
@@ -21,6 +24,7 @@ import type * as ConfigError from "effect/ConfigError"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Runtime from "effect/Runtime"
@@ -60,7 +64,8 @@ export interface Options {
    * An existing `ioredis` client (or `Cluster`). The store defines its Lua commands on it and
    * never closes it. Give it `enableOfflineQueue: false`, or commands sent while it is
    * disconnected wait in its queue (the store still answers `Timeout` after `commandTimeout`,
-   * but the queued command runs later).
+   * but the queued command runs later). Building the layer waits, up to `connectTimeout`, until
+   * the client is ready (connecting it if it is lazy and was never connected).
    */
   readonly client?: Redis | Cluster | undefined
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`), for a client the store creates. */
@@ -73,7 +78,7 @@ export interface Options {
   readonly ttl?: Duration.DurationInput | undefined
   /** How long one command may take before it fails with `Timeout`. Default 2 seconds. */
   readonly commandTimeout?: Duration.DurationInput | undefined
-  /** How long building the layer waits for a client it creates to connect. Default 10 seconds. */
+  /** How long building the layer waits for the client (its own or yours) to be ready. Default 10 seconds. */
   readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
@@ -174,7 +179,7 @@ const positiveMillis = (option: string, input: Duration.DurationInput | undefine
  * Builds a Redis store in the current scope. With `url`/`redis` it creates the client (no
  * offline queue, bounded retries), waits until it is connected (failing with `SessionStoreError`
  * when it cannot connect within `connectTimeout`) and quits it when the scope closes; with
- * `client` it uses yours as it is.
+ * `client` it uses yours as it is, once it is ready (waiting up to `connectTimeout`).
  *
  * @example
  * ```ts
@@ -208,28 +213,54 @@ export const make = (
     const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, Duration.seconds(10))
 
     const client = options.client ?? (yield* ownClient(options, commandTimeoutMillis, connectTimeoutMillis))
+    if (options.client !== undefined) yield* clientReady(options.client, connectTimeoutMillis)
     const redis = defineCommands(client)
 
-    /** Runs one command, bounded in real time, with its failure mapped to a `SessionStoreError`. */
-    // A client the store creates has ioredis' own `commandTimeout`, which rejects the command's
-    // promise ("Command timed out" → Timeout): no Effect timer per command on the hot path. A
-    // client the user gives may have none, so its commands get an Effect timeout in real time.
+    /**
+     * Runs one command, bounded in real time by the store's own timer, with its failure mapped to
+     * a `SessionStoreError`. ioredis' `commandTimeout` is not enough: with auto-pipelining, a
+     * command queued behind a pipeline that is still waiting gets its timer only when that
+     * pipeline ends (about twice the timeout, then three times...), and a user's client may have
+     * none. One `setTimeout` per command, cleared on the answer (cheaper than `Effect.timeout`).
+     */
     const command = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, SessionStoreError> =>
-      options.client === undefined
-        ? Effect.tryPromise({ try: run, catch: toStoreError(operation) })
-        : boundedCommand(operation, run)
-    const boundedCommand = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, SessionStoreError> =>
-      Effect.tryPromise({ try: run, catch: toStoreError(operation) }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(commandTimeoutMillis),
-          onTimeout: () =>
+      Effect.async<A, SessionStoreError>((resume) => {
+        let settled = false
+        let promise: Promise<A>
+        try {
+          promise = run()
+        } catch (cause) {
+          resume(Effect.fail(toStoreError(operation)(cause)))
+          return
+        }
+        const timer = setTimeout(() => {
+          settled = true
+          resume(Effect.fail(
             new SessionStoreError({
               reason: "Timeout",
               message: `redis ${operation}: no answer within ${commandTimeoutMillis} ms`
             })
-        }),
-        Effect.withClock(liveClock)
-      )
+          ))
+        }, commandTimeoutMillis)
+        promise.then(
+          (value) => {
+            if (settled) return
+            settled = true
+            clearTimeout(timer)
+            resume(Effect.succeed(value))
+          },
+          (cause) => {
+            if (settled) return
+            settled = true
+            clearTimeout(timer)
+            resume(Effect.fail(toStoreError(operation)(cause)))
+          }
+        )
+        return Effect.sync(() => {
+          settled = true
+          clearTimeout(timer)
+        })
+      })
 
     /** The record's expiry field and PX for a write at `now` with `ttl` (zero: the default). */
     const expiryOf = (now: number, ttl: Duration.Duration): [expiry: string, px: string] => {
@@ -311,8 +342,18 @@ export const make = (
         const ttlMillis = Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl)))
         const waitMillis = Duration.toMillis(lockOptions.wait)
         const start = yield* Clock.currentTimeMillis
+        // An attempt that failed (timed out, connection lost) or was interrupted may still run on
+        // the server later, leaving a lock whose token nobody holds: every request on the session
+        // would wait, then fail, for the lock's whole TTL. So its token is released at once, without
+        // waiting: the release goes down the same connection after the SET, so Redis runs it after
+        // the SET, and deletes the lock only if that SET took it.
+        const abandon = Effect.sync(() => {
+          redis.effectSessionUnlock(key, token).catch(() => undefined)
+        })
         while (true) {
-          const reply = yield* command("lock", () => redis.set(key, token, "PX", ttlMillis, "NX"))
+          const reply = yield* command("lock", () => redis.set(key, token, "PX", ttlMillis, "NX")).pipe(
+            Effect.onExit((exit) => Exit.isFailure(exit) ? abandon : Effect.void)
+          )
           if (reply === "OK") {
             return command("unlock", () => redis.effectSessionUnlock(key, token)).pipe(
               Effect.catchAll((error) => Effect.logDebug("effect-session: releasing a session lock failed", error)),
@@ -364,23 +405,99 @@ const ownClient = (
           : Effect.sync(() => client.disconnect())
     )
     // Connection errors surface as failed commands; without a listener ioredis prints each one.
+    // The last one is kept while connecting: ioredis' own rejection only says "Connection is closed."
+    let lastError: unknown = undefined
     const runtime = yield* Effect.runtime<never>()
     client.on("error", (error: unknown) => {
+      lastError = error
       Runtime.runFork(runtime)(Effect.logDebug("effect-session: redis connection error", errorText(error)))
     })
-    yield* Effect.tryPromise({ try: () => client.connect(), catch: toStoreError("connect") }).pipe(
+    const where = serverOf(client)
+    yield* Effect.tryPromise({
+      try: () => client.connect(),
+      catch: (cause) => {
+        const why = lastError ?? cause
+        return new SessionStoreError({
+          reason: "Unavailable",
+          message: `redis connect to ${where}: ${errorText(why)}`,
+          cause: why
+        })
+      }
+    }).pipe(
       Effect.timeoutFail({
         duration: Duration.millis(connectTimeoutMillis),
         onTimeout: () =>
           new SessionStoreError({
             reason: "Timeout",
-            message: `redis connect: not connected within ${connectTimeoutMillis} ms`
+            message: `redis connect to ${where}: not connected within ${connectTimeoutMillis} ms${
+              lastError === undefined ? "" : ` (last error: ${errorText(lastError)})`
+            }`,
+            cause: lastError
           })
       }),
       Effect.withClock(liveClock)
     )
     return client
   })
+
+/** The server a client talks to, for messages: `host:port` or the socket path, never credentials. */
+const serverOf = (client: Redis | Cluster): string => {
+  if (!("options" in client) || (client as Redis).isCluster) return "the cluster"
+  const options = (client as Redis).options
+  return options.path !== undefined && options.path !== null && options.path !== ""
+    ? options.path
+    : `${options.host ?? "localhost"}:${options.port ?? 6379}`
+}
+
+/**
+ * Waits, at most `connectTimeoutMillis`, until a client the user gave is ready: a client without
+ * an offline queue (as `docs/stores.md` advises) fails every command sent before that ("Stream
+ * isn't writeable"). A lazy client that was never connected is connected here, as its first
+ * command would have done.
+ */
+const clientReady = (client: Redis | Cluster, connectTimeoutMillis: number): Effect.Effect<void, SessionStoreError> =>
+  client.status === "ready"
+    ? Effect.void
+    : Effect.async<void, SessionStoreError>((resume) => {
+      const where = serverOf(client)
+      let lastError: unknown = undefined
+      const onError = (error: unknown) => {
+        lastError = error
+      }
+      const cleanup = () => {
+        clearTimeout(timer)
+        client.off("ready", onReady)
+        client.off("error", onError)
+        client.off("end", onEnd)
+      }
+      const fail = (reason: SessionStoreError["reason"], why: string) => {
+        cleanup()
+        resume(Effect.fail(
+          new SessionStoreError({
+            reason,
+            message: `redis: the client given (${where}) ${why}${
+              lastError === undefined ? "" : `; last error: ${errorText(lastError)}`
+            }`,
+            cause: lastError
+          })
+        ))
+      }
+      const onReady = () => {
+        cleanup()
+        resume(Effect.void)
+      }
+      const onEnd = () => fail("Unavailable", "was closed before it was ready")
+      const timer = setTimeout(
+        () => fail("Timeout", `is not ready within ${connectTimeoutMillis} ms (status ${client.status})`),
+        connectTimeoutMillis
+      )
+      client.on("ready", onReady)
+      client.on("error", onError)
+      client.on("end", onEnd)
+      if (client.status === "end") onEnd()
+      else if (client.status === "wait") client.connect().catch(onError)
+      return Effect.sync(cleanup)
+    })
 
 /**
  * A `SessionStore` layer on Redis. Fails with `SessionConfigError` on invalid options and with

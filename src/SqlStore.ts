@@ -111,6 +111,27 @@ const toStoreError = (operation: string) => (error: SqlError | SessionStoreError
   return new SessionStoreError({ reason, message: `sql ${operation}: ${detail}`, cause: error })
 }
 
+/**
+ * `@effect/sql` turns a failed `COMMIT` or `ROLLBACK` into a defect (`Effect.orDie`): a connection
+ * cut at that moment is a store failure like any other, so such a defect (a `SqlError`) becomes a
+ * `SessionStoreError` here, saying which of the two failed. Other defects stay defects.
+ */
+const transactionDefect = (
+  operation: string,
+  ending: () => "COMMIT" | "ROLLBACK"
+) =>
+(defect: unknown): Option.Option<Effect.Effect<never, SessionStoreError>> => {
+  if (!isTagged(defect, "SqlError")) return Option.none()
+  const error = toStoreError(operation)(defect as SqlError)
+  return Option.some(Effect.fail(
+    new SessionStoreError({
+      reason: error.reason,
+      message: error.message.replace(`sql ${operation}: `, `sql ${operation}: ${ending()} failed: `),
+      cause: defect
+    })
+  ))
+}
+
 const invalid = (option: string, message: string) => Either.left(new SessionConfigError({ option, message }))
 
 /**
@@ -242,25 +263,32 @@ export const make = (
     const destroy = (id: string) => bounded("destroy", Effect.asVoid(sql`DELETE FROM ${t} WHERE id = ${id}`))
 
     const patch: SqlStore["patch"] = (id, changes, ttl) =>
-      Effect.flatMap(now, (now) =>
-        bounded(
+      Effect.flatMap(now, (now) => {
+        // what ends the transaction: COMMIT when its body succeeded, ROLLBACK otherwise
+        let ending: "COMMIT" | "ROLLBACK" = "ROLLBACK"
+        return bounded(
           "patch",
-          sql.withTransaction(Effect.gen(function*() {
-            if (dialect === "sqlite") {
-              // Take the write lock before reading (BEGIN IMMEDIATE semantics): another process
-              // cannot change the row between this read and the write below.
-              yield* sql`UPDATE ${t} SET expires_at = expires_at WHERE id = ${id}`
-            }
-            const rows = yield* (dialect === "sqlite"
-              ? sql<{ readonly data: string }>`SELECT data FROM ${t} WHERE id = ${id} AND ${alive(now)}`
-              : sql<{ readonly data: string }>`SELECT data FROM ${t} WHERE id = ${id} AND ${alive(now)} FOR UPDATE`)
-            if (rows.length === 0) return false
-            const current = yield* SessionCodec.decode(String(rows[0]!.data))
-            const text = yield* SessionCodec.encode(applyPatch(current, changes))
-            yield* sql`UPDATE ${t} SET data = ${text}, expires_at = ${expiresAt(now, ttl)} WHERE id = ${id}`
-            return true
-          }))
-        ))
+          sql.withTransaction(
+            Effect.gen(function*() {
+              if (dialect === "sqlite") {
+                // Take the write lock before reading (BEGIN IMMEDIATE semantics): another process
+                // cannot change the row between this read and the write below.
+                yield* sql`UPDATE ${t} SET expires_at = expires_at WHERE id = ${id}`
+              }
+              const rows = yield* (dialect === "sqlite"
+                ? sql<{ readonly data: string }>`SELECT data FROM ${t} WHERE id = ${id} AND ${alive(now)}`
+                : sql<{ readonly data: string }>`SELECT data FROM ${t} WHERE id = ${id} AND ${alive(now)} FOR UPDATE`)
+              if (rows.length === 0) return false
+              const current = yield* SessionCodec.decode(String(rows[0]!.data))
+              const text = yield* SessionCodec.encode(applyPatch(current, changes))
+              yield* sql`UPDATE ${t} SET data = ${text}, expires_at = ${expiresAt(now, ttl)} WHERE id = ${id}`
+              return true
+            }).pipe(Effect.tap(() => {
+              ending = "COMMIT"
+            }))
+          ).pipe(Effect.catchSomeDefect(transactionDefect("patch", () => ending)))
+        )
+      })
 
     const lock: SqlStore["lock"] = (id, lockOptions) =>
       Effect.gen(function*() {

@@ -3,20 +3,38 @@
  * removed afterwards), then what is specific to Redis: the record layout and its PX, corrupt
  * records, option checks, a user's own client, and outages on a private redis-server.
  */
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
-import { SessionStore } from "effect-session"
+import { Session, SessionStore } from "effect-session"
 import * as RedisStore from "effect-session/RedisStore"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { storeLayerFromEnv } from "../examples/store.js"
 import { freePort, privateRedis, redisServerInstalled } from "./fixtures/redis-server.js"
+import { Jar, request, serve } from "./utils/http.js"
 import { describeWith, required, SERVICES } from "./utils/services.js"
 
 const url = SERVICES.redis.url
 const runPrefix = `effect-session-test:${randomBytes(6).toString("hex")}:`
 const deadPort = await freePort()
+
+/** `POST /put?key=k` puts `k: true` in the session; `GET /all` answers the session as JSON. */
+const routes = HttpRouter.empty.pipe(
+  HttpRouter.post(
+    "/put",
+    Effect.gen(function*() {
+      const { key } = yield* HttpServerRequest.ParsedSearchParams
+      yield* Session.put(String(key), true)
+      return HttpServerResponse.text("ok")
+    })
+  ),
+  HttpRouter.get("/all", Effect.map(Session.all, (all) => HttpServerResponse.unsafeJson(all)))
+)
+
+/** Real time in milliseconds (for the tests of real network timeouts, which run with `it.live`). */
+const elapsedSince = (start: number) => Date.now() - start
 
 /** The typed failure of an exit, if it has one. */
 const storeError = (exit: Exit.Exit<unknown, unknown>): any =>
@@ -161,6 +179,67 @@ await describeWith("redis", "RedisStore", () => {
         }
       }))
 
+    it.live("a refused port: the connect failure names host:port (never the password) and carries ECONNREFUSED", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(
+          Effect.scoped(
+            RedisStore.make({ url: `redis://ada:s3cret@127.0.0.1:${deadPort}`, connectTimeout: "5 seconds" })
+          )
+        )
+        const error = storeError(exit)
+        expect(error?._tag).toBe("SessionStoreError")
+        expect(error.reason).toBe("Unavailable")
+        expect(error.message).toContain(`127.0.0.1:${deadPort}`)
+        expect(error.message).toContain("ECONNREFUSED")
+        expect(error.message).not.toContain("s3cret")
+        expect(error.cause?.code).toBe("ECONNREFUSED")
+      }))
+
+    it.live("an unknown host: the connect failure names the host and carries the resolver's error", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(
+          Effect.scoped(
+            RedisStore.make({ url: "redis://:s3cret@no-such-host.invalid:6380", connectTimeout: "5 seconds" })
+          )
+        )
+        const error = storeError(exit)
+        expect(error?._tag).toBe("SessionStoreError")
+        expect(error.message).toContain("no-such-host.invalid:6380")
+        expect(error.message).not.toContain("s3cret")
+        // ENOTFOUND; EAI_AGAIN where no resolver answers at all
+        expect(["ENOTFOUND", "EAI_AGAIN"]).toContain(error.cause?.code)
+      }))
+
+    it.live("a client given with enableOfflineQueue: false, still connecting, serves the first request", () =>
+      Effect.gen(function*() {
+        const client = new Redis(url, { enableOfflineQueue: false })
+        yield* Effect.addFinalizer(() => Effect.promise(() => client.quit().catch(() => client.disconnect())))
+        // built at once, as an app does at startup: the client is still connecting
+        expect(client.status).not.toBe("ready")
+        const app = serve(routes, { insecure: true }).pipe(
+          Layer.provide(RedisStore.layer({ client, prefix: `${runPrefix}offline:` }))
+        )
+        yield* Effect.gen(function*() {
+          const jar = new Jar()
+          expect((yield* request("POST", "/put?key=first", { jar })).status).toBe(200)
+          expect(JSON.parse((yield* request("GET", "/all", { jar })).body)).toEqual({ first: true })
+        }).pipe(Effect.provide(app))
+      }).pipe(Effect.scoped))
+
+    it.live("a client given that cannot connect fails the layer after connectTimeout, naming its server", () =>
+      Effect.gen(function*() {
+        const client = new Redis(`redis://127.0.0.1:${deadPort}`, { enableOfflineQueue: false })
+        yield* Effect.addFinalizer(() => Effect.sync(() => client.disconnect()))
+        const start = Date.now()
+        const exit = yield* Effect.exit(Effect.scoped(RedisStore.make({ client, connectTimeout: "500 millis" })))
+        expect(elapsedSince(start)).toBeLessThan(5_000)
+        const error = storeError(exit)
+        expect(error?._tag).toBe("SessionStoreError")
+        expect(error.message).toContain(`127.0.0.1:${deadPort}`)
+        expect(error.message).toContain("not ready")
+        expect(error.cause?.code).toBe("ECONNREFUSED")
+      }).pipe(Effect.scoped))
+
     it.effect("layerConfig reads its options from Config", () =>
       Effect.gen(function*() {
         const store = yield* SessionStore
@@ -263,6 +342,73 @@ await describeWith("redis", "RedisStore", () => {
           expect(back).toEqual(Option.none()) // a non-persistent server lost its data
           yield* store.write("s", { a: 3 }, Duration.minutes(1))
           expect(yield* store.read("s")).toEqual(Option.some({ a: 3 }))
+        })),
+      30_000
+    )
+
+    /** The session app on a private redis-server, in the test's scope. */
+    const appOn = (server: { readonly url: string }, store: RedisStore.Options, lock?: Session.LockOptions) =>
+      Layer.build(
+        serve(routes, { insecure: true, lock: lock ?? false }).pipe(
+          Layer.provide(RedisStore.layer({ url: server.url, ...store }))
+        )
+      )
+
+    it.live(
+      "a paused server: every request answers 503 within commandTimeout, even those queued behind a waiting pipeline",
+      () =>
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* privateRedis
+          const app = yield* appOn(server, { commandTimeout: "2 seconds" })
+          const other = new Redis(server.url)
+          yield* Effect.addFinalizer(() => Effect.sync(() => other.disconnect()))
+          const jar = new Jar()
+          yield* Effect.provide(request("POST", "/put?key=user", { jar }), app)
+          yield* Effect.promise(() => other.call("CLIENT", "PAUSE", "6000", "ALL"))
+          // three requests on the session, the later ones sent while the first one's read waits
+          const timed = (delayMillis: number) =>
+            Effect.gen(function*() {
+              yield* Effect.sleep(Duration.millis(delayMillis))
+              const start = Date.now()
+              const reply = yield* request("GET", "/all", { cookie: jar.header()! })
+              return { status: reply.status, took: elapsedSince(start) }
+            }).pipe(Effect.provide(app))
+          const replies = yield* Effect.all([timed(0), timed(150), timed(400)], { concurrency: "unbounded" })
+          for (const reply of replies) {
+            expect(reply.status).toBe(503)
+            expect(reply.took).toBeGreaterThanOrEqual(1_900)
+            // ioredis alone: about 4 s for the second and third (their timer starts when the first pipeline ends)
+            expect(reply.took).toBeLessThan(3_000)
+          }
+        })),
+      30_000
+    )
+
+    it.live(
+      "with locking on, a lock attempt that timed out leaves no lock behind: the next request is 200, not 423",
+      () =>
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* privateRedis
+          const app = yield* appOn(server, { commandTimeout: "300 millis", prefix: "locks:" }, {
+            ttl: "30 seconds",
+            wait: "0 millis"
+          })
+          const other = new Redis(server.url)
+          yield* Effect.addFinalizer(() => Effect.sync(() => other.disconnect()))
+          yield* Effect.gen(function*() {
+            const jar = new Jar()
+            expect((yield* request("POST", "/put?key=user", { jar })).status).toBe(200)
+            const pausedAt = Date.now()
+            yield* Effect.promise(() => other.call("CLIENT", "PAUSE", "1500", "ALL"))
+            // the lock's SET NX times out at the client; Redis runs it when the pause ends
+            expect((yield* request("POST", "/put?key=during", { jar })).status).toBe(503)
+            // real network time: until well after the pause ended (the lock would live 30 s)
+            yield* Effect.sleep(Duration.millis(Math.max(0, pausedAt + 3_000 - Date.now())))
+            const locks = yield* Effect.promise(() => other.keys("locks:lock:*"))
+            expect(locks).toEqual([])
+            expect((yield* request("POST", "/put?key=after", { jar })).status).toBe(200)
+            expect(JSON.parse((yield* request("GET", "/all", { jar })).body)).toEqual({ user: true, after: true })
+          }).pipe(Effect.provide(app))
         })),
       30_000
     )

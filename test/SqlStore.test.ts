@@ -4,22 +4,31 @@
  * the table check, expires_at from Effect's Clock, byte-exact IDs, corrupt rows, the batched
  * sweeper, option checks and statement failures.
  */
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { MysqlClient } from "@effect/sql-mysql2"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, describe, expect, layer } from "@effect/vitest"
 import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
-import { SessionStore } from "effect-session"
+import { Session, SessionStore } from "effect-session"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import * as SqlStore from "effect-session/SqlStore"
 import { randomBytes } from "node:crypto"
 import { storeLayerFromEnv } from "../examples/store.js"
 import { tcpProxy } from "./fixtures/tcp-proxy.js"
+import { Jar, request, serve } from "./utils/http.js"
 import { describeWith, type ServiceName, SERVICES } from "./utils/services.js"
 
 const runId = randomBytes(4).toString("hex")
 const table = `effect_sessions_t${runId}`
+
+/**
+ * The conformance suite checks what a store does, not how fast: on a loaded machine (load 9 on two
+ * cores) 200 concurrent patch transactions on one row queue for seconds, so the suite's store and
+ * pool wait this long (below the suite's 30 s per-test timeout). Timeouts are tested elsewhere.
+ */
+const PATIENT = Duration.seconds(25)
 
 /** The typed failure of an exit, if it has one. */
 const failure = (exit: Exit.Exit<unknown, unknown>): any =>
@@ -28,8 +37,12 @@ const failure = (exit: Exit.Exit<unknown, unknown>): any =>
 interface Database {
   readonly title: string
   readonly service: ServiceName | undefined
-  /** a client on the database, through `port` when given (a proxy) */
-  readonly client: (port?: number) => Layer.Layer<SqlClient.SqlClient, unknown>
+  /**
+   * a client on the database, through `port` when given (a proxy); `patient`: one whose callers
+   * may queue for a pooled connection as long as a loaded machine makes them (the conformance
+   * suite's 200 concurrent transactions on one row)
+   */
+  readonly client: (port?: number, patient?: boolean) => Layer.Layer<SqlClient.SqlClient, unknown>
 }
 
 const databases: ReadonlyArray<Database> = [
@@ -41,8 +54,12 @@ const databases: ReadonlyArray<Database> = [
   {
     title: "PostgreSQL",
     service: "postgres",
-    client: (port = SERVICES.postgres.port) =>
-      PgClient.layer({ url: Redacted.make(`postgres://postgres@127.0.0.1:${port}/test`), connectTimeout: "3 seconds" })
+    client: (port = SERVICES.postgres.port, patient = false) =>
+      PgClient.layer({
+        url: Redacted.make(`postgres://postgres@127.0.0.1:${port}/test`),
+        // also how long a caller waits for a pooled connection
+        connectTimeout: patient ? PATIENT : "3 seconds"
+      })
   },
   {
     title: "MariaDB",
@@ -73,15 +90,19 @@ const dropTables = (db: Database, ...tables: Array<string>) =>
 
 const suiteFor = (db: Database) => () => {
   if (db.service !== undefined) {
-    afterAll(() => dropTables(db, table, `${table}_specific`, `${table}_cfg`, `${table}_doomed`, `${table}_example`))
+    afterAll(() =>
+      dropTables(db, table, `${table}_specific`, `${table}_cfg`, `${table}_doomed`, `${table}_example`, `${table}_tx`)
+    )
   }
 
   SessionStoreSuite.run(
     `SqlStore on ${db.title} conformance`,
-    SqlStore.layer({ table, ensureTable: true }).pipe(Layer.provide(db.client())),
+    SqlStore.layer({ table, ensureTable: true, timeout: PATIENT }).pipe(Layer.provide(db.client(undefined, true))),
     {
       defaultTtl: "2 hours",
-      noExpiry: SqlStore.layer({ table, ensureTable: true, ttl: 0 }).pipe(Layer.provide(db.client())),
+      noExpiry: SqlStore.layer({ table, ensureTable: true, ttl: 0, timeout: PATIENT }).pipe(
+        Layer.provide(db.client(undefined, true))
+      ),
       unavailable: db.service === undefined ? undefined : unavailable(db, SERVICES[db.service].port)
     }
   )
@@ -244,6 +265,58 @@ const suiteFor = (db: Database) => () => {
             ))
           ))
         ))
+    }
+
+    if (db.title === "PostgreSQL") {
+      it.scoped(
+        "a COMMIT or a ROLLBACK that fails is a 503 over HTTP (SessionStoreError), not a 500",
+        () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const tx = `${table}_tx`
+            yield* SqlStore.make({ table: tx, ensureTable: true })
+            const refuse = sql(`${tx}_refuse_commit`)
+            const kill = sql(`${tx}_kill_connection`)
+            yield* Effect.addFinalizer(() => Effect.ignore(sql`DROP FUNCTION IF EXISTS ${refuse}, ${kill} CASCADE`))
+            // A deferred constraint trigger: the patch's UPDATE succeeds, its COMMIT fails.
+            yield* sql.unsafe(`CREATE FUNCTION ${tx}_refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.data LIKE '%fail_commit%' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NULL; END $$`)
+            yield* sql.unsafe(`CREATE CONSTRAINT TRIGGER ${tx}_refuse_commit AFTER UPDATE ON ${tx}
+            DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${tx}_refuse_commit()`)
+            // A trigger that ends its own connection mid-UPDATE: the ROLLBACK that follows fails too.
+            yield* sql.unsafe(`CREATE FUNCTION ${tx}_kill_connection() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.data LIKE '%fail_rollback%' THEN PERFORM pg_terminate_backend(pg_backend_pid()); END IF;
+            RETURN NEW; END $$`)
+            yield* sql.unsafe(`CREATE TRIGGER ${tx}_kill_connection BEFORE UPDATE ON ${tx}
+            FOR EACH ROW EXECUTE FUNCTION ${tx}_kill_connection()`)
+
+            const routes = HttpRouter.empty.pipe(
+              HttpRouter.post(
+                "/put",
+                Effect.gen(function*() {
+                  const { key } = yield* HttpServerRequest.ParsedSearchParams
+                  yield* Session.put(String(key), true)
+                  return HttpServerResponse.text("ok")
+                })
+              ),
+              HttpRouter.get("/all", Effect.map(Session.all, (all) => HttpServerResponse.unsafeJson(all)))
+            )
+            yield* Effect.gen(function*() {
+              const jar = new Jar()
+              expect((yield* request("POST", "/put?key=user", { jar })).status).toBe(200)
+              const commit = yield* request("POST", "/put?key=fail_commit", { jar })
+              expect(commit.status).toBe(503)
+              const rollback = yield* request("POST", "/put?key=fail_rollback", { jar })
+              expect(rollback.status).toBe(503)
+              // the store still works, and neither failed change was saved
+              expect((yield* request("POST", "/put?key=after", { jar })).status).toBe(200)
+              expect(JSON.parse((yield* request("GET", "/all", { jar })).body)).toEqual({ user: true, after: true })
+            }).pipe(
+              Effect.provide(serve(routes, { insecure: true }).pipe(Layer.provide(SqlStore.layer({ table: tx }))))
+            )
+          }),
+        30_000
+      )
     }
 
     it.scoped("a statement that fails (the table was dropped) is a SessionStoreError, not a defect", () =>

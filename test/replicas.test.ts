@@ -8,7 +8,7 @@
 import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Redacted, Scope } from "effect"
+import { Duration, Effect, Exit, Fiber, Redacted, Scope } from "effect"
 import { Redis } from "ioredis"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -26,6 +26,9 @@ const COOKIE = "lagodev_session"
 interface Replica {
   readonly name: string
   readonly base: string
+  readonly process: ChildProcess
+  /** everything the process printed on stdout so far */
+  readonly stdout: () => string
 }
 
 /** Starts one replica process; it is stopped (SIGTERM, then SIGKILL) when the scope closes. */
@@ -52,7 +55,9 @@ const replica = (name: string, env: Record<string, string>): Effect.Effect<Repli
         if (!stdout.includes("\n")) return
         clearTimeout(timer)
         const port = (JSON.parse(line) as { port: number }).port
-        resume(Effect.succeed([{ name, base: `http://127.0.0.1:${port}` }, child]))
+        resume(
+          Effect.succeed([{ name, base: `http://127.0.0.1:${port}`, process: child, stdout: () => stdout }, child])
+        )
       })
       child.once("exit", (code) => fail(`exited with ${code}`))
     }),
@@ -205,6 +210,51 @@ await describeWith("redis", "replicas sharing one Redis", () => {
     await admin.quit()
   })
   sharedStoreTests(sharedPair(() => ({ STORE: "redis", STORE_URL: SERVICES.redis.url, STORE_PREFIX: prefix })))
+})
+
+// --- graceful shutdown -----------------------------------------------------------------------------
+
+await describeWith("redis", "graceful shutdown on Redis (store layer outermost)", () => {
+  const prefix = `effect-session-test:${runId}:shutdown:`
+  const admin = new Redis(SERVICES.redis.url, { lazyConnect: true })
+  afterAll(async () => {
+    const keys = await admin.keys(`${prefix}*`)
+    if (keys.length > 0) await admin.del(...keys)
+    await admin.quit()
+  })
+
+  it.live(
+    "SIGTERM while slow requests are in flight: every one answers 200 and its session is in Redis",
+    () =>
+      Effect.scoped(Effect.gen(function*() {
+        const server = yield* replica("S", { STORE: "redis", STORE_URL: SERVICES.redis.url, STORE_PREFIX: prefix })
+        const tags = Array.from({ length: 8 }, (_, i) => `t${i}`)
+        const replies = yield* Effect.fork(Effect.all(
+          tags.map((tag) => new Browser().send(server, "POST", `/slow?tag=${tag}&ms=1500`)),
+          { concurrency: "unbounded" }
+        ))
+        // every request has reached its handler (the fixture says so on stdout), bounded
+        const deadline = Date.now() + 15_000
+        while (tags.some((tag) => !server.stdout().includes(`{"started":"${tag}"}`)) && Date.now() < deadline) {
+          yield* Effect.sleep(Duration.millis(20))
+        }
+        expect(tags.filter((tag) => !server.stdout().includes(`{"started":"${tag}"}`))).toEqual([])
+        const exited = Effect.async<number | null>((resume) => {
+          server.process.once("exit", (code) => resume(Effect.succeed(code)))
+        })
+        server.process.kill("SIGTERM")
+        const answered = yield* Fiber.join(replies)
+        expect(answered.map((reply) => reply.status)).toEqual(tags.map(() => 200))
+        expect(answered.every((reply) => reply.setCookie !== undefined)).toBe(true)
+        yield* exited.pipe(Effect.timeout(Duration.seconds(15)))
+        // each request's save is in Redis: one record per request, holding its tag
+        const keys = (yield* Effect.promise(() => admin.keys(`${prefix}*`))).filter((key) => !key.includes(":lock:"))
+        const saved = yield* Effect.forEach(keys, (key) => Effect.promise(() => admin.hgetall(key)))
+        const found = saved.flatMap((hash) => tags.filter((tag) => hash[JSON.stringify(tag)] === "true"))
+        expect(found.sort()).toEqual([...tags].sort())
+      })),
+    60_000
+  )
 })
 
 // --- PostgreSQL ----------------------------------------------------------------------------------
