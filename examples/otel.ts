@@ -18,6 +18,7 @@ import { Layer } from "effect"
 import { MemoryStoreLive } from "effect-session"
 import { createServer } from "node:http"
 import { app } from "./demo.js"
+import { recordingStore } from "./recording-store.js"
 
 /** Effect's tracer and metrics, bridged to an OpenTelemetry SDK for the whole program. */
 export const TelemetryLive = NodeSdk.layer(() => ({
@@ -31,8 +32,9 @@ export const TelemetryLive = NodeSdk.layer(() => ({
 
 export const ServerLive = HttpServer.serve(app).pipe(
   HttpServer.withLogAddress,
-  Layer.provide(MemoryStoreLive),
   Layer.provide(NodeHttpServer.layer(createServer, { port: Number(process.env.PORT ?? 3000), host: "127.0.0.1" })),
+  // the store outside the server: shutdown lets in-flight requests save before it closes
+  Layer.provide(recordingStore(MemoryStoreLive)),
   // provided last, so the server, the middleware and the store all report to it
   Layer.provide(TelemetryLive)
 )
