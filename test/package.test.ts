@@ -209,8 +209,19 @@ describe("npm package", () => {
         "main.ts",
         "modules.ts"
       ])
-      // "nodenext": through `exports`, with the package's own .d.ts checked, and emitted to run
-      tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: false, outDir: "out" }, [
+      // "nodenext": through `exports`, with the package's own .d.ts checked (skipLibCheck false;
+      // the root module needs no optional peer)...
+      writeFileSync(
+        join(app, "root.ts"),
+        `import * as Root from "effect-session"\nimport type { Options } from "effect-session/Session"\n` +
+          `const options: Options = { ttl: "1 hour" }\nexport { options, Root }\n`
+      )
+      tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: false, noEmit: true }, [
+        "root.ts"
+      ])
+      // ...and the example emitted to run (skipLibCheck as most apps have it: @effect/platform-node's
+      // own .d.ts name `ws`, whose types are not a dependency of it)
+      tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true, outDir: "out" }, [
         "main.ts"
       ])
 
