@@ -13,7 +13,7 @@
  * would add minutes and test npm, not us). It tests HEAD: commit before running it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import {
   existsSync,
   mkdirSync,
@@ -40,22 +40,27 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true })
 })
 
-const run = (command: string, args: Array<string>, cwd: string): string => {
-  try {
-    return execFileSync(command, args, {
+/**
+ * Runs a command to completion. Asynchronous on purpose: a synchronous child process would block
+ * the test worker's event loop for minutes, and vitest's worker RPC would time out.
+ */
+const run = (
+  command: string,
+  args: Array<string>,
+  cwd: string
+): Promise<{ readonly stdout: string; readonly stderr: string }> =>
+  new Promise((resolve, reject) => {
+    execFile(command, args, {
       cwd,
       encoding: "utf8",
-      stdio: "pipe",
-      timeout: 240_000,
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
       env: { ...process.env, npm_config_update_notifier: "false" }
+    }, (error, stdout, stderr) => {
+      if (error === null) resolve({ stdout, stderr })
+      else reject(new Error(`${command} ${args.join(" ")} failed in ${cwd}:\n${stdout}${stderr || error.message}`))
     })
-  } catch (e) {
-    const error = e as { stdout?: string; stderr?: string; message: string }
-    throw new Error(
-      `${command} ${args.join(" ")} failed in ${cwd}:\n${error.stdout ?? ""}${error.stderr ?? error.message}`
-    )
-  }
-}
+  })
 
 /** The public modules: one per src/X.ts (the barrel is "index"). */
 const publicModules = readdirSync(join(root, "src")).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -3))
@@ -132,10 +137,10 @@ describe("npm package", () => {
       // 1. a clean checkout of HEAD: nothing built, nothing untracked
       const source = join(work, "source")
       mkdirSync(source)
-      run("sh", ["-c", `git archive --format=tar HEAD | tar -x -C '${source}'`], root)
+      await run("sh", ["-c", `git archive --format=tar HEAD | tar -x -C '${source}'`], root)
       expect(existsSync(join(source, "dist"))).toBe(false)
       symlinkSync(join(root, "node_modules"), join(source, "node_modules"), "dir")
-      const packOutput = run("npm", ["pack", "--json", "--pack-destination", work], source)
+      const packOutput = (await run("npm", ["pack", "--json", "--pack-destination", work], source)).stdout
       // lifecycle output (prepack's build) may come first: the JSON is the array that ends it
       const packed = JSON.parse(packOutput.slice(packOutput.search(/^\[/m)))[0] as {
         filename: string
@@ -162,7 +167,7 @@ describe("npm package", () => {
       writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }))
       const install = readmeBlock("Install", "sh").trim().split(/\s+/)
       expect(install.slice(0, 3)).toEqual(["npm", "install", "effect-session"])
-      const installOutput = run("npm", [
+      const installOutput = await run("npm", [
         ...install.slice(1).map((arg) => arg === "effect-session" ? tarball : arg),
         `@types/node@${JSON.parse(readFileSync(join(root, "node_modules/@types/node/package.json"), "utf8")).version}`,
         "--prefer-offline",
@@ -170,7 +175,7 @@ describe("npm package", () => {
         "--no-fund",
         "--loglevel=warn"
       ], app)
-      expect(installOutput).not.toMatch(/ERESOLVE|EBADENGINE/)
+      expect(installOutput.stdout + installOutput.stderr).not.toMatch(/ERESOLVE|EBADENGINE/)
       const manifest = JSON.parse(readFileSync(join(app, "node_modules", "effect-session", "package.json"), "utf8"))
       expect(manifest.version).toBe(pkg.version)
       const effectVersion =
@@ -190,9 +195,13 @@ describe("npm package", () => {
             [...publicModules.filter((m) => m !== "index"), "Root"].join(", ")
           } }\n`
       )
-      const tsc = (compilerOptions: object, files: Array<string>) => {
+      const tsc = async (compilerOptions: object, files: Array<string>) => {
         writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files }))
-        run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], app)
+        await run(
+          process.execPath,
+          [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"],
+          app
+        )
       }
       const common = {
         target: "ES2022",
@@ -205,7 +214,7 @@ describe("npm package", () => {
       // "node" (node10): the sub-modules resolve through typesVersions. The optional peers
       // (ioredis, @effect/sql, vitest) are not installed here, so the libraries' own .d.ts are
       // not checked in this pass; what matters is that no import is TS2307.
-      tsc({ ...common, module: "ES2022", moduleResolution: "node", skipLibCheck: true, noEmit: true }, [
+      await tsc({ ...common, module: "ES2022", moduleResolution: "node", skipLibCheck: true, noEmit: true }, [
         "main.ts",
         "modules.ts"
       ])
@@ -216,12 +225,12 @@ describe("npm package", () => {
         `import * as Root from "effect-session"\nimport type { Options } from "effect-session/Session"\n` +
           `const options: Options = { ttl: "1 hour" }\nexport { options, Root }\n`
       )
-      tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: false, noEmit: true }, [
+      await tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: false, noEmit: true }, [
         "root.ts"
       ])
       // ...and the example emitted to run (skipLibCheck as most apps have it: @effect/platform-node's
       // own .d.ts name `ws`, whose types are not a dependency of it)
-      tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true, outDir: "out" }, [
+      await tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true, outDir: "out" }, [
         "main.ts"
       ])
 
