@@ -63,7 +63,7 @@ const apps = {
   bare: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, Effect.sync(() => HttpServerResponse.text(String(++served))))),
   map: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, mapCount)),
   session: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count)).pipe(
-    Session.middleware({ cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true })
+    Session.middleware({ cookieName: COOKIE_NAME, ttl: Duration.millis(TTL_MILLIS), insecure: true })
   )
 }
 

@@ -10,7 +10,7 @@
  * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases.
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
 
@@ -33,7 +33,7 @@ const count = Effect.gen(function*() {
 // `npm run bench` does): only the session's work differs between cases.
 let served = 0
 const answer = Effect.sync(() => HttpServerResponse.text(String(++served)))
-const options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }
+const options = { cookieName: COOKIE_NAME, ttl: Duration.millis(TTL_MILLIS), insecure: true }
 const bareApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, answer))
 const sessionApp = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count), Session.middleware(options))
 // The middleware around a handler that never touches the session: the per-request frame alone.

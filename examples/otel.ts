@@ -18,6 +18,7 @@ import { Layer } from "effect"
 import { MemoryStoreLive } from "effect-session"
 import { createServer } from "node:http"
 import { app } from "./demo.js"
+import { recordingStore } from "./recording-store.js"
 
 /** Effect's tracer and metrics, bridged to an OpenTelemetry SDK for the whole program. */
 export const TelemetryLive = NodeSdk.layer(() => ({
@@ -32,8 +33,8 @@ export const TelemetryLive = NodeSdk.layer(() => ({
 export const ServerLive = HttpServer.serve(app).pipe(
   HttpServer.withLogAddress,
   Layer.provide(NodeHttpServer.layer(createServer, { port: Number(process.env.PORT ?? 3000), host: "127.0.0.1" })),
-  // after the HTTP server: the store is released after the server has answered in-flight requests
-  Layer.provide(MemoryStoreLive),
+  // the store outside the server: shutdown lets in-flight requests save before it closes
+  Layer.provide(recordingStore(MemoryStoreLive)),
   // provided last, so the server, the middleware and the store all report to it
   Layer.provide(TelemetryLive)
 )

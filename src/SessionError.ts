@@ -46,7 +46,8 @@ export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{
 }
 
 /**
- * `Session.get(key)` was called for a key that is not set: the Go package's `ErrMissing`.
+ * `Session.get(key)` was called for a key that is not set: the Go package's `ErrMissing`. Its
+ * message starts with the Go package's text, `session: key not set`, and names the key.
  *
  * @example
  * ```ts
@@ -56,6 +57,7 @@ export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{
  * const name = Session.get("name").pipe(
  *   Effect.catchTag("SessionKeyMissing", (e) => Effect.succeed(`no ${e.key}`))
  * )
+ * // unhandled, it reads: session: key not set: "name"
  * ```
  *
  * @since 0.1.0
@@ -65,7 +67,7 @@ export class SessionKeyMissing extends Data.TaggedError("SessionKeyMissing")<{
   readonly key: string
 }> {
   override get message(): string {
-    return "session: key not set"
+    return `session: key not set: ${JSON.stringify(this.key)}`
   }
 }
 
@@ -101,14 +103,21 @@ export class SessionValueError extends Data.TaggedError("SessionValueError")<{
 /**
  * Invalid options given to `Session.middleware`, `MemoryStore.layer` or another constructor:
  * a negative, NaN or infinite TTL, an impossible cookie attribute combination, a bad cookie name.
+ * `option` names the option; the message says what is wrong and what would be accepted.
+ *
+ * A duration given as a bare number is one too (zero aside): `ttl: 120` would otherwise be read
+ * as 120 milliseconds. Write `"2 hours"`, `Duration.hours(2)`, or `Duration.millis(n)` when
+ * milliseconds are meant.
  *
  * @example
  * ```ts
  * import { Either } from "effect"
  * import { Session } from "effect-session"
  *
- * const result = Session.validateOptions({ ttl: -1 })
+ * const result = Session.validateOptions({ ttl: 120 })
  * if (Either.isLeft(result)) console.log(result.left.option) // "ttl"
+ * // result.left.message: ttl is a bare number (120), which would be read as milliseconds: use a
+ * // Duration or a string such as "2 hours" …
  * ```
  *
  * @since 0.1.0

@@ -32,6 +32,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import { randomBytes } from "node:crypto"
+import { decodeDuration } from "./internal/options.js"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionStoreError } from "./SessionError.js"
 import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -201,6 +202,10 @@ const expectStoreError = (
   expect(error._tag).toBe("SessionStoreError")
   expect(reasons).toContain(error.reason)
 }
+
+/** The suite's own duration options follow the library's rule: a bare number is refused. */
+const suiteDuration = (option: string, input: Duration.DurationInput): Duration.Duration =>
+  Either.getOrThrow(decodeDuration(option, input))
 
 const noteSkipped = (name: string, why: string) => it.skip(`${name} (skipped: ${why})`, () => {})
 
@@ -447,9 +452,10 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
       if (options.defaultTtl === undefined) {
         noteSkipped("TTL zero means the store's default TTL", "no defaultTtl option")
       } else {
-        const defaultMillis = Duration.toMillis(Duration.decode(options.defaultTtl))
+        const defaultTtl = suiteDuration("defaultTtl", options.defaultTtl)
+        const defaultMillis = Duration.toMillis(defaultTtl)
         test(
-          `TTL zero means the store's default TTL (${Duration.format(Duration.decode(options.defaultTtl))})`,
+          `TTL zero means the store's default TTL (${Duration.format(defaultTtl)})`,
           withId((id) =>
             Effect.gen(function*() {
               yield* store.write(id, { a: 1 }, Duration.zero)
@@ -820,7 +826,7 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
       noteSkipped("an unreachable backend fails with SessionStoreError", "no unavailable option")
     } else {
       const unavailable = options.unavailable
-      const within = Duration.decode(options.unavailableWithin ?? Duration.seconds(15))
+      const within = suiteDuration("unavailableWithin", options.unavailableWithin ?? Duration.seconds(15))
       it.live(
         "an unreachable backend fails with SessionStoreError (Unavailable or Timeout), not a defect or a hang",
         () =>

@@ -361,7 +361,12 @@ describe("MemoryStore", () => {
 
     it.scoped("valid options build", () =>
       Effect.gen(function*() {
-        const store = yield* MemoryStore.make({ ttl: "1 hour", sweepInterval: 500, sweepChunk: 1, maxEntries: 1 })
+        const store = yield* MemoryStore.make({
+          ttl: "1 hour",
+          sweepInterval: "500 millis",
+          sweepChunk: 1,
+          maxEntries: 1
+        })
         expect(yield* store.size).toBe(0)
       }))
   })

@@ -77,13 +77,13 @@ const dataOf = (value: unknown) => JSON.parse(JSON.stringify(value))
 
 describe("Session accessors", () => {
   describe("get / getOption / getString", () => {
-    it.effect("get fails with SessionKeyMissing, message \"session: key not set\", when the key is not set", () =>
+    it.effect("get fails with SessionKeyMissing, message \"session: key not set: <key>\", when the key is not set", () =>
       Effect.gen(function*() {
         const b = browser()
         const error = yield* b.fail(Session.get("nope"))
         expect(error).toBeInstanceOf(SessionKeyMissing)
         expect(error).toMatchObject({ _tag: "SessionKeyMissing", key: "nope" })
-        expect((error as SessionKeyMissing).message).toBe("session: key not set")
+        expect((error as SessionKeyMissing).message).toBe("session: key not set: \"nope\"")
       }).pipe(Effect.provide(server)))
 
     it.effect("get returns what put stored, in the same request and the next", () =>

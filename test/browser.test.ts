@@ -1,8 +1,9 @@
 /**
  * The demo app (examples/demo.ts) in a real browser: Debian's headless Chromium driven by
  * playwright-core, on a loopback port. What a user sees (the counter, the flash message, who is
- * signed in) and what the browser itself keeps (its own cookie jar) are asserted, not our parsing
- * of headers.
+ * signed in, the countdowns, the store page) and what the browser itself keeps (its own cookie
+ * jar) are asserted, not our parsing of headers. The countdowns run on the page's clock, which the
+ * test drives (`page.clock`) instead of waiting.
  *
  * Without /usr/bin/chromium the suite is skipped with a message, unless
  * EFFECT_SESSION_REQUIRE_SERVICES=1 or CI=true, where a missing browser is a failure
@@ -11,7 +12,7 @@
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, ManagedRuntime } from "effect"
-import { MemoryStoreLive } from "effect-session"
+import { MemoryStoreLive, Session } from "effect-session"
 import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { createServer } from "node:http"
 import { tmpdir } from "node:os"
@@ -19,10 +20,15 @@ import { join } from "node:path"
 import { type BrowserContext, chromium, type Cookie, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { app } from "../examples/demo.js"
+import { recordingStore } from "../examples/recording-store.js"
+
+/** The page's own `document`, in functions that `page.evaluate` runs in the browser. */
+declare const document: { querySelector(selector: string): { getAttribute(name: string): string | null } | null }
 
 const CHROMIUM = "/usr/bin/chromium"
 const COOKIE = "lagodev_session"
 const TWO_HOURS_S = 7200
+const THIRTY_DAYS_S = 30 * 24 * 3600
 const required = process.env.EFFECT_SESSION_REQUIRE_SERVICES === "1" || process.env.CI === "true"
 
 const ARGS = [
@@ -36,9 +42,10 @@ const ARGS = [
   "--disable-sync"
 ]
 
+// As the demo composes it: the store outermost, so it outlives the server.
 const ServerLive = HttpServer.serve(app).pipe(
-  Layer.provide(MemoryStoreLive),
-  Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+  Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })),
+  Layer.provide(recordingStore(MemoryStoreLive))
 )
 
 const suite = () => {
@@ -91,6 +98,8 @@ const suite = () => {
     return result
   }
 
+  const storeKey = async (page: Page) => (await page.locator("#store-key").textContent())!.replace("…", "")
+
   const submit = async (page: Page, selector: string) => {
     await Promise.all([page.waitForNavigation(), page.click(`${selector} button[type=submit]`)])
   }
@@ -124,11 +133,22 @@ const suite = () => {
     await page.fill("#login input[name=name]", "Ada")
     await submit(page, "#login")
 
-    expect(await page.locator("#flash").textContent()).toBe("Welcome, Ada!")
+    const keyBefore = Session.storageKey(before)
+    const flash = (await page.locator("#flash").textContent())!
+    expect(flash).toMatch(/^Welcome, Ada! Your session got a new ID: its store key was (\S+)…, it is now (\S+)…\.$/)
     expect(await page.locator("#user").textContent()).toBe("Ada")
     expect(await visits(page)).toBe(3) // the data moved to the new ID
     const after = (await sessionCookie())!.value
     expect(after).not.toBe(before)
+    // the page shows the hashes (store keys) of the old and the new ID, never an ID
+    const [, shownBefore, shownAfter] = /was (\S+)…, it is now (\S+)…/.exec(flash)!
+    expect(keyBefore.startsWith(shownBefore!)).toBe(true)
+    expect(Session.storageKey(after).startsWith(shownAfter!)).toBe(true)
+    expect(shownBefore).not.toBe(shownAfter)
+    expect(await storeKey(page)).toBe(shownAfter)
+    const html = await page.content()
+    expect(html).not.toContain(before)
+    expect(html).not.toContain(after)
 
     await page.reload()
     expect(await page.locator("#flash").count()).toBe(0)
@@ -146,8 +166,11 @@ const suite = () => {
     await submit(page, "#login")
     expect(await page.locator("#user").textContent()).toBe("Grace")
     const signedIn = (await sessionCookie())!.value
+    const tokenBefore = await page.locator("meta[name=csrf-token]").getAttribute("content")
 
     await submit(page, "#logout")
+    // Session.invalidate: a new ID and a new CSRF token
+    expect(await page.locator("meta[name=csrf-token]").getAttribute("content")).not.toBe(tokenBefore)
     expect(await page.locator("#flash").textContent()).toBe("You have been logged out.")
     expect(await page.locator("#user").count()).toBe(0)
     expect(await page.locator("#login").count()).toBe(1)
@@ -160,6 +183,128 @@ const suite = () => {
     await page.close()
 
     expect(await acceptsOldCookie(signedIn)).toEqual({ visits: 1, user: false })
+  }, 60_000)
+
+  it("remember me gives the session its own, longer lifetime: a 30-day cookie and countdown", async () => {
+    const page = await freshPage()
+    await page.fill("#login input[name=name]", "Lin")
+    await page.check("#login input[name=remember]")
+    await submit(page, "#login")
+    expect(await page.locator("#user").textContent()).toBe("Lin")
+    expect(await page.locator("#remembered").count()).toBe(1)
+    const cookie = (await sessionCookie())!
+    expect(Math.abs(cookie.expires - (Date.now() / 1000 + THIRTY_DAYS_S))).toBeLessThan(60)
+    expect(await page.locator("#idle").textContent()).toMatch(/^(29d 23:59:\d\d|30d 0:00:00)$/)
+    // it stays remembered on later requests
+    await page.reload()
+    expect(Math.abs((await sessionCookie())!.expires - (Date.now() / 1000 + THIRTY_DAYS_S))).toBeLessThan(60)
+    await page.close()
+
+    // without the box ticked, the default two hours
+    const other = await freshPage()
+    await other.fill("#login input[name=name]", "Kim")
+    await submit(other, "#login")
+    expect(await other.locator("#remembered").count()).toBe(0)
+    expect(Math.abs((await sessionCookie())!.expires - (Date.now() / 1000 + TWO_HOURS_S))).toBeLessThan(60)
+    await other.close()
+  }, 60_000)
+
+  it("the idle and absolute expiry count down on the page, and say when the session has expired", async () => {
+    await context.clearCookies()
+    const page = await context.newPage()
+    await page.clock.install() // the page's clock: starts at the real time, moves when the test says
+    await page.goto(`${base}/`)
+    const seconds = async (selector: string) => {
+      const text = (await page.locator(selector).textContent())!
+      const match = /^(?:(\d+)d )?(\d+):(\d\d):(\d\d)$/.exec(text)
+      if (match === null) return text
+      const [, d, h, m, s] = match
+      return Number(d ?? 0) * 86400 + Number(h) * 3600 + Number(m) * 60 + Number(s)
+    }
+    const idle = await seconds("#idle")
+    const absolute = await seconds("#absolute")
+    expect(idle).toBeGreaterThan(2 * 3600 - 10)
+    expect(idle).toBeLessThanOrEqual(2 * 3600)
+    expect(absolute).toBeGreaterThan(8 * 3600 - 10)
+    expect(absolute).toBeLessThanOrEqual(8 * 3600)
+
+    await page.clock.runFor(5_000)
+    expect(await seconds("#idle")).toBe((idle as number) - 5)
+    expect(await seconds("#absolute")).toBe((absolute as number) - 5)
+
+    await page.clock.runFor(2 * 3600 * 1000)
+    expect(await page.locator("#idle").textContent()).toBe("expired: reload for a new session")
+    expect(await seconds("#absolute")).toBeGreaterThan(5 * 3600)
+    await page.close()
+  }, 60_000)
+
+  it("the note form is protected by Csrf.middleware: the form's token and the X-CSRF-Token header pass", async () => {
+    const page = await freshPage()
+    await page.fill("#note-form input[name=note]", "buy milk")
+    await submit(page, "#note-form")
+    expect(await page.locator("#flash").textContent()).toBe("Note saved.")
+    expect(await page.locator("#note").textContent()).toBe("buy milk")
+
+    // a script sends the token from the meta tag in a header, as fetch-based front-ends do
+    const status = await page.evaluate(async () => {
+      const token = document.querySelector("meta[name=csrf-token]")!.getAttribute("content")!
+      const response = await fetch("/note", {
+        method: "POST",
+        headers: { "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded" },
+        body: "note=from+script",
+        redirect: "manual"
+      })
+      return response.type === "opaqueredirect" ? 303 : response.status
+    })
+    expect(status).toBe(303)
+    await page.reload()
+    expect(await page.locator("#note").textContent()).toBe("from script")
+
+    // no token at all: refused, nothing saved
+    const refused = await page.evaluate(async () => {
+      const response = await fetch("/note", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "note=forged"
+      })
+      return { status: response.status, text: await response.text() }
+    })
+    expect(refused.status).toBe(419)
+    await page.reload()
+    expect(await page.locator("#note").textContent()).toBe("from script")
+    await page.close()
+  }, 60_000)
+
+  it("the store page lists what the store holds: hashed keys, no IDs, no CSRF tokens", async () => {
+    const page = await freshPage()
+    const token = await page.locator("meta[name=csrf-token]").getAttribute("content")
+    const mine = await storeKey(page)
+    const id = (await sessionCookie())!.value
+    await page.goto(`${base}/store`)
+    const yours = page.locator("#records tr#yours")
+    expect(await yours.count()).toBe(1)
+    const key = (await yours.locator("td.key").textContent())!
+    expect(key).toBe(Session.storageKey(id))
+    expect(key.startsWith(mine)).toBe(true)
+    expect(await yours.locator("code").textContent()).toContain("\"visits\":1")
+    const html = await page.content()
+    expect(html).not.toContain(id)
+    expect(html).not.toContain(token!)
+    for (const cell of await page.locator("#records td.key").allTextContents()) {
+      expect(cell).toMatch(/^[A-Za-z0-9_-]{43}$/) // SHA-256, base64url
+    }
+
+    // logging in regenerates: the old key leaves the store, the new one is listed
+    await page.goto(`${base}/`)
+    await page.fill("#login input[name=name]", "Eve")
+    await submit(page, "#login")
+    const newKey = Session.storageKey((await sessionCookie())!.value)
+    await page.goto(`${base}/store`)
+    const keys = await page.locator("#records td.key").allTextContents()
+    expect(keys).toContain(newKey)
+    expect(keys).not.toContain(key)
+    expect(await page.locator("#records tr#yours code").textContent()).toContain("\"user\":\"Eve\"")
+    await page.close()
   }, 60_000)
 
   it("a CSRF token mismatch is refused and changes nothing", async () => {

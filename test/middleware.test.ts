@@ -208,7 +208,7 @@ describe("Session.middleware over HTTP", () => {
         const cookie = sessionCookie(reply)!
         expect(cookie.value).toMatch(ID_SHAPE)
         expect(cookie.attributes["max-age"]).not.toBe("0")
-      }).pipe(Effect.provide(server({ ttl: 500, touchAfter: 100 }))))
+      }).pipe(Effect.provide(server({ ttl: "500 millis", touchAfter: "100 millis" }))))
 
     // Read through HttpClient directly: test/utils/http.ts's Reply.setCookies cannot split a
     // response that sets several cookies (the client joins them into one header; see the report).

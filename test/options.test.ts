@@ -1,6 +1,9 @@
+import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Either, Exit } from "effect"
-import { Session, SessionConfigError, type SessionModule } from "effect-session"
+import { Duration, Effect, Either, Exit, Layer } from "effect"
+import { MemoryStore, Session, SessionConfigError, type SessionModule, SessionTest } from "effect-session"
+import * as RedisStore from "effect-session/RedisStore"
+import * as SqlStore from "effect-session/SqlStore"
 
 type AnyOptions = SessionModule.Options<any, any>
 
@@ -40,7 +43,11 @@ const valid: Array<[string, AnyOptions]> = [
   ["ttl 0 (browser-session cookie)", { ttl: 0 }],
   ["ttl as a string", { ttl: "30 minutes" }],
   ["ttl as a Duration", { ttl: Duration.hours(1) }],
-  ["ttl in milliseconds", { ttl: 1500 }],
+  ["ttl in milliseconds, said explicitly", { ttl: Duration.millis(1500) }],
+  ["ttl as a [seconds, nanos] pair", { ttl: [90, 0] }],
+  ["ttl 0n", { ttl: 0n }],
+  ["regenerateGrace 0 and touchAfter 0", { regenerateGrace: 0, touchAfter: 0 }],
+  ["lock with explicit times", { lock: { ttl: "5 seconds", wait: Duration.millis(250) } }],
   ["insecure for local HTTP", { insecure: true }],
   ["sameSite none on a Secure cookie", { sameSite: "none" }],
   ["sameSite strict, insecure", { sameSite: "strict", insecure: true }],
@@ -99,5 +106,116 @@ describe("middleware options", () => {
     it("validateOptions() with nothing is valid", () => {
       expect(Either.isRight(Session.validateOptions())).toBe(true)
     })
+  })
+})
+
+/** What every bare-number refusal must tell the user: the fix. */
+const FIX = "use a Duration or a string such as \"2 hours\""
+
+const expectBareNumberRefused = (error: unknown, option: string) => {
+  expect(error).toBeInstanceOf(SessionConfigError)
+  expect((error as SessionConfigError).option).toBe(option)
+  expect((error as SessionConfigError).message).toContain(FIX)
+  expect((error as SessionConfigError).message).toContain("milliseconds")
+}
+
+describe("a duration is never a bare number (ttl: 120 is not a 120 ms session)", () => {
+  const middlewareOptions: Array<[option: string, options: AnyOptions]> = [
+    ["ttl", { ttl: 120 }],
+    ["absoluteTimeout", { absoluteTimeout: 28_800 }],
+    ["touchAfter", { touchAfter: 60 }],
+    ["regenerateGrace", { regenerateGrace: 5000 }],
+    ["lock.ttl", { lock: { ttl: 10 } }],
+    ["lock.wait", { lock: { wait: 10 } }]
+  ]
+  for (const [option, options] of middlewareOptions) {
+    it(`Session.middleware({ ${option}: <number> }) throws, and says how to write it`, () => {
+      const validated = Session.validateOptions(options)
+      expectBareNumberRefused(Either.isLeft(validated) ? validated.left : undefined, option)
+      expect(() => Session.middleware(options)).toThrow(SessionConfigError)
+    })
+  }
+
+  it("a bare bigint (nanoseconds) is refused too", () => {
+    const validated = Session.validateOptions({ ttl: 7200n })
+    expect(Either.isLeft(validated) && validated.left.message).toContain(FIX)
+  })
+
+  it("zero stays accepted everywhere it means \"none chosen\"", () => {
+    expect(Session.validateOptions({ ttl: 0 })).toStrictEqual(Either.right(undefined))
+  })
+
+  it.scoped("MemoryStore.make / MemoryStore.layer: ttl and sweepInterval", () =>
+    Effect.gen(function*() {
+      expectBareNumberRefused(yield* Effect.flip(MemoryStore.make({ ttl: 120 })), "ttl")
+      expectBareNumberRefused(yield* Effect.flip(MemoryStore.make({ sweepInterval: 500 })), "sweepInterval")
+      expectBareNumberRefused(yield* Effect.flip(Effect.scoped(Layer.build(MemoryStore.layer({ ttl: 120 })))), "ttl")
+      // zero and explicit units are fine
+      yield* MemoryStore.make({ ttl: 0, sweepInterval: Duration.millis(500) })
+    }))
+
+  it.scoped("RedisStore.make: ttl, commandTimeout and connectTimeout (refused before any connection)", () =>
+    Effect.gen(function*() {
+      // a closed loopback port: the options are refused before a client is even created
+      const url = "redis://127.0.0.1:1"
+      expectBareNumberRefused(yield* Effect.flip(RedisStore.make({ url, ttl: 120 })), "ttl")
+      expectBareNumberRefused(yield* Effect.flip(RedisStore.make({ url, commandTimeout: 2000 })), "commandTimeout")
+      expectBareNumberRefused(yield* Effect.flip(RedisStore.make({ url, connectTimeout: 10_000 })), "connectTimeout")
+    }))
+
+  it.scoped("SqlStore.make: ttl, sweepInterval and timeout", () =>
+    Effect.gen(function*() {
+      expectBareNumberRefused(yield* Effect.flip(SqlStore.make({ ttl: 120 })), "ttl")
+      expectBareNumberRefused(yield* Effect.flip(SqlStore.make({ sweepInterval: 300_000 })), "sweepInterval")
+      expectBareNumberRefused(yield* Effect.flip(SqlStore.make({ timeout: 5000 })), "timeout")
+    }).pipe(Effect.provide(SqliteClient.layer({ filename: ":memory:" }))))
+
+  it.effect("Session.setLifetime: ttl and absoluteTimeout", () =>
+    Effect.gen(function*() {
+      expectBareNumberRefused(yield* Effect.flip(Session.setLifetime({ ttl: 43_200 })), "ttl")
+      expectBareNumberRefused(yield* Effect.flip(Session.setLifetime({ absoluteTimeout: 30 })), "absoluteTimeout")
+      yield* Session.setLifetime({ ttl: "30 days", absoluteTimeout: Duration.days(90) })
+    }).pipe(Effect.provide(SessionTest.layer())))
+
+  it.effect("Session.blocking: ttl and wait", () =>
+    Effect.gen(function*() {
+      expectBareNumberRefused(yield* Effect.flip(Session.blocking(Effect.void, { ttl: 10 })), "lock.ttl")
+      expectBareNumberRefused(yield* Effect.flip(Session.blocking(Effect.void, { wait: 10 })), "lock.wait")
+    }).pipe(Effect.provide(SessionTest.layer())))
+})
+
+describe("configuration errors say what is wrong and what would work", () => {
+  const messageOf = (options: AnyOptions): string => {
+    const validated = Session.validateOptions(options)
+    if (Either.isRight(validated)) throw new Error("expected a SessionConfigError")
+    return validated.left.message
+  }
+
+  it("a duration string that does not parse says so, with valid examples", () => {
+    const message = messageOf({ ttl: "2 hourz" as Duration.DurationInput })
+    expect(message).toContain("\"2 hourz\" does not parse")
+    expect(message).toContain("\"2 hours\"")
+    expect(message).toContain("minutes")
+    expect(message).not.toContain("non-negative")
+  })
+
+  it("a negative duration says it must not be negative", () => {
+    expect(messageOf({ ttl: "-5 minutes" })).toContain("must not be negative")
+  })
+
+  it("an infinite duration says it must be finite", () => {
+    expect(messageOf({ ttl: Duration.infinity })).toContain("must be a finite duration")
+  })
+
+  it("an invalid cookie name shows the name and what a valid one looks like", () => {
+    const message = messageOf({ cookieName: "my session" })
+    expect(message).toContain("\"my session\" is not a valid cookie name")
+    expect(message).toContain("letters, digits")
+    expect(message).not.toContain("InvalidName")
+  })
+
+  it("an invalid cookie path or domain says what is allowed", () => {
+    expect(messageOf({ path: "/a;b" })).toContain("is not a valid cookie path")
+    expect(messageOf({ domain: "example.com;x" })).toContain("is not a valid cookie domain")
   })
 })

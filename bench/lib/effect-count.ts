@@ -1,6 +1,6 @@
 /** The `/count` route for the effect-session servers, and their middleware options. */
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Option } from "effect"
 import { Session, type SessionModule } from "effect-session"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./config.js"
 
@@ -14,4 +14,8 @@ export const count = Effect.gen(function*() {
 
 export const router = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count))
 
-export const sessionOptions: SessionModule.Options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }
+export const sessionOptions: SessionModule.Options = {
+  cookieName: COOKIE_NAME,
+  ttl: Duration.millis(TTL_MILLIS),
+  insecure: true
+}
