@@ -47,3 +47,6 @@ export type { CookieDecision } from "./cookie.js"
 export type { Meta as SessionMeta } from "./meta.js"
 export type { SessionPatch } from "./patch.js"
 export type { SessionData } from "./storedRecord.js"
+
+/** The memory store's table: sharded maps, bounded, swept in slices. */
+export * as MemoryTable from "./memoryTable.js"
