@@ -4,6 +4,7 @@
  *
  * @since 0.1.0
  */
+import type * as Core from "effect-session-core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
@@ -12,7 +13,8 @@ import { applyPatch as applyPatchInternal } from "./internal/storeRecord.js"
 import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 
 /**
- * A session record as stores hold it: string keys to plain JSON values.
+ * A session record as stores hold it: string keys to plain JSON values (the core's `SessionData`;
+ * keys starting with `__session` hold the library's metadata).
  *
  * @example
  * ```ts
@@ -24,11 +26,13 @@ import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
  * @since 0.1.0
  * @category models
  */
-export type SessionData = Readonly<Record<string, unknown>>
+export type SessionData = Core.SessionData
 
 /**
- * The changes one request made to a session, for `SessionStoreService.patch`. Applied in this
- * order: `clear` (remove every key), then `remove`, then `set`, then `add`.
+ * The changes one request made to a session, for `SessionStoreService.patch` (the core's
+ * `SessionPatch`): `clear` (remove every key of the current record first), `remove` (keys),
+ * `set` (keys to plain JSON values), `add` (numeric deltas: the key becomes its current number,
+ * or 0, plus the delta). Applied in that order.
  *
  * @example
  * ```ts
@@ -45,16 +49,7 @@ export type SessionData = Readonly<Record<string, unknown>>
  * @since 0.1.0
  * @category models
  */
-export interface SessionPatch {
-  /** remove every key of the current record first (a `flush`) */
-  readonly clear: boolean
-  /** keys to remove */
-  readonly remove: ReadonlyArray<string>
-  /** keys to set, to plain JSON values */
-  readonly set: ReadonlyArray<readonly [key: string, value: unknown]>
-  /** numeric deltas: the key becomes (its current number, or 0 if absent or not a number) + delta */
-  readonly add: ReadonlyArray<readonly [key: string, delta: number]>
-}
+export type SessionPatch = Core.SessionPatch
 
 /**
  * What `SessionStoreService.rotate` writes: the session's record under its new ID, and how long
