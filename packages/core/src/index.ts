@@ -50,3 +50,6 @@ export type { SessionData } from "./storedRecord.js"
 
 /** The memory store's table: sharded maps, bounded, swept in slices. */
 export * as MemoryTable from "./memoryTable.js"
+
+/** The Redis stores' record layout (hash fields, keys) and Lua scripts. */
+export * as RedisLayout from "./redisLayout.js"
