@@ -40,3 +40,38 @@ export * as SessionKey from "./SessionKey.js"
  * @since 0.1.0
  */
 export { SessionStore } from "./SessionStore.js"
+
+/**
+ * Testing kit: a `Session` with no HTTP, and a store that records calls and injects failures.
+ *
+ * @since 0.1.0
+ */
+export * as SessionTest from "./SessionTest.js"
+
+/**
+ * The in-memory store (`MemoryStore.layer(options)`).
+ *
+ * @since 0.1.0
+ */
+export * as MemoryStore from "./MemoryStore.js"
+
+/**
+ * The default store: in memory, 2 h TTL.
+ *
+ * @since 0.1.0
+ */
+export { MemoryStoreLive } from "./MemoryStore.js"
+
+/**
+ * The Redis store, on effect's `Redis` service.
+ *
+ * @since 0.1.0
+ */
+export * as RedisStore from "./RedisStore.js"
+
+/**
+ * The store conformance suite.
+ *
+ * @since 0.1.0
+ */
+export * as SessionStoreSuite from "./SessionStoreSuite.js"
