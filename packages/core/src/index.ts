@@ -53,3 +53,6 @@ export * as MemoryTable from "./memoryTable.js"
 
 /** The Redis stores' record layout (hash fields, keys) and Lua scripts. */
 export * as RedisLayout from "./redisLayout.js"
+
+/** The SQL stores' tables: names, DDL per dialect. */
+export * as SqlSchema from "./sqlSchema.js"
