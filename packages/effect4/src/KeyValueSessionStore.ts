@@ -54,7 +54,9 @@ const toStoreError = (operation: string) => (error: KeyValueStore.KeyValueStoreE
   storeError("Unavailable", `key-value ${operation}: ${error.message}`, error)
 
 /** An entry's text back into its expiry and record, or `CorruptRecord`. */
-const decodeEntry = (text: string): Result.Result<{ readonly at: number; readonly data: SessionData }, SessionStoreError> => {
+const decodeEntry = (
+  text: string
+): Result.Result<{ readonly at: number; readonly data: SessionData }, SessionStoreError> => {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -95,8 +97,7 @@ export const make = (
     const defaultTtlMillis = yield* Effect.fromResult(decodeDuration("ttl", options.ttl ?? Duration.hours(2)))
     const key = (id: string) => prefix + id
 
-    const destroy: SessionStoreService["destroy"] = (id) =>
-      Effect.mapError(kv.remove(key(id)), toStoreError("destroy"))
+    const destroy: SessionStoreService["destroy"] = (id) => Effect.mapError(kv.remove(key(id)), toStoreError("destroy"))
 
     const read: SessionStoreService["read"] = (id) =>
       Effect.flatMap(Effect.mapError(kv.get(key(id)), toStoreError("read")), (text) => {

@@ -3,6 +3,7 @@
  *
  * @since 0.1.0
  */
+import { MemoryTable } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -12,7 +13,6 @@ import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { MemoryTable } from "effect-session-core"
 import { decodeDuration } from "./internal/options.js"
 import {
   decodeRecord,
@@ -152,8 +152,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const read = (id: string) =>
       Clock.clockWith((clock) =>
         Effect.fromResult(
-          Result.map(current(id, clock.currentTimeMillisUnsafe()), (record) =>
-            record === undefined ? Option.none() : Option.some(record))
+          Result.map(
+            current(id, clock.currentTimeMillisUnsafe()),
+            (record) => record === undefined ? Option.none() : Option.some(record)
+          )
         )
       )
 

@@ -292,7 +292,10 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
           const [expiry, px] = expiryOf(now, rotation.ttl)
           const grace = String(Math.max(0, Math.ceil(Duration.toMillis(rotation.grace))))
           return Effect.map(
-            command("rotate", redis.eval(rotateScript)(key(from), key(to), [String(now), expiry, px, grace, ...fields])),
+            command(
+              "rotate",
+              redis.eval(rotateScript)(key(from), key(to), [String(now), expiry, px, grace, ...fields])
+            ),
             (applied) => Number(applied) === 1
           )
         }))

@@ -249,8 +249,7 @@ const helpers = ({ options, store }: Subject) => {
     test: <E>(title: string, body: Effect.Effect<void, E, SessionStore>) =>
       it.effect(title, () => provide(body), timeout),
     /** `it.live` (real time) on the store under test */
-    live: <E>(title: string, body: Effect.Effect<void, E, SessionStore>) =>
-      it.live(title, () => provide(body), timeout)
+    live: <E>(title: string, body: Effect.Effect<void, E, SessionStore>) => it.live(title, () => provide(body), timeout)
   }
 }
 /**

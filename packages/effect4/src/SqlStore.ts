@@ -219,12 +219,12 @@ export const make = (
 
     const selectRow = (id: string, now: number, forUpdate: boolean) =>
       forUpdate && dialect !== "sqlite"
-        ? sql<{ readonly data: string; readonly expires_at: unknown }>`SELECT data, expires_at FROM ${t} WHERE id = ${id} AND ${
-          alive(now)
-        } FOR UPDATE`
-        : sql<{ readonly data: string; readonly expires_at: unknown }>`SELECT data, expires_at FROM ${t} WHERE id = ${id} AND ${
-          alive(now)
-        }`
+        ? sql<
+          { readonly data: string; readonly expires_at: unknown }
+        >`SELECT data, expires_at FROM ${t} WHERE id = ${id} AND ${alive(now)} FOR UPDATE`
+        : sql<
+          { readonly data: string; readonly expires_at: unknown }
+        >`SELECT data, expires_at FROM ${t} WHERE id = ${id} AND ${alive(now)}`
 
     const read: SqlStore["read"] = (id) =>
       Effect.flatMap(now, (now) =>
@@ -320,7 +320,9 @@ export const make = (
         while (true) {
           if (yield* Effect.flatMap(now, attempt)) {
             return bounded("unlock", sql`DELETE FROM ${locks} WHERE id = ${id} AND token = ${token}`).pipe(
-              Effect.catch((error) => Effect.logDebug("effect-session: releasing a session lock failed", error.message)),
+              Effect.catch((error) =>
+                Effect.logDebug("effect-session: releasing a session lock failed", error.message)
+              ),
               Effect.asVoid
             )
           }

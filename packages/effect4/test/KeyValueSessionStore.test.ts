@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option } from "effect"
-import * as KeyValueStore from "effect/persistence/KeyValueStore"
-import { TestClock } from "effect/testing"
 import * as KeyValueSessionStore from "effect-session-v4/KeyValueSessionStore"
 import * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import { TestClock } from "effect/testing"
 
 SessionStoreSuite.run(
   "KeyValueSessionStore conformance (layerMemory)",

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
-import { TestClock } from "effect/testing"
 import * as MemoryStore from "effect-session-v4/MemoryStore"
 import { MemoryStoreLive } from "effect-session-v4/MemoryStore"
 import { SessionConfigError, SessionStoreError } from "effect-session-v4/SessionError"
 import { SessionStore } from "effect-session-v4/SessionStore"
+import { TestClock } from "effect/testing"
 
 const TWO_HOURS = Duration.toMillis(Duration.hours(2))
 

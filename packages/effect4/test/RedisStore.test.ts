@@ -5,12 +5,12 @@
  */
 import { NodeRedis } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { RedisLayout } from "effect-session-core"
 import { Duration, Effect, Layer, Option } from "effect"
-import * as Redis from "effect/persistence/Redis"
-import { TestClock } from "effect/testing"
+import { RedisLayout } from "effect-session-core"
 import * as RedisStore from "effect-session-v4/RedisStore"
 import * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
+import * as Redis from "effect/persistence/Redis"
+import { TestClock } from "effect/testing"
 import { randomBytes } from "node:crypto"
 import { describeWith, SERVICES } from "./utils/services.js"
 

@@ -6,13 +6,13 @@
  * MySQL/MariaDB and SQLite: no effect 4 client exists on npm yet (`@effect/sql-mysql2` and
  * `@effect/sql-sqlite-node` stop at effect 3), so those dialects are not run here.
  */
-import { afterAll, describe, expect, it } from "@effect/vitest"
 import { PgClient } from "@effect/sql-pg"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Option, Redacted } from "effect"
-import * as SqlClient from "effect/sql/SqlClient"
-import { TestClock } from "effect/testing"
 import * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
 import * as SqlStore from "effect-session-v4/SqlStore"
+import * as SqlClient from "effect/sql/SqlClient"
+import { TestClock } from "effect/testing"
 import { randomBytes } from "node:crypto"
 import { describeWith, SERVICES } from "./utils/services.js"
 
@@ -36,7 +36,9 @@ await describeWith("postgres", "SqlStore (PostgreSQL)", () => {
       defaultTtl: "2 hours",
       noExpiry: SqlStore.layer({ table: `${table}_zero`, ensureTable: true, ttl: 0 }).pipe(Layer.provide(PgLive)),
       unavailable: SqlStore.layer({ table, timeout: "2 seconds" }).pipe(
-        Layer.provide(PgClient.layer({ url: Redacted.make("postgres://postgres@127.0.0.1:1/test"), connectTimeout: "1 second" }))
+        Layer.provide(
+          PgClient.layer({ url: Redacted.make("postgres://postgres@127.0.0.1:1/test"), connectTimeout: "1 second" })
+        )
       ),
       unavailableWithin: "15 seconds"
     }
