@@ -195,7 +195,10 @@ export interface SessionService {
   readonly except: (keys: ReadonlyArray<string>) => Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError>
   readonly put: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
-    <A, I, RD, RE>(key: TypedKey<A, I, RD, RE>, value: A): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+    <A, I, RD, RE>(
+      key: TypedKey<A, I, RD, RE>,
+      value: A
+    ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
   }
   readonly forget: (keys: string | ReadonlyArray<string>) => Effect.Effect<void, SessionStoreError>
   readonly pull: {
@@ -220,11 +223,17 @@ export interface SessionService {
   readonly flush: Effect.Effect<void, SessionStoreError>
   readonly flash: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
-    <A, I, RD, RE>(key: TypedKey<A, I, RD, RE>, value: A): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+    <A, I, RD, RE>(
+      key: TypedKey<A, I, RD, RE>,
+      value: A
+    ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
   }
   readonly now: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
-    <A, I, RD, RE>(key: TypedKey<A, I, RD, RE>, value: A): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+    <A, I, RD, RE>(
+      key: TypedKey<A, I, RD, RE>,
+      value: A
+    ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
   }
   readonly reflash: Effect.Effect<void, SessionStoreError>
   readonly keep: (keys: string | ReadonlyArray<string>) => Effect.Effect<void, SessionStoreError>
@@ -328,7 +337,11 @@ const build = <EH, RH>(config: options_.Resolved) =>
         Effect.provideContext((config.onError as FailureHandler<EH, RH>)(error, context), services)
     return <E>(
       app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, Session>
-    ): Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, SessionStoreError | SessionLockTimeout> | EH, HttpServerRequest.HttpServerRequest> =>
+    ): Effect.Effect<
+      HttpServerResponse.HttpServerResponse,
+      Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+      HttpServerRequest.HttpServerRequest
+    > =>
       Effect.clockWith((clock) =>
         HttpServerRequest.HttpServerRequest.use((request) => {
           const state = new internal.SessionState(config, store, clock, request.method, request.headers.cookie)
@@ -367,8 +380,7 @@ const SessionBase = Context.Service<Session, SessionService>()("effect-session/S
 const accessor = <K extends keyof SessionService>(key: K): any => (...args: Array<any>) =>
   SessionBase.use((service) => (service[key] as any)(...args))
 
-const property = <K extends keyof SessionService>(key: K): any =>
-  SessionBase.use((service) => service[key] as any)
+const property = <K extends keyof SessionService>(key: K): any => SessionBase.use((service) => service[key] as any)
 
 /**
  * The per-request session: the `Context.Service` the middleware provides, and the home of the

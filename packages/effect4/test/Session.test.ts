@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
+import { Session, SessionKey, SessionTest } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
-import { Session, SessionKey, SessionTest } from "effect-session-v4"
 import { makeJar, serve } from "./utils/http.js"
 
 const json = (value: unknown) => HttpServerResponse.jsonUnsafe(value)
@@ -34,7 +34,11 @@ const Routes = Layer.mergeAll(
   HttpRouter.add("GET", "/me", Effect.map(Session.getString("user"), (user) => json({ user }))),
   HttpRouter.add("POST", "/logout", Effect.as(Session.destroy, json({ ok: true }))),
   HttpRouter.add("POST", "/flash", Effect.as(Session.flash("status", "saved"), json({ ok: true }))),
-  HttpRouter.add("GET", "/flash", Effect.map(Session.getOption("status"), (s) => json({ status: Option.getOrNull(s) }))),
+  HttpRouter.add(
+    "GET",
+    "/flash",
+    Effect.map(Session.getOption("status"), (s) => json({ status: Option.getOrNull(s) }))
+  ),
   HttpRouter.add(
     "GET",
     "/missing",

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { MemoryStoreLive, Session } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import type { HttpServer } from "effect/http"
-import { MemoryStoreLive, Session } from "effect-session-v4"
 
 // The router's own types say which routes get `Session`: these checks run under `tsc -b`.
 const route = HttpRouter.add(
@@ -12,8 +12,9 @@ const route = HttpRouter.add(
 )
 
 /** Accepts a server that needs nothing but an `HttpServer`. */
-const runnable = <E>(server: Layer.Layer<never, E, HttpServer.HttpServer>): Effect.Effect<never, E, HttpServer.HttpServer> =>
-  Layer.launch(server)
+const runnable = <E>(
+  server: Layer.Layer<never, E, HttpServer.HttpServer>
+): Effect.Effect<never, E, HttpServer.HttpServer> => Layer.launch(server)
 
 // Without the middleware the served app still requires `Session`: it does not compile as a server.
 // (Served first, then checked: as an argument, `serve`'s handler type would be inferred from the

@@ -1,8 +1,8 @@
 /**
  * Middleware options: validated once, when the middleware is built, with every default filled in.
  */
-import * as Cookies from "effect/http/Cookies"
 import * as Duration from "effect/Duration"
+import * as Cookies from "effect/http/Cookies"
 import * as Result from "effect/Result"
 import type { FailureHandler, Options } from "../Session.js"
 import { SessionConfigError } from "../SessionError.js"

@@ -3,7 +3,18 @@
  * save → cookie out. Every integration (router middleware, HttpApi middleware, testing kit) runs
  * `serve`; none assembles the flow again.
  */
-import { Changes, Cookie, type CookieDecision, Flash, Id, Lifetime, Meta, Save, StoredRecord, Value } from "effect-session-core"
+import {
+  Changes,
+  Cookie,
+  type CookieDecision,
+  Flash,
+  Id,
+  Lifetime,
+  Meta,
+  Save,
+  StoredRecord,
+  Value
+} from "effect-session-core"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -392,10 +403,13 @@ export class SessionState implements SessionService {
     compute: Effect.Effect<unknown, E, R>
   ): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> {
     const found = typeof key === "string" ? this.getOption(key) : this.getOption(key)
-    return Effect.flatMap(found, (value): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> =>
-      Option.isSome(value) && value.value !== null
-        ? Effect.succeed(value.value)
-        : Effect.tap(compute, (computed) => this.putAny(key, computed)))
+    return Effect.flatMap(
+      found,
+      (value): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> =>
+        Option.isSome(value) && value.value !== null
+          ? Effect.succeed(value.value)
+          : Effect.tap(compute, (computed) => this.putAny(key, computed))
+    )
   }
 
   private putAny(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
@@ -501,7 +515,10 @@ export class SessionState implements SessionService {
       const lock = this.store.lock
       if (lock === undefined) {
         return Effect.fail(
-          new SessionStoreError({ reason: "Unsupported", message: "session locking: this store has no lock capability" })
+          new SessionStoreError({
+            reason: "Unsupported",
+            message: "session locking: this store has no lock capability"
+          })
         )
       }
       return lock(Id.storageKey(this.cookieId), {
@@ -581,15 +598,19 @@ export class SessionState implements SessionService {
     const now = this.time()
     const rotation = this.rotation
     const persisted = this.key !== undefined
-    const plan = Save.plan({
-      persisted,
-      rotating: rotation !== undefined,
-      retired: this.retired,
-      changed: Changes.changed(this.changes),
-      mayCreate: this.method !== "HEAD",
-      renew: this.renew,
-      meta: this.changes.meta
-    }, this.config, now)
+    const plan = Save.plan(
+      {
+        persisted,
+        rotating: rotation !== undefined,
+        retired: this.retired,
+        changed: Changes.changed(this.changes),
+        mayCreate: this.method !== "HEAD",
+        renew: this.renew,
+        meta: this.changes.meta
+      },
+      this.config,
+      now
+    )
     switch (plan._tag) {
       case "Skip":
         return Effect.succeed("Unchanged")
@@ -603,7 +624,10 @@ export class SessionState implements SessionService {
     this.currentId ??= Id.generate()
     const key = this.key ?? Id.storageKey(this.currentId)
     const ttl = Duration.millis(plan.ttlMillis)
-    const io = (): Effect.Effect<{ readonly applied: boolean; readonly record: SessionData | undefined }, SessionStoreError> => {
+    const io = (): Effect.Effect<
+      { readonly applied: boolean; readonly record: SessionData | undefined },
+      SessionStoreError
+    > => {
       if (plan._tag === "Create") {
         const record = Changes.toRecord(this.changes)
         return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })

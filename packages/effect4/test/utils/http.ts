@@ -1,7 +1,7 @@
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Option } from "effect"
-import { Cookies, HttpClient, HttpClientRequest, HttpRouter } from "effect/http"
 import { SessionTest } from "effect-session-v4"
+import { Cookies, HttpClient, HttpClientRequest, HttpRouter } from "effect/http"
 
 /** Serves `routes` on a loopback port, over a fresh recording store. */
 export const serve = <A, E, R>(routes: Layer.Layer<A, E, R>) =>
