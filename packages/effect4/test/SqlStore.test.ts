@@ -8,7 +8,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Option, Redacted } from "effect"
+import { Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
 import * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
 import * as SqlStore from "effect-session-v4/SqlStore"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -44,7 +44,7 @@ await describeWith("postgres", "SqlStore (PostgreSQL)", () => {
     }
   )
 
-  const provide = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient>) =>
+  const provide = <A, E>(effect: Effect.Effect<A, E, SqlClient.SqlClient | Scope.Scope>) =>
     Effect.scoped(effect).pipe(Effect.provide(PgLive))
 
   describe("the table shared with the effect 3 package", () => {
