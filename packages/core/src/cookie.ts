@@ -1,3 +1,7 @@
+/**
+ * The session cookie: reading the session ID from a `Cookie` header, and the decision a response
+ * makes about it.
+ */
 import * as Id from "./id.js"
 
 const isCookieWhitespace = (code: number): boolean => code === 0x20 || code === 0x09
@@ -39,3 +43,15 @@ export const findSessionId = (header: string | undefined, name: string): string 
   }
   return undefined
 }
+
+/**
+ * What a response must say about the session cookie: set it (with a `Max-Age` in ms, or none for a
+ * browser-session cookie), clear it (`Max-Age=0`, after `destroy`), or leave the browser's alone.
+ */
+export type CookieDecision =
+  | { readonly _tag: "Set"; readonly maxAgeMillis: number | undefined }
+  | { readonly _tag: "Clear" }
+  | { readonly _tag: "Leave" }
+
+/** The cookie's `Max-Age` in whole seconds: `Max-Age=0` means "delete", so under a second is one. */
+export const maxAgeSeconds = (millis: number): number => Math.max(1, Math.floor(millis / 1000))

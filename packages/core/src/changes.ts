@@ -1,0 +1,203 @@
+/**
+ * Change tracking: one request's view of its session data, and what it changed. Values are read
+ * from and written to `data`; the keys a request assigned, removed or incremented are remembered,
+ * so a save can send a store only those (`toPatch`): concurrent requests changing different keys
+ * then all count. Increments are kept as deltas, so concurrent increments of one key all count too.
+ */
+import * as Flash from "./flash.js"
+import * as Meta from "./meta.js"
+import type { SessionPatch } from "./patch.js"
+import { FLASH_KEY, hasOwn, isReserved, META_KEY, type SessionData, setOwn, TOKEN_KEY } from "./storedRecord.js"
+
+/** A request's session data and its changes since it was loaded (or last saved). */
+export interface Changes {
+  /** the session's user data, as the request sees it now */
+  readonly data: Map<string, unknown>
+  /** the record as loaded or last saved, what "changed" is measured against (`undefined`: new) */
+  original: SessionData | undefined
+  /** the metadata `original` holds */
+  originalMeta: Meta.Meta | undefined
+  /** the metadata as the request sees it now */
+  meta: Meta.Meta
+  /** keys changed since the last save (assigned, removed or incremented) */
+  readonly touched: Set<string>
+  /** of those, the keys changed only by `add`: saved as deltas */
+  readonly deltas: Map<string, number>
+  /** every key was removed (`flush`): the save replaces the record's contents */
+  flushed: boolean
+}
+
+/**
+ * A new session starting at `now`. Its baseline metadata is its own, so only data, a token, flash
+ * keys or a lifetime of its own make it worth creating.
+ */
+export const fresh = (now: number): Changes => {
+  const meta = Meta.fresh(now)
+  return {
+    data: new Map(),
+    original: undefined,
+    originalMeta: { ...meta },
+    meta,
+    touched: new Set(),
+    deltas: new Map(),
+    flushed: false
+  }
+}
+
+/** A session loaded from `record`, whose metadata `Meta.read` gave as `meta`. */
+export const fromRecord = (record: SessionData, meta: Meta.Meta): Changes => {
+  const data = new Map<string, unknown>()
+  for (const key of Object.keys(record)) if (!isReserved(key)) data.set(key, record[key])
+  return {
+    data,
+    original: record,
+    originalMeta: meta,
+    meta: { ...meta },
+    touched: new Set(),
+    deltas: new Map(),
+    flushed: false
+  }
+}
+
+/** The value under `key` (`undefined` when absent; a reserved key is never data). */
+export const get = (changes: Changes, key: string): unknown => isReserved(key) ? undefined : changes.data.get(key)
+
+/** Whether `key` is present, even with a `null` value. */
+export const has = (changes: Changes, key: string): boolean => !isReserved(key) && changes.data.has(key)
+
+/** Assigns `value` to `key` (already checked to be storable and not reserved). */
+export const set = (changes: Changes, key: string, value: unknown): void => {
+  changes.data.set(key, value)
+  changes.touched.add(key)
+  changes.deltas.delete(key)
+}
+
+/** Removes `key`; whether it was there. */
+export const remove = (changes: Changes, key: string): boolean => {
+  if (isReserved(key) || !changes.data.delete(key)) return false
+  changes.touched.add(key)
+  changes.deltas.delete(key)
+  return true
+}
+
+/**
+ * Adds `by` to the number under `key`, whose new value is `next` (checked by the caller). Saved as
+ * a delta unless this request already assigned the key (or flushed): then it stays an assignment.
+ */
+export const add = (changes: Changes, key: string, by: number, next: number): void => {
+  changes.data.set(key, next)
+  const assigned = changes.flushed || (changes.touched.has(key) && !changes.deltas.has(key))
+  changes.touched.add(key)
+  if (!assigned) changes.deltas.set(key, (changes.deltas.get(key) ?? 0) + by)
+}
+
+/**
+ * Removes every key, the CSRF token and flash data, and starts the session's clock again at `now`:
+ * its own lifetimes go (the middleware's apply again) and its absolute lifetime counts from now.
+ * What a session held before a logout must not decide how long the next one lives.
+ */
+export const flush = (changes: Changes, now: number): void => {
+  changes.data.clear()
+  changes.touched.clear()
+  changes.deltas.clear()
+  changes.flushed = true
+  changes.meta = Meta.fresh(now)
+}
+
+/**
+ * Ages flash data at the end of a request: the values flashed by the previous request are
+ * removed, this request's become "old".
+ */
+export const ageFlash = (changes: Changes): void => {
+  for (const key of Flash.age(changes.meta)) remove(changes, key)
+}
+
+const sameValue = (a: unknown, b: unknown): boolean =>
+  a === b || (typeof a === "object" && typeof b === "object" && JSON.stringify(a) === JSON.stringify(b))
+
+/** Whether the user data differs from the baseline. */
+export const dataChanged = (changes: Changes): boolean => {
+  const { data, original } = changes
+  if (original === undefined) return data.size > 0
+  if (changes.flushed) {
+    let count = 0
+    for (const key of Object.keys(original)) {
+      if (isReserved(key)) continue
+      count++
+      if (!data.has(key) || !sameValue(original[key], data.get(key))) return true
+    }
+    return count !== data.size
+  }
+  for (const key of changes.touched) {
+    const had = hasOwn(original, key)
+    if (had !== data.has(key)) return true
+    if (had && !sameValue(original[key], data.get(key))) return true
+  }
+  return false
+}
+
+/** Whether anything a save would store differs from the baseline: data or metadata. */
+export const changed = (changes: Changes): boolean =>
+  dataChanged(changes) || !Meta.same(changes.meta, changes.originalMeta)
+
+/** The whole record: user data and metadata. */
+export const toRecord = (changes: Changes): SessionData => {
+  const record: Record<string, unknown> = {}
+  for (const [key, value] of changes.data) setOwn(record, key, value)
+  for (const [key, value] of Meta.entries(changes.meta)) record[key] = value
+  return record
+}
+
+/** The changes since the baseline, for a store's atomic `patch`: only the parts this request changed. */
+export const toPatch = (changes: Changes): SessionPatch => {
+  const meta = changes.meta
+  if (changes.flushed || changes.original === undefined) {
+    return { clear: true, remove: [], set: [...changes.data, ...Meta.entries(meta)], add: [] }
+  }
+  const original = changes.original
+  const remove: Array<string> = []
+  const set: Array<[string, unknown]> = []
+  const add: Array<[string, number]> = []
+  for (const key of changes.touched) {
+    const delta = changes.deltas.get(key)
+    if (delta !== undefined) {
+      if (delta !== 0) add.push([key, delta])
+    } else if (changes.data.has(key)) {
+      const value = changes.data.get(key)
+      if (!hasOwn(original, key) || !sameValue(original[key], value)) set.push([key, value])
+    } else if (hasOwn(original, key)) {
+      remove.push(key)
+    }
+  }
+  // Only the metadata parts this request changed, so concurrent requests do not undo each other's.
+  const was = changes.originalMeta
+  if (was === undefined || !hasOwn(original, META_KEY) || !Meta.sameCore(meta, was)) {
+    set.push([META_KEY, Meta.coreOf(meta)])
+  }
+  if (meta.t !== undefined) {
+    if (!hasOwn(original, TOKEN_KEY) || original[TOKEN_KEY] !== meta.t) set.push([TOKEN_KEY, meta.t])
+  } else if (hasOwn(original, TOKEN_KEY)) {
+    remove.push(TOKEN_KEY)
+  }
+  if (Meta.hasFlash(meta)) {
+    if (!hasOwn(original, FLASH_KEY) || !Meta.sameList(meta.fn, was?.fn) || !Meta.sameList(meta.fo, was?.fo)) {
+      set.push([FLASH_KEY, Meta.flashOf(meta)])
+    }
+  } else if (hasOwn(original, FLASH_KEY)) {
+    remove.push(FLASH_KEY) // an empty flash list left behind: cleaned up
+  }
+  return { clear: false, remove, set, add }
+}
+
+/**
+ * The save succeeded: what was saved becomes the baseline. `record` is the whole record when the
+ * save built one (a write); after a patch the caller passes `undefined` and no later save in the
+ * request needs more than the data and metadata kept here.
+ */
+export const saved = (changes: Changes, record: SessionData | undefined): void => {
+  changes.original = record ?? toRecord(changes)
+  changes.originalMeta = { ...changes.meta }
+  changes.touched.clear()
+  changes.deltas.clear()
+  changes.flushed = false
+}

@@ -1,0 +1,87 @@
+/**
+ * The save decision: at the end of a request (or at `Session.save`), what to write to the store, with
+ * which TTL, and what the response must say about the cookie. The caller runs the store operation
+ * the plan names and then applies `outcome`.
+ */
+import type { CookieDecision } from "./cookie.js"
+import * as Lifetime from "./lifetime.js"
+import type { Meta } from "./meta.js"
+
+/** What the session is, as far as saving goes. */
+export interface Input {
+  /** the store holds this session's record under its current ID */
+  readonly persisted: boolean
+  /** `regenerate` asked for a new ID: the record moves to it, and the old one is retired */
+  readonly rotating: boolean
+  /** the session was read from a record a rotation retired: read-only */
+  readonly retired: boolean
+  /** data or metadata differ from what the store holds (or a write is required, as after `regenerate`) */
+  readonly changed: boolean
+  /** a new session may be created by this request (not for `HEAD`) */
+  readonly mayCreate: boolean
+  /** the expiry must be renewed whether or not it is due (`setLifetime`, `flush`) */
+  readonly renew: boolean
+  readonly meta: Meta
+}
+
+/** What to do. `ttlMillis` is the record's TTL (`0`: the store's default). */
+export type Plan =
+  /** nothing to write */
+  | { readonly _tag: "Skip" }
+  /**
+   * the session was retired by another request's rotation and this request changed it: the change
+   * is refused (no store I/O, no cookie), as a store's `patch` would refuse it
+   */
+  | { readonly _tag: "Refused" }
+  /** write a new record; set its cookie */
+  | { readonly _tag: "Create"; readonly ttlMillis: number; readonly cookie: CookieDecision }
+  /** move the record to the new ID if, and only if, the old record still exists; set the new cookie */
+  | { readonly _tag: "Rotate"; readonly ttlMillis: number; readonly cookie: CookieDecision }
+  /** apply the changes to the record the store holds (a patch, or a whole write) */
+  | { readonly _tag: "Update"; readonly ttlMillis: number; readonly cookie: CookieDecision }
+
+const set = (meta: Meta, settings: Lifetime.Settings, now: number): CookieDecision => ({
+  _tag: "Set",
+  maxAgeMillis: Lifetime.cookieMaxAge(meta, settings, now)
+})
+
+/**
+ * The plan for a save at `now`. A plan that writes renews the session: the caller sets the
+ * metadata's renewal time to `now` (`renewedAt`) before it builds the record or patch.
+ */
+export const plan = (input: Input, settings: Lifetime.Settings, now: number): Plan => {
+  const { meta } = input
+  if (input.retired) return input.changed || input.rotating ? { _tag: "Refused" } : { _tag: "Skip" }
+  if (input.rotating) {
+    return { _tag: "Rotate", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie: set(meta, settings, now) }
+  }
+  if (!input.persisted) {
+    if (!input.changed || !input.mayCreate) return { _tag: "Skip" }
+    return { _tag: "Create", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie: set(meta, settings, now) }
+  }
+  const due = input.renew || Lifetime.renewalDue(meta, settings, now)
+  if (!input.changed && !due) return { _tag: "Skip" }
+  // A browser-session cookie (idle TTL 0) has nothing to renew: it is left alone.
+  const cookie: CookieDecision = due && Lifetime.idle(meta, settings) > 0
+    ? set(meta, settings, now)
+    : { _tag: "Leave" }
+  return { _tag: "Update", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie }
+}
+
+/**
+ * The cookie a response carries after a save whose store operation said whether the session
+ * still existed (`applied`; always `true` for `Create`). A session that turned out gone (destroyed,
+ * regenerated away or expired by another request) gets no cookie at all: clearing it would log the
+ * browser out of the session that replaced it, and setting it would bring back an old ID.
+ */
+export const cookieAfter = (plan: Plan, applied: boolean, current: CookieDecision): CookieDecision => {
+  switch (plan._tag) {
+    case "Skip":
+      return current
+    case "Refused":
+      return { _tag: "Leave" }
+    default:
+      if (!applied) return { _tag: "Leave" }
+      return plan.cookie._tag === "Leave" ? current : plan.cookie
+  }
+}

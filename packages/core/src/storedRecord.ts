@@ -1,0 +1,94 @@
+/**
+ * The stored record: a flat `Record<string, unknown>` whose top-level keys are the session's data,
+ * plus a few reserved keys that hold the library's metadata. Keeping it flat means any store, even
+ * a hand-written one, sees the session's data as the plain record it is.
+ *
+ * - `"__session"`: `{ c, r, l?, a? }`: creation and renewal times, per-session lifetimes (see `Meta`)
+ * - `"__session.token"`: the CSRF token
+ * - `"__session.flash"`: `{ new?: [...keys], old?: [...keys] }`
+ * - `"__session.retired"`: set on a record that a rotation retired (`regenerate` with a grace
+ *   period): the time (ms) its grace ends. It is read-only from then on: a patch is refused, and a
+ *   request that loads it never renews it nor sets a cookie for it.
+ *
+ * The metadata is split over several keys so that an atomic patch touches only the part a request
+ * changed: a request that merely renews the session never overwrites the flash bookkeeping or the
+ * CSRF token that a concurrent request just wrote.
+ */
+
+/** A session record as stores hold it: plain JSON data under string keys. */
+export type SessionData = Readonly<Record<string, unknown>>
+
+export const META_KEY = "__session"
+export const TOKEN_KEY = "__session.token"
+export const FLASH_KEY = "__session.flash"
+export const RETIRED_KEY = "__session.retired"
+
+/** Whether `key` is one of the metadata keys (never user data). */
+export const isReserved = (key: string): boolean =>
+  key === META_KEY || key === TOKEN_KEY || key === FLASH_KEY || key === RETIRED_KEY
+
+/**
+ * Whether a store's read returned something that can be a record: a plain object (not `null`, not
+ * an array, not a number or string). Anything else is a corrupt record.
+ */
+export const isRecord = (u: unknown): u is SessionData => {
+  if (typeof u !== "object" || u === null || Array.isArray(u)) return false
+  const proto = Object.getPrototypeOf(u)
+  return proto === Object.prototype || proto === null
+}
+
+/** Whether `record` has `key` as an own property (a key named like an `Object.prototype` member is data). */
+export const hasOwn = (record: SessionData, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key)
+
+/**
+ * Sets `key` on a plain record as an own, enumerable data property. A key named "__proto__" goes
+ * through `defineProperty`, since plain assignment would call the prototype setter instead of
+ * storing it.
+ */
+export const setOwn = (target: Record<string, unknown>, key: string, value: unknown): void => {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  } else {
+    target[key] = value
+  }
+}
+
+/**
+ * A deep copy of plain JSON data: what `JSON.parse(JSON.stringify(value))` gives for data that is
+ * already plain JSON (no `undefined`, no holes, no class instances), without the text in between.
+ */
+export const copyJson = (value: unknown): unknown => {
+  if (typeof value !== "object" || value === null) return value
+  if (Array.isArray(value)) return value.map(copyJson)
+  const copy: Record<string, unknown> = {}
+  for (const key of Object.keys(value)) setOwn(copy, key, copyJson((value as Record<string, unknown>)[key]))
+  return copy
+}
+
+/**
+ * When the grace of a retired record ends (ms), or `undefined` for a record that is not retired.
+ * A marker that is not a finite number still marks the record retired (it ends at once): whatever
+ * wrote it, the record must not be brought back.
+ */
+export const retiredUntil = (record: SessionData): number | undefined => {
+  if (!hasOwn(record, RETIRED_KEY)) return undefined
+  const until = record[RETIRED_KEY]
+  return typeof until === "number" && Number.isFinite(until) ? until : -Infinity
+}
+
+/** Whether `record` was retired by a rotation: it may be read during its grace, never changed. */
+export const isRetired = (record: SessionData): boolean => hasOwn(record, RETIRED_KEY)
+
+/** `record` as a rotation leaves it for its grace period: the same data, marked retired until `until`. */
+export const retire = (record: SessionData, until: number): SessionData => {
+  const next: Record<string, unknown> = { ...record }
+  next[RETIRED_KEY] = until
+  return next
+}
+
+/** The user data of a record (its reserved keys left out), as a fresh object. */
+export const userData = (record: SessionData): Record<string, unknown> => {
+  const data: Record<string, unknown> = {}
+  for (const key of Object.keys(record)) if (!isReserved(key)) setOwn(data, key, record[key])
+  return data
+}

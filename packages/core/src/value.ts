@@ -1,0 +1,144 @@
+/**
+ * The plain-JSON check: what a session may hold. Values in external stores must round-trip exactly
+ * through JSON, so a function, a cycle, a bigint, a class instance or a non-finite number is
+ * refused when it is put, not silently turned into `{}` or `null` later.
+ */
+
+/** Why `value` is not plain JSON data, or `undefined` when it is. */
+export const check = (value: unknown): string | undefined =>
+  isPlainJson(value, 0, undefined) ? undefined : explain(value)
+
+/**
+ * Why a record value cannot be stored under `key` (`undefined`, or anything `check` refuses), as
+ * the message of a store's error, or `undefined` when it can.
+ */
+export const unstorable = (key: string, value: unknown): string | undefined => {
+  const problem = value === undefined ? "the value is undefined" : check(value)
+  return problem === undefined ? undefined : `session value for key ${JSON.stringify(key)}: ${problem}`
+}
+
+/** Deep enough for any real session value; deeper input is refused rather than overflowing the stack. */
+const MAX_DEPTH = 512
+
+const describe = (value: unknown): string => {
+  if (value === null) return "null"
+  switch (typeof value) {
+    case "function":
+      return "a function"
+    case "symbol":
+      return "a symbol"
+    case "bigint":
+      return "a bigint"
+    case "undefined":
+      return "undefined"
+    case "number":
+      return String(value)
+    case "object": {
+      const name = (value as object).constructor?.name
+      return name ? `a ${name}` : "an object with a custom prototype"
+    }
+    default:
+      return typeof value
+  }
+}
+
+const formatPath = (path: ReadonlyArray<string | number>): string =>
+  path.length === 0 ? "the value" : path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("")
+
+/**
+ * The fast answer to "is this plain JSON data?", allocating nothing for the small values sessions
+ * hold (it runs on every `put` and every write). `stack` holds the objects being visited, for
+ * cycles; `explain` then walks again, only for a value that failed, to say where and why.
+ */
+const isPlainJson = (v: unknown, depth: number, stack: Array<object> | undefined): boolean => {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(v)
+    case "object": {
+      if (v === null) return true
+      if (depth > MAX_DEPTH || (stack !== undefined && stack.includes(v))) return false
+      const inner = stack ?? []
+      inner.push(v)
+      let ok = true
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) ok = false
+        for (let i = 0; ok && i < v.length; i++) {
+          ok = v[i] !== undefined && isPlainJson(v[i], depth + 1, inner)
+        }
+      } else {
+        const proto = Object.getPrototypeOf(v)
+        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) ok = false
+        else {
+          for (const key in v) {
+            if (!Object.prototype.hasOwnProperty.call(v, key)) continue
+            const property = (v as Record<string, unknown>)[key]
+            if (property !== undefined && !isPlainJson(property, depth + 1, inner)) {
+              ok = false
+              break
+            }
+          }
+        }
+      }
+      inner.pop()
+      return ok
+    }
+    default:
+      return false
+  }
+}
+
+const explain = (value: unknown): string | undefined => {
+  const ancestors = new Set<object>()
+  const path: Array<string | number> = []
+  const visit = (v: unknown, depth: number): string | undefined => {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return undefined
+      case "number":
+        return Number.isFinite(v) ? undefined : `${formatPath(path)} is ${v}, which JSON cannot represent`
+      case "object": {
+        if (v === null) return undefined
+        if (depth > MAX_DEPTH) return `${formatPath(path)} is nested more than ${MAX_DEPTH} levels deep`
+        if (ancestors.has(v)) return `${formatPath(path)} is a cycle back to one of its parents`
+        if (Array.isArray(v)) {
+          if (Object.getPrototypeOf(v) !== Array.prototype) return `${formatPath(path)} is ${describe(v)}`
+          ancestors.add(v)
+          for (let i = 0; i < v.length; i++) {
+            const element = v[i]
+            path.push(i)
+            const problem = element === undefined
+              ? `${formatPath(path)} is undefined (JSON would turn it into null)`
+              : visit(element, depth + 1)
+            path.pop()
+            if (problem !== undefined) return problem
+          }
+          ancestors.delete(v)
+          return undefined
+        }
+        const proto = Object.getPrototypeOf(v)
+        if (proto !== Object.prototype && proto !== null) {
+          return `${formatPath(path)} is ${describe(v)}: store plain JSON data, or use a Schema-typed key`
+        }
+        if (Object.getOwnPropertySymbols(v).length > 0) return `${formatPath(path)} has symbol keys`
+        ancestors.add(v)
+        for (const key of Object.keys(v)) {
+          const property = (v as Record<string, unknown>)[key]
+          if (property === undefined) continue // omitted, as JSON does: documented
+          path.push(key)
+          const problem = visit(property, depth + 1)
+          path.pop()
+          if (problem !== undefined) return problem
+        }
+        ancestors.delete(v)
+        return undefined
+      }
+      default:
+        return `${formatPath(path)} is ${describe(v)}: store plain JSON data, or use a Schema-typed key`
+    }
+  }
+  return visit(value, 0)
+}

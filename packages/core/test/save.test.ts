@@ -1,0 +1,76 @@
+import { Lifetime, Save, type SessionMeta } from "effect-session-core"
+import { describe, expect, it } from "vitest"
+
+const settings: Lifetime.Settings = { ttlMillis: 3_600_000, absoluteMillis: Infinity, touchAfterMillis: 60_000 }
+const meta: SessionMeta = { c: 0, r: 0 }
+const base: Save.Input = {
+  persisted: true,
+  rotating: false,
+  retired: false,
+  changed: false,
+  mayCreate: true,
+  renew: false,
+  meta
+}
+
+describe("Save", () => {
+  it("an unchanged session is left alone until renewal is due, then renewed with its cookie", () => {
+    expect(Save.plan(base, settings, 59_999)).toEqual({ _tag: "Skip" })
+    expect(Save.plan(base, settings, 60_000)).toEqual({
+      _tag: "Update",
+      ttlMillis: 3_600_000,
+      cookie: { _tag: "Set", maxAgeMillis: 3_600_000 }
+    })
+  })
+
+  it("a change that is not a renewal leaves the cookie alone", () => {
+    expect(Save.plan({ ...base, changed: true }, settings, 10)).toMatchObject({
+      _tag: "Update",
+      cookie: { _tag: "Leave" }
+    })
+  })
+
+  it("a new session is created only when it holds something, and never by HEAD", () => {
+    expect(Save.plan({ ...base, persisted: false }, settings, 0)).toEqual({ _tag: "Skip" })
+    expect(Save.plan({ ...base, persisted: false, changed: true, mayCreate: false }, settings, 0)).toEqual({
+      _tag: "Skip"
+    })
+    expect(Save.plan({ ...base, persisted: false, changed: true }, settings, 0)).toEqual({
+      _tag: "Create",
+      ttlMillis: 3_600_000,
+      cookie: { _tag: "Set", maxAgeMillis: 3_600_000 }
+    })
+  })
+
+  it("ttl 0: a browser-session cookie (no Max-Age), records at the store's default, renewals leave the cookie", () => {
+    const zero = { ...settings, ttlMillis: 0 }
+    expect(Save.plan({ ...base, persisted: false, changed: true }, zero, 0)).toEqual({
+      _tag: "Create",
+      ttlMillis: 0,
+      cookie: { _tag: "Set", maxAgeMillis: undefined }
+    })
+    expect(Save.plan(base, zero, 60_000)).toEqual({ _tag: "Update", ttlMillis: 0, cookie: { _tag: "Leave" } })
+  })
+
+  it("a rotation moves the record and sets the new cookie", () => {
+    expect(Save.plan({ ...base, rotating: true }, settings, 0)).toMatchObject({
+      _tag: "Rotate",
+      cookie: { _tag: "Set" }
+    })
+  })
+
+  it("a retired session never renews, and its changes are refused", () => {
+    expect(Save.plan({ ...base, retired: true }, settings, 10_000_000)).toEqual({ _tag: "Skip" })
+    expect(Save.plan({ ...base, retired: true, changed: true }, settings, 0)).toEqual({ _tag: "Refused" })
+    expect(Save.plan({ ...base, retired: true, rotating: true }, settings, 0)).toEqual({ _tag: "Refused" })
+  })
+
+  it("a session found gone gets no cookie at all: never cleared, never set", () => {
+    const update = Save.plan({ ...base, renew: true }, settings, 0)
+    expect(Save.cookieAfter(update, false, { _tag: "Set", maxAgeMillis: 1 })).toEqual({ _tag: "Leave" })
+    const rotate = Save.plan({ ...base, rotating: true }, settings, 0)
+    expect(Save.cookieAfter(rotate, false, { _tag: "Leave" })).toEqual({ _tag: "Leave" })
+    expect(Save.cookieAfter(rotate, true, { _tag: "Leave" })).toEqual({ _tag: "Set", maxAgeMillis: 3_600_000 })
+    expect(Save.cookieAfter({ _tag: "Skip" }, true, { _tag: "Clear" })).toEqual({ _tag: "Clear" })
+  })
+})

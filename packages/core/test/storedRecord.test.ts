@@ -1,0 +1,38 @@
+import { StoredRecord } from "effect-session-core"
+import { describe, expect, it } from "vitest"
+
+describe("StoredRecord", () => {
+  it("a record is a plain object; null, numbers, strings, arrays and class instances are not", () => {
+    expect(StoredRecord.isRecord({})).toBe(true)
+    expect(StoredRecord.isRecord(Object.create(null))).toBe(true)
+    for (const value of [null, undefined, 42, "text", [1, 2], new Date(), new Map(), true]) {
+      expect(StoredRecord.isRecord(value)).toBe(false)
+    }
+  })
+
+  it("reserved keys are the metadata keys, nothing else", () => {
+    for (const key of ["__session", "__session.token", "__session.flash", "__session.retired"]) {
+      expect(StoredRecord.isReserved(key)).toBe(true)
+    }
+    for (const key of ["session", "__session.other", "__proto__", ""]) expect(StoredRecord.isReserved(key)).toBe(false)
+  })
+
+  it("setOwn and copyJson keep a key named __proto__ as data", () => {
+    const record: Record<string, unknown> = {}
+    StoredRecord.setOwn(record, "__proto__", { polluted: true })
+    expect(Object.keys(record)).toEqual(["__proto__"])
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    const copy = StoredRecord.copyJson(record) as Record<string, unknown>
+    expect(Object.keys(copy)).toEqual(["__proto__"])
+    expect(copy).not.toBe(record)
+  })
+
+  it("a retired record carries when its grace ends; a malformed marker still retires it", () => {
+    const retired = StoredRecord.retire({ n: 1 }, 5000)
+    expect(StoredRecord.isRetired(retired)).toBe(true)
+    expect(StoredRecord.retiredUntil(retired)).toBe(5000)
+    expect(StoredRecord.retiredUntil({ n: 1 })).toBeUndefined()
+    expect(StoredRecord.retiredUntil({ "__session.retired": "soon" })).toBe(-Infinity)
+    expect(StoredRecord.userData(retired)).toEqual({ n: 1 })
+  })
+})

@@ -1,0 +1,169 @@
+/**
+ * Middleware options: validated once, when the middleware is built, with every default filled in.
+ */
+import * as Duration from "effect/Duration"
+import * as Cookies from "effect/http/Cookies"
+import * as Result from "effect/Result"
+import type { FailureHandler, Options } from "../Session.js"
+import { SessionConfigError } from "../SessionError.js"
+
+/** Options after validation, with every default filled in. Durations are in milliseconds. */
+export interface Resolved {
+  readonly cookieName: string
+  /** Idle lifetime: the record's TTL and the cookie's Max-Age. 0 = browser-session cookie, store default. */
+  readonly ttlMillis: number
+  /** Absolute lifetime from creation, never extended; `Infinity` when unset. */
+  readonly absoluteMillis: number
+  /** How long an unchanged session may go before its expiry (and cookie) are extended. */
+  readonly touchAfterMillis: number
+  readonly cookie: NonNullable<Cookies.Cookie["options"]>
+  readonly onError: FailureHandler<any, any> | undefined
+  /** lock every request that names a session (Laravel's blocking), or `undefined` */
+  readonly lock: LockSettings | undefined
+  /** how long a regenerated-away record stays readable; 0 = deleted at once */
+  readonly regenerateGraceMillis: number
+}
+
+/** How long a session lock may be held, and how long a request waits for it. */
+export interface LockSettings {
+  readonly ttlMillis: number
+  readonly waitMillis: number
+}
+
+const fail = (option: string, message: string): Result.Result<never, SessionConfigError> =>
+  Result.fail(new SessionConfigError({ option, message }))
+
+const DURATION_STRING = /^(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/
+
+/**
+ * A duration option as milliseconds. `Duration.fromInput` accepts negative numbers and partial
+ * strings leniently; options must reject them with a typed error, so inputs are checked here first.
+ */
+export const decodeDuration = (option: string, input: Duration.Input): Result.Result<number, SessionConfigError> => {
+  const invalid = () => fail(option, `${option} must be a finite, non-negative duration, got ${String(input)}`)
+  if (typeof input === "number") {
+    if (!Number.isFinite(input) || input < 0) return invalid()
+  } else if (typeof input === "bigint") {
+    if (input < 0n) return invalid()
+  } else if (typeof input === "string") {
+    const match = DURATION_STRING.exec(input.trim())
+    if (match === null || Number(match[1]) < 0) return invalid()
+  } else if (!Duration.isDuration(input) && (typeof input !== "object" || input === null)) {
+    return invalid()
+  }
+  const decoded = Duration.fromInput(typeof input === "string" ? input.trim() as Duration.Input : input)
+  if (decoded._tag === "None" || !Duration.isFinite(decoded.value)) return invalid()
+  const millis = Duration.toMillis(decoded.value)
+  return Number.isFinite(millis) && millis >= 0 ? Result.succeed(millis) : invalid()
+}
+
+/** Lock times, with Laravel's `block()` defaults: held at most 10 s, waited for at most 10 s. */
+export const resolveLock = (
+  options: { readonly ttl?: Duration.Input | undefined; readonly wait?: Duration.Input | undefined }
+): Result.Result<LockSettings, SessionConfigError> => {
+  const ttl = decodeDuration("lock.ttl", options.ttl ?? "10 seconds")
+  if (Result.isFailure(ttl)) return Result.fail(ttl.failure)
+  const wait = decodeDuration("lock.wait", options.wait ?? "10 seconds")
+  if (Result.isFailure(wait)) return Result.fail(wait.failure)
+  if (ttl.success === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
+  return Result.succeed({ ttlMillis: ttl.success, waitMillis: wait.success })
+}
+
+const DEFAULT_TTL_MILLIS = 2 * 60 * 60 * 1000
+const MAX_TOUCH_AFTER_MILLIS = 60_000
+
+/** Validates middleware options and fills in the safe defaults. */
+export const resolve = (options: Options<any, any> = {}): Result.Result<Resolved, SessionConfigError> => {
+  const cookieName = options.cookieName ?? "lagodev_session"
+  if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
+
+  const ttl = options.ttl === undefined ? Result.succeed(DEFAULT_TTL_MILLIS) : decodeDuration("ttl", options.ttl)
+  if (Result.isFailure(ttl)) return Result.fail(ttl.failure)
+  const ttlMillis = ttl.success
+
+  let absoluteMillis = Infinity
+  if (options.absoluteTimeout !== undefined) {
+    const absolute = decodeDuration("absoluteTimeout", options.absoluteTimeout)
+    if (Result.isFailure(absolute)) return Result.fail(absolute.failure)
+    absoluteMillis = absolute.success
+    if (absoluteMillis === 0) return fail("absoluteTimeout", "absoluteTimeout must be greater than zero when set")
+  }
+
+  let touchAfterMillis = ttlMillis > 0 ? Math.min(ttlMillis / 10, MAX_TOUCH_AFTER_MILLIS) : MAX_TOUCH_AFTER_MILLIS
+  if (options.touchAfter !== undefined) {
+    const touchAfter = decodeDuration("touchAfter", options.touchAfter)
+    if (Result.isFailure(touchAfter)) return Result.fail(touchAfter.failure)
+    touchAfterMillis = touchAfter.success
+    if (ttlMillis > 0 && touchAfterMillis >= ttlMillis) {
+      return fail("touchAfter", "touchAfter must be shorter than ttl, or active sessions would expire")
+    }
+  }
+
+  const sameSite = options.sameSite ?? "lax"
+  if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
+    return fail("sameSite", `sameSite must be "lax", "strict" or "none", got ${String(sameSite)}`)
+  }
+  const secure = options.insecure !== true
+  const path = options.path ?? "/"
+  if (!secure && sameSite === "none") {
+    return fail("sameSite", "sameSite \"none\" requires a Secure cookie: browsers reject it with insecure: true")
+  }
+  if (!secure && options.partitioned === true) {
+    return fail("partitioned", "partitioned cookies must be Secure: remove insecure: true")
+  }
+  if (cookieName.startsWith("__Host-")) {
+    if (!secure) return fail("cookieName", "a __Host- cookie must be Secure: remove insecure: true")
+    if (path !== "/") return fail("path", "a __Host- cookie must have path \"/\"")
+    if (options.domain !== undefined) return fail("domain", "a __Host- cookie must not set a domain")
+  } else if (cookieName.startsWith("__Secure-") && !secure) {
+    return fail("cookieName", "a __Secure- cookie must be Secure: remove insecure: true")
+  }
+
+  const cookie: NonNullable<Cookies.Cookie["options"]> = {
+    httpOnly: true,
+    secure,
+    sameSite,
+    path,
+    ...(options.domain !== undefined ? { domain: options.domain } : {}),
+    ...(options.partitioned === true ? { partitioned: true } : {}),
+    ...(options.priority !== undefined ? { priority: options.priority } : {})
+  }
+  // Let the platform check the name, domain and path exactly as it will when serialising.
+  const probe = Cookies.makeCookie(cookieName, "x", cookie)
+  if (Result.isFailure(probe)) {
+    const reason = probe.failure.reason._tag
+    const option = reason === "InvalidCookieName"
+      ? "cookieName"
+      : reason === "InvalidCookieDomain"
+      ? "domain"
+      : reason === "InvalidCookiePath"
+      ? "path"
+      : "cookie"
+    return fail(option, `invalid cookie ${option}: ${reason}`)
+  }
+
+  let lock: LockSettings | undefined
+  if (options.lock !== undefined && options.lock !== false) {
+    const settings = resolveLock(options.lock === true ? {} : options.lock)
+    if (Result.isFailure(settings)) return Result.fail(settings.failure)
+    lock = settings.success
+  }
+
+  let regenerateGraceMillis = 0
+  if (options.regenerateGrace !== undefined) {
+    const grace = decodeDuration("regenerateGrace", options.regenerateGrace)
+    if (Result.isFailure(grace)) return Result.fail(grace.failure)
+    regenerateGraceMillis = grace.success
+  }
+
+  return Result.succeed({
+    cookieName,
+    ttlMillis,
+    absoluteMillis,
+    touchAfterMillis,
+    cookie,
+    onError: options.onError,
+    lock,
+    regenerateGraceMillis
+  })
+}

@@ -1,0 +1,800 @@
+/**
+ * One request's session, and the request flow top to bottom: cookie in → (lazy) load → handler →
+ * save → cookie out. Every integration (router middleware, HttpApi middleware, testing kit) runs
+ * `serve`; none assembles the flow again.
+ */
+import {
+  Changes,
+  Cookie,
+  type CookieDecision,
+  Flash,
+  Id,
+  Lifetime,
+  Meta,
+  Save,
+  StoredRecord,
+  Value
+} from "effect-session-core"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Cookies from "effect/http/Cookies"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type { FailureContext, SaveResult, SessionService } from "../Session.js"
+import {
+  type SessionConfigError,
+  SessionKeyMissing,
+  type SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "../SessionError.js"
+import * as SessionKey from "../SessionKey.js"
+import type { SessionData, SessionStoreService } from "../SessionStore.js"
+import * as Metrics from "./metrics.js"
+import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
+
+type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
+type AnySchema = Schema.Codec<any, any, any, any>
+
+/** Laravel's `block()` defaults: hold at most 10 s, wait at most 10 s. */
+const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
+
+const LEAVE: CookieDecision = { _tag: "Leave" }
+
+const keyName = (key: KeyInput): string => typeof key === "string" ? key : key.key
+
+const valueError = (key: string, reason: SessionValueError["reason"], message: string, cause?: unknown) =>
+  new SessionValueError({ key, reason, message, ...(cause === undefined ? {} : { cause }) })
+
+const reservedKey = (key: string) =>
+  valueError(key, "ReservedKey", `session key ${JSON.stringify(key)} is reserved for the library's metadata`)
+
+/** Whether `u` is one of the failures the session middleware turns into a response. */
+export const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeout =>
+  typeof u === "object" && u !== null && "_tag" in u &&
+  (u._tag === "SessionStoreError" || u._tag === "SessionLockTimeout")
+
+/**
+ * One request's view of its session: the Effect side of the core's rules (`Changes` tracks the
+ * data, `Save.plan` decides what to write and what the cookie says). Nothing touches the store
+ * until a handler first reads or writes; the record is then loaded once and every later call
+ * works on memory.
+ */
+export class SessionState implements SessionService {
+  /** the ID the client sent, already checked to be well-formed */
+  private readonly cookieId: string | undefined
+  /** the current ID; `undefined` for a new session until it needs one */
+  private currentId: string | undefined
+  /** the storage key of the record this session has in the store, if any */
+  private key: string | undefined
+  private loaded = false
+  /** set while a load runs: the fibers waiting for it */
+  private waiters: Array<(exit: Exit.Exit<void, SessionStoreError>) => void> | undefined
+  private fresh = true
+  private changes: Changes.Changes
+  /** the session was read from a record that a rotation retired: read-only */
+  private retired = false
+  /** `regenerate` asked for a new ID: the record moves there at the next save */
+  private rotation: { readonly from: string; readonly graceMillis: number } | undefined
+  /** the expiry must be renewed (and the cookie re-issued) at the next save */
+  private renew = false
+  private flashAged = false
+  /** releases the session lock, when this request holds one */
+  private lockRelease: Effect.Effect<void> | undefined
+  private cookie: CookieDecision = LEAVE
+  /** the response being saved, for the failure handler's "continue" */
+  pendingResponse: HttpServerResponse.HttpServerResponse | undefined
+
+  constructor(
+    readonly config: Resolved,
+    private readonly store: SessionStoreService,
+    private readonly clock: Clock.Clock,
+    private readonly method: string,
+    cookieHeader: string | undefined
+  ) {
+    this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
+    this.changes = Changes.fresh(this.time())
+  }
+
+  private time(): number {
+    return this.clock.currentTimeMillisUnsafe()
+  }
+
+  /** Whether the request carried a well-formed session cookie. */
+  get hasCookie(): boolean {
+    return this.cookieId !== undefined
+  }
+
+  // --- loading ---------------------------------------------------------------
+
+  private startFresh(): void {
+    this.currentId = undefined
+    this.key = undefined
+    this.fresh = true
+    this.retired = false
+    this.rotation = undefined
+    this.renew = false
+    this.changes = Changes.fresh(this.time())
+  }
+
+  /** An unusable record (bad metadata, not an object): deleted, the session starts fresh. */
+  private discard(key: string, why: string): Effect.Effect<void> {
+    return Effect.logWarning(`effect-session: discarding an unusable session record (${why})`).pipe(
+      Effect.andThen(Effect.ignore(this.store.destroy(key)))
+    )
+  }
+
+  /** Adopts what the store returned, or starts fresh. An unknown or expired ID is never adopted. */
+  private settle(id: string, key: string, found: Option.Option<SessionData>): Effect.Effect<void> {
+    this.startFresh()
+    if (Option.isNone(found)) return Effect.void
+    const record = found.value
+    if (!StoredRecord.isRecord(record)) return this.discard(key, "not an object")
+    const now = this.time()
+    const read = Meta.read(record, now)
+    if (read._tag === "Corrupt") return this.discard(key, read.reason)
+    const retiredUntil = StoredRecord.retiredUntil(record)
+    if (retiredUntil !== undefined && now >= retiredUntil) return Effect.void // its grace is over
+    if (Lifetime.isExpired(read.meta, this.config, now)) {
+      // Past its absolute lifetime: never adopted, whatever the store's TTL says.
+      return Effect.andThen(Metrics.count(Metrics.expired), Effect.ignore(this.store.destroy(key)))
+    }
+    this.currentId = id
+    this.key = key
+    this.fresh = false
+    this.retired = retiredUntil !== undefined
+    this.changes = Changes.fromRecord(record, read.meta)
+    return Effect.void
+  }
+
+  /** The read and what follows it. */
+  private doLoad(): Effect.Effect<void, SessionStoreError> {
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      return Effect.void
+    }
+    const key = Id.storageKey(id)
+    return Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
+      onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
+        // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
+        const error = Cause.findErrorOption(cause)
+        if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
+          this.startFresh()
+          return this.discard(key, error.value.message)
+        }
+        return Effect.failCause(cause)
+      },
+      onSuccess: (found) => this.settle(id, key, found)
+    }).pipe(Effect.withSpan("effect-session.load"))
+  }
+
+  /** Loads the record on first use; concurrent first uses share one load (they wait for its exit). */
+  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+    if (this.loaded) return Effect.void
+    if (this.waiters !== undefined) {
+      const waiters = this.waiters
+      return Effect.callback<void, SessionStoreError>((resume) => {
+        waiters.push(resume)
+      })
+    }
+    this.waiters = []
+    const settled = (exit: Exit.Exit<void, SessionStoreError>) => {
+      const waiters = this.waiters ?? []
+      this.waiters = undefined
+      if (Exit.isSuccess(exit)) this.loaded = true
+      for (const resume of waiters) resume(exit)
+    }
+    return Effect.onExit(Effect.suspend(() => this.doLoad()), (exit) => Effect.sync(() => settled(exit)))
+  })
+
+  private withLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
+    return Effect.suspend(() => this.loaded ? f() : Effect.andThen(this.load, Effect.suspend(f)))
+  }
+
+  private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
+    return this.withLoaded(() => Effect.sync(f))
+  }
+
+  // --- reading ---------------------------------------------------------------
+
+  private lookup(key: string): unknown {
+    return Changes.get(this.changes, key)
+  }
+
+  private decode(key: KeyInput, schema: AnySchema | undefined, value: unknown) {
+    const s: AnySchema | undefined = typeof key === "string" ? schema : key.schema
+    if (s === undefined) return Effect.succeed(value)
+    const name = keyName(key)
+    return Effect.mapError(
+      Schema.decodeUnknownEffect(s)(value),
+      (cause) =>
+        valueError(name, "DecodeFailed", `session value for ${JSON.stringify(name)} does not match its schema`, cause)
+    )
+  }
+
+  get id(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.currentId ??= Id.generate())
+  }
+
+  get isNew(): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => this.fresh)
+  }
+
+  get all(): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => {
+      const all: Record<string, unknown> = {}
+      for (const [key, value] of this.changes.data) StoredRecord.setOwn(all, key, value)
+      return all
+    })
+  }
+
+  get(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
+  get<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>
+  ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, RD>
+  get<A, I, RD, RE>(
+    key: string,
+    schema: Schema.Codec<A, I, RD, RE>
+  ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, RD>
+  get(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    return this.withLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, unknown> => {
+      const name = keyName(key)
+      const value = this.lookup(name)
+      return value === undefined ? Effect.fail(new SessionKeyMissing({ key: name })) : this.decode(key, schema, value)
+    })
+  }
+
+  getOption(key: string): Effect.Effect<Option.Option<unknown>, SessionStoreError>
+  getOption<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>
+  ): Effect.Effect<Option.Option<A>, SessionValueError | SessionStoreError, RD>
+  getOption<A, I, RD, RE>(
+    key: string,
+    schema: Schema.Codec<A, I, RD, RE>
+  ): Effect.Effect<Option.Option<A>, SessionValueError | SessionStoreError, RD>
+  getOption(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
+    return this.withLoaded((): Effect.Effect<Option.Option<unknown>, SessionValueError, unknown> => {
+      const value = this.lookup(keyName(key))
+      return value === undefined ? Effect.succeedNone : Effect.asSome(this.decode(key, schema, value))
+    })
+  }
+
+  readonly getString = (key: string): Effect.Effect<string, SessionStoreError> =>
+    this.sync(() => {
+      const value = this.lookup(key)
+      return typeof value === "string" ? value : ""
+    })
+
+  readonly has = (key: string): Effect.Effect<boolean, SessionStoreError> =>
+    this.sync(() => {
+      const value = this.lookup(key)
+      return value !== undefined && value !== null
+    })
+
+  readonly exists = (key: string): Effect.Effect<boolean, SessionStoreError> =>
+    this.sync(() => Changes.has(this.changes, key))
+
+  readonly missing = (key: string): Effect.Effect<boolean, SessionStoreError> =>
+    this.sync(() => !Changes.has(this.changes, key))
+
+  readonly only = (keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> =>
+    this.sync(() => {
+      const picked: Record<string, unknown> = {}
+      for (const key of keys) if (Changes.has(this.changes, key)) StoredRecord.setOwn(picked, key, this.lookup(key))
+      return picked
+    })
+
+  readonly except = (
+    keys: ReadonlyArray<string>
+  ): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> =>
+    this.sync(() => {
+      const rest: Record<string, unknown> = {}
+      for (const [key, value] of this.changes.data) if (!keys.includes(key)) StoredRecord.setOwn(rest, key, value)
+      return rest
+    })
+
+  // --- writing ---------------------------------------------------------------
+
+  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
+  private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
+    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKey(name))
+    const problem = encoded === undefined
+      ? "the value is undefined: use Session.forget to remove a key"
+      : Value.check(encoded)
+    return problem === undefined
+      ? Effect.succeed([name, encoded] as const)
+      : Effect.fail(valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`))
+  }
+
+  /** `check`, after encoding `value` with the key's schema if it has one. */
+  private encode(key: KeyInput, value: unknown): Effect.Effect<readonly [string, unknown], SessionValueError, unknown> {
+    if (typeof key === "string") return this.check(key, value)
+    const name = key.key
+    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKey(name))
+    return Schema.encodeUnknownEffect(key.schema)(value).pipe(
+      Effect.mapError((cause) =>
+        valueError(name, "EncodeFailed", `session value for ${JSON.stringify(name)} does not match its schema`, cause)
+      ),
+      Effect.flatMap((encoded) => this.check(name, encoded))
+    )
+  }
+
+  put(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  put<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>,
+    value: A
+  ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+  put(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return this.putAny(key, value)
+  }
+
+  readonly forget = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
+    this.sync(() => {
+      for (const key of typeof keys === "string" ? [keys] : keys) Changes.remove(this.changes, key)
+    })
+
+  pull(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
+  pull<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>
+  ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, RD>
+  pull(key: KeyInput): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    const got = typeof key === "string" ? this.get(key) : this.get(key)
+    return Effect.tap(got, () => this.forget(keyName(key)))
+  }
+
+  private adjust(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.withLoaded(() => {
+      if (StoredRecord.isReserved(key)) return Effect.fail(reservedKey(key))
+      const current = this.lookup(key) ?? 0
+      if (typeof current !== "number") {
+        return Effect.fail(valueError(key, "NotANumber", `session value for ${JSON.stringify(key)} is not a number`))
+      }
+      const next = current + by
+      if (!Number.isFinite(by) || !Number.isFinite(next)) {
+        return Effect.fail(
+          valueError(key, "NotANumber", `incrementing ${JSON.stringify(key)} by ${by} does not give a finite number`)
+        )
+      }
+      Changes.add(this.changes, key, by, next)
+      return Effect.succeed(next)
+    })
+  }
+
+  readonly increment = (key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> =>
+    this.adjust(key, by)
+
+  readonly decrement = (key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> =>
+    this.adjust(key, -by)
+
+  readonly push = (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError> =>
+    Effect.flatMap(this.check(key, value), ([, encoded]) =>
+      this.withLoaded(() => {
+        const current = this.lookup(key) ?? []
+        if (!Array.isArray(current)) {
+          return Effect.fail(valueError(key, "NotAnArray", `session value for ${JSON.stringify(key)} is not an array`))
+        }
+        Changes.set(this.changes, key, [...current, encoded])
+        return Effect.void
+      }))
+
+  remember<E, R>(
+    key: string,
+    compute: Effect.Effect<unknown, E, R>
+  ): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, R>
+  remember<A, I, RD, RE, E, R>(
+    key: SessionKey.SessionKey<A, I, RD, RE>,
+    compute: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | SessionValueError | SessionStoreError, R | RD | RE>
+  remember<E, R>(
+    key: KeyInput,
+    compute: Effect.Effect<unknown, E, R>
+  ): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> {
+    const found = typeof key === "string" ? this.getOption(key) : this.getOption(key)
+    return Effect.flatMap(
+      found,
+      (value): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> =>
+        Option.isSome(value) && value.value !== null
+          ? Effect.succeed(value.value)
+          : Effect.tap(compute, (computed) => this.putAny(key, computed))
+    )
+  }
+
+  private putAny(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return Effect.flatMap(
+      this.encode(key, value),
+      ([name, encoded]) => this.sync(() => Changes.set(this.changes, name, encoded))
+    )
+  }
+
+  get flush(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      Changes.flush(this.changes, this.time())
+      this.renew = true
+    })
+  }
+
+  // --- flash -----------------------------------------------------------------
+
+  flash(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  flash<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>,
+    value: A
+  ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+  flash(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return Effect.tap(this.putAny(key, value), () => Effect.sync(() => Flash.flash(this.changes.meta, keyName(key))))
+  }
+
+  now(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  now<A, I, RD, RE>(
+    key: SessionKey.SessionKey<A, I, RD, RE>,
+    value: A
+  ): Effect.Effect<void, SessionValueError | SessionStoreError, RE>
+  now(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return Effect.tap(this.putAny(key, value), () => Effect.sync(() => Flash.now(this.changes.meta, keyName(key))))
+  }
+
+  get reflash(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => Flash.reflash(this.changes.meta))
+  }
+
+  readonly keep = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
+    this.sync(() => Flash.keep(this.changes.meta, typeof keys === "string" ? [keys] : keys))
+
+  // --- CSRF token ------------------------------------------------------------
+
+  get token(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.changes.meta.t ??= Id.generate())
+  }
+
+  get regenerateToken(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.changes.meta.t = Id.generate())
+  }
+
+  // --- lifecycle -------------------------------------------------------------
+
+  get regenerate(): Effect.Effect<void, SessionStoreError> {
+    return this.regenerateWith(this.config.regenerateGraceMillis)
+  }
+
+  /**
+   * A new ID for the session. The record moves to it at the next save (the store's `rotate` when
+   * it has one: only if the old record still exists, so a session destroyed meanwhile stays gone);
+   * the old record is then deleted, or retired read-only for `graceMillis`.
+   */
+  private regenerateWith(graceMillis: number): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      const from = this.rotation?.from ?? this.key
+      if (from !== undefined && !this.retired) {
+        this.rotation = { from, graceMillis: Math.min(graceMillis, this.rotation?.graceMillis ?? graceMillis) }
+      }
+      this.currentId = Id.generate()
+      this.key = undefined
+      // A CSRF token seen before the privilege change must not be valid after it.
+      if (this.changes.meta.t !== undefined) this.changes.meta.t = Id.generate()
+    })
+  }
+
+  readonly setLifetime = (lifetime: {
+    readonly ttl?: Duration.Input | undefined
+    readonly absoluteTimeout?: Duration.Input | undefined
+  }): Effect.Effect<void, SessionConfigError | SessionStoreError> =>
+    this.withLoaded(() => {
+      const ttl = lifetime.ttl === undefined ? undefined : decodeDuration("ttl", lifetime.ttl)
+      if (ttl !== undefined && Result.isFailure(ttl)) return Effect.fail(ttl.failure)
+      const absolute = lifetime.absoluteTimeout === undefined
+        ? undefined
+        : decodeDuration("absoluteTimeout", lifetime.absoluteTimeout)
+      if (absolute !== undefined && Result.isFailure(absolute)) return Effect.fail(absolute.failure)
+      if (ttl !== undefined) this.changes.meta.l = ttl.success
+      if (absolute !== undefined) this.changes.meta.a = absolute.success || undefined
+      this.renew = true
+      return Effect.void
+    })
+
+  /**
+   * Takes the session's lock (Laravel's session blocking) for the rest of the request. A request
+   * without a session cookie has nothing to lock: its session is new and nobody else holds it.
+   */
+  readonly lock = (options?: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> =>
+    Effect.suspend(() => {
+      if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
+      const settings = options ?? this.config.lock ?? DEFAULT_LOCK
+      const lock = this.store.lock
+      if (lock === undefined) {
+        return Effect.fail(
+          new SessionStoreError({
+            reason: "Unsupported",
+            message: "session locking: this store has no lock capability"
+          })
+        )
+      }
+      return lock(Id.storageKey(this.cookieId), {
+        ttl: Duration.millis(settings.ttlMillis),
+        wait: Duration.millis(settings.waitMillis)
+      }).pipe(
+        Effect.flatMap((release) => {
+          this.lockRelease = release
+          // Loaded before the lock was held? Read again, unless this request already changed it.
+          const untouched = this.changes.touched.size === 0 && !this.changes.flushed && this.rotation === undefined
+          if (this.loaded && untouched) {
+            this.loaded = false
+            return this.load
+          }
+          return Effect.void
+        })
+      )
+    })
+
+  /** Whether this request holds the session's lock. */
+  get holdsLock(): boolean {
+    return this.lockRelease !== undefined
+  }
+
+  /** Releases the lock, if held: the flow calls it once the response is ready. */
+  get unlock(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const release = this.lockRelease
+      this.lockRelease = undefined
+      return release ?? Effect.void
+    })
+  }
+
+  get destroy(): Effect.Effect<void, SessionStoreError> {
+    return this.withLoaded(() => {
+      const keys = [this.key, this.rotation?.from].filter((k): k is string => k !== undefined)
+      const wasRetired = this.retired
+      this.startFresh()
+      this.cookie = { _tag: "Clear" }
+      // A retired record is another session's past: it expires with its grace, untouched.
+      if (keys.length === 0 || wasRetired) return Effect.void
+      return Effect.andThen(
+        Metrics.count(Metrics.destroyed),
+        Effect.forEach(keys, (key) => Metrics.track("destroy", this.store.destroy(key)), { discard: true })
+      )
+    })
+  }
+
+  /** Logout: the data goes and the old record is deleted at once, whatever `regenerateGrace` says. */
+  get invalidate(): Effect.Effect<void, SessionStoreError> {
+    return Effect.andThen(this.flush, this.regenerateWith(0))
+  }
+
+  get save(): Effect.Effect<SaveResult, SessionStoreError> {
+    return Effect.suspend(() => this.commit(false))
+  }
+
+  // --- saving ----------------------------------------------------------------
+
+  /**
+   * Saves as `Save.plan` says: nothing, a new record, a rotation to the new ID, or this request's
+   * changes to the record the store holds. `final` marks the automatic save after the handler,
+   * which also ages flash data.
+   *
+   * An update uses the store's atomic `patch` when it has one: only this request's changes are
+   * applied, to the record as it is now, so concurrent requests changing different keys (or
+   * incrementing the same one) all count, and a session destroyed or regenerated meanwhile is not
+   * resurrected (`"SessionGone"`: the changes are dropped, the cookie is left alone). Stores without
+   * `patch` get the whole record (last writer wins).
+   */
+  commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
+    if (!this.loaded) return Effect.succeed("Unchanged")
+    if (final && !this.flashAged) {
+      this.flashAged = true
+      Changes.ageFlash(this.changes)
+    }
+    const now = this.time()
+    const rotation = this.rotation
+    const persisted = this.key !== undefined
+    const plan = Save.plan(
+      {
+        persisted,
+        rotating: rotation !== undefined,
+        retired: this.retired,
+        changed: Changes.changed(this.changes),
+        mayCreate: this.method !== "HEAD",
+        renew: this.renew,
+        meta: this.changes.meta
+      },
+      this.config,
+      now
+    )
+    switch (plan._tag) {
+      case "Skip":
+        return Effect.succeed("Unchanged")
+      case "Refused":
+        return Effect.as(
+          Effect.logDebug("effect-session: this session was regenerated by another request; changes dropped"),
+          "SessionGone"
+        )
+    }
+    this.changes.meta.r = now
+    this.currentId ??= Id.generate()
+    const key = this.key ?? Id.storageKey(this.currentId)
+    const ttl = Duration.millis(plan.ttlMillis)
+    const io = (): Effect.Effect<
+      { readonly applied: boolean; readonly record: SessionData | undefined },
+      SessionStoreError
+    > => {
+      if (plan._tag === "Create") {
+        const record = Changes.toRecord(this.changes)
+        return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
+      }
+      if (plan._tag === "Rotate" && rotation !== undefined) return this.rotate(rotation, key, ttl, now)
+      const patch = this.store.patch
+      if (patch !== undefined) {
+        return Effect.map(
+          Metrics.track("patch", patch(key, Changes.toPatch(this.changes), ttl)),
+          (applied) => ({ applied, record: undefined })
+        )
+      }
+      const record = Changes.toRecord(this.changes)
+      return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
+    }
+    return Effect.flatMap(io(), ({ applied, record }): Effect.Effect<SaveResult> => {
+      this.cookie = Save.cookieAfter(plan, applied, this.cookie)
+      if (!applied) {
+        // Destroyed, regenerated away or expired by another request since we loaded it.
+        this.startFresh()
+        return Effect.as(
+          Effect.logDebug("effect-session: session ended by another request; this request's changes were dropped"),
+          "SessionGone"
+        )
+      }
+      Changes.saved(this.changes, record)
+      this.key = key
+      this.rotation = undefined
+      this.renew = false
+      return plan._tag === "Create" ? Effect.as(Metrics.count(Metrics.created), "Written") : Effect.succeed("Written")
+    }).pipe(Effect.withSpan("effect-session.save", { attributes: { "session.plan": plan._tag } }))
+  }
+
+  /**
+   * Moves the record to its new key: the store's atomic `rotate` when it has one (nothing happens
+   * if the old record is gone), else a write of the new record and the deletion (or retirement) of
+   * the old one.
+   */
+  private rotate(
+    rotation: { readonly from: string; readonly graceMillis: number },
+    to: string,
+    ttl: Duration.Duration,
+    now: number
+  ): Effect.Effect<{ readonly applied: boolean; readonly record: SessionData | undefined }, SessionStoreError> {
+    const record = Changes.toRecord(this.changes)
+    const rotateFn = this.store.rotate
+    if (rotateFn !== undefined) {
+      return Effect.map(
+        Metrics.track(
+          "rotate",
+          rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
+        ),
+        (applied) => ({ applied, record })
+      )
+    }
+    // A store without `rotate`: the new record, then the old one deleted or retired (not atomic).
+    const original = this.changes.original
+    const old = rotation.graceMillis > 0 && original !== undefined
+      ? Metrics.track(
+        "write",
+        this.store.write(
+          rotation.from,
+          StoredRecord.retire(original, now + rotation.graceMillis),
+          Duration.millis(rotation.graceMillis)
+        )
+      )
+      : Metrics.track("destroy", this.store.destroy(rotation.from))
+    return Effect.as(
+      Effect.andThen(Metrics.track("write", this.store.write(to, record, ttl)), old),
+      { applied: true, record }
+    )
+  }
+
+  /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
+  decorate(response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse {
+    const decision = this.cookie
+    if (decision._tag === "Leave") return response
+    const config = this.config
+    const cookie = decision._tag === "Set"
+      ? Cookies.makeCookieUnsafe(config.cookieName, this.currentId!, {
+        ...config.cookie,
+        ...(decision.maxAgeMillis === undefined
+          ? {}
+          : { maxAge: Duration.seconds(Cookie.maxAgeSeconds(decision.maxAgeMillis)) })
+      })
+      : Cookies.makeCookieUnsafe(config.cookieName, "", { ...config.cookie, maxAge: Duration.zero })
+    const withCookie = HttpServerResponse.updateCookies(response, (cookies) => Cookies.setCookie(cookies, cookie))
+    // A response that sets or clears a session cookie must never be kept by a shared cache.
+    return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+  }
+
+  /** For `SessionTest`'s report: reads the state without loading or changing it. */
+  snapshot(): { readonly loaded: boolean; readonly isNew: boolean; readonly id: string | undefined } {
+    return { loaded: this.loaded, isNew: this.fresh, id: this.currentId }
+  }
+}
+
+// -----------------------------------------------------------------------------
+// The flow
+// -----------------------------------------------------------------------------
+
+const unavailable = HttpServerResponse.text("Service Unavailable", {
+  status: 503,
+  headers: { "cache-control": "no-store", "retry-after": "1" }
+})
+
+const locked = HttpServerResponse.text("Locked", {
+  status: 423,
+  headers: { "cache-control": "no-store", "retry-after": "1" }
+})
+
+/** The default failure handler: 423 for a lock timeout, 503 (logged) for a store failure. */
+export const defaultFailure = (
+  error: SessionStoreError | SessionLockTimeout,
+  context: FailureContext
+): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
+  error._tag === "SessionLockTimeout"
+    // 423 Locked: the session exists and is busy with another request; retrying later will work.
+    ? Effect.succeed(locked)
+    : Effect.as(
+      Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
+        Effect.annotateLogs({ "effect-session": context.phase, reason: error.reason })
+      ),
+      unavailable
+    )
+
+/**
+ * Serves one request: runs `app` (which finds `state` as its `Session`), saves the session after
+ * the app produced its response (before it leaves), adds the cookie, and turns a store failure or
+ * lock timeout into the failure handler's response. Changes are saved only when the app succeeds:
+ * a request that fails keeps the stored session as it was. Only the app is interruptible: the
+ * save and the lock release always run to the end.
+ */
+export const serve = <E, R, EH, RH>(
+  state: SessionState,
+  request: HttpServerRequest.HttpServerRequest,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  onError: (
+    error: SessionStoreError | SessionLockTimeout,
+    context: FailureContext
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+  R | RH
+> => {
+  const failure = (error: SessionStoreError | SessionLockTimeout) => {
+    const response = state.pendingResponse
+    return onError(error, {
+      request,
+      phase: response === undefined ? "load" : "save",
+      response: Option.fromNullishOr(response)
+    })
+  }
+  const run = state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
+  return Effect.uninterruptibleMask((restore) =>
+    restore(run).pipe(
+      Effect.flatMap((response) => {
+        state.pendingResponse = response
+        return Effect.map(state.commit(true), () => state.decorate(response))
+      }),
+      Effect.catchIf(
+        (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>
+          isSessionFailure(u),
+        failure
+      ),
+      Effect.ensuring(state.unlock)
+    )
+  )
+}
