@@ -9,6 +9,8 @@ export default tseslint.config(
       "**/node_modules/**",
       "dist/**",
       "packages/*/dist/**",
+      "packages/*/build/**",
+      "**/.tmp/**",
       "build/**",
       "coverage/**",
       "docs/**"
