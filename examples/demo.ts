@@ -181,9 +181,9 @@ const storePage = Effect.gen(function*() {
   for (const key of keys()) {
     const record = yield* store.read(key)
     if (Option.isNone(record)) continue // expired
-    // The library's own bookkeeping (CSRF token, flash ageing, timestamps) lives under "__session":
-    // a token is a secret, so it is not shown.
-    const { __session: _, ...data } = record.value
+    // The library's own bookkeeping (CSRF token, flash ageing, timestamps) is stored under keys
+    // that start with "__session": a token is a secret, so none of it is shown.
+    const data = Object.fromEntries(Object.entries(record.value).filter(([name]) => !name.startsWith("__session")))
     rows.push(
       `<tr${key === yours ? " id=\"yours\"" : ""}><td class="key">${escapeHtml(key)}</td><td><code>${
         escapeHtml(JSON.stringify(data))
