@@ -12,7 +12,7 @@
  * SessionStoreSuite.run("MyStore", MemoryStore.layer({ ttl: "1 hour" }), { defaultTtl: "1 hour" })
  * ```
  *
- * The optional `patch`, `lock` and `unsafe` capabilities are tested when the store offers them (their tests
+ * The optional `patch`, `rotate` and `lock` capabilities are tested when the store offers them (their tests
  * are reported as skipped, with the reason, when it does not). Import it only from test files: it
  * needs `vitest` and `@effect/vitest`.
  *
@@ -34,7 +34,7 @@ import * as TestClock from "effect/TestClock"
 import { randomBytes } from "node:crypto"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionStoreError } from "./SessionError.js"
-import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
+import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
  * What the suite needs to know beyond the store's layer. Every field is optional; a case whose
@@ -242,7 +242,7 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
     const expectPatched = (id: string, record: SessionData, changes: SessionPatch) =>
       Effect.map(store.read(id), (read) => {
         const found = Option.getOrThrow(read)
-        const expected = normalised(applyPatch(record, changes))
+        const expected = normalised(SessionStore.applyPatch(record, changes))
         expect(found).toStrictEqual(expected)
         expect(Object.keys(found).sort()).toEqual(Object.keys(expected).sort())
       })
@@ -642,107 +642,6 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
                 expectStoreError(exit, ["Unencodable"])
               }
               expect(yield* store.read(id)).toEqual(Option.some({ a: 1 }))
-            })
-          )
-        )
-      })
-    }
-
-    const unsafe = store.unsafe
-    if (unsafe === undefined) {
-      noteSkipped("unsafe", "the store has no synchronous (unsafe) operations")
-    } else {
-      describe("unsafe (the synchronous operations agree with the Effect ones)", () => {
-        const exitValue = <A, E>(exit: Exit.Exit<A, E>): A => {
-          if (Exit.isFailure(exit)) throw new Error(`expected a success, got ${Cause.pretty(exit.cause)}`)
-          return exit.value
-        }
-        test(
-          "a store with unsafe operations also has patch (the middleware saves through it)",
-          Effect.sync(() => expect(typeof store.patch).toBe("function"))
-        )
-        test(
-          "unsafe.write is seen by read, write by unsafe.read, and a miss is none",
-          withIds(3, ([a, b, never]) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              exitValue(unsafe.write(a!, { n: 1, s: "x" }, Duration.minutes(5), clock))
-              expect(yield* store.read(a!)).toEqual(Option.some({ n: 1, s: "x" }))
-              yield* store.write(b!, { list: [1, { k: true }] }, Duration.minutes(5))
-              expect(exitValue(unsafe.read(b!, clock))).toEqual(Option.some({ list: [1, { k: true }] }))
-              expect(exitValue(unsafe.read(never!, clock))).toEqual(Option.none())
-            }))
-        )
-        test(
-          "expiry follows the clock passed in (TestClock)",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              exitValue(unsafe.write(id, { n: 1 }, Duration.minutes(1), clock))
-              yield* TestClock.adjust(Duration.millis(59_999))
-              expect(exitValue(unsafe.read(id, clock))).toEqual(Option.some({ n: 1 }))
-              yield* TestClock.adjust(Duration.millis(1))
-              expect(exitValue(unsafe.read(id, clock))).toEqual(Option.none())
-              expect(exitValue(unsafe.patch(id, { clear: false, remove: [], set: [], add: [] }, Duration.zero, clock)))
-                .toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-        for (const [title, record, changes] of patchFixtures) {
-          test(
-            `unsafe.patch gives the same record as applyPatch: ${title}`,
-            withId((id) =>
-              Effect.gen(function*() {
-                const clock = yield* Effect.clock
-                yield* store.write(id, record, Duration.minutes(5))
-                expect(exitValue(unsafe.patch(id, changes, Duration.minutes(5), clock))).toBe(true)
-                yield* expectPatched(id, record, changes)
-              })
-            )
-          )
-        }
-        test(
-          "unsafe.patch of a missing record returns false and writes nothing",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              const changes: SessionPatch = { clear: false, remove: [], set: [["a", 1]], add: [["n", 1]] }
-              expect(exitValue(unsafe.patch(id, changes, Duration.minutes(5), clock))).toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-        test(
-          "values that are not plain JSON fail Unencodable, in write and in patch, and change nothing",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              yield* store.write(id, { a: 1 }, Duration.minutes(5))
-              for (const value of [() => 1, 10n, new Date(0), Number.NaN, undefined]) {
-                expectStoreError(unsafe.write(id, { a: 2, bad: value }, Duration.minutes(5), clock), ["Unencodable"])
-                expectStoreError(
-                  unsafe.patch(
-                    id,
-                    { clear: false, remove: [], set: [["bad", value]], add: [] },
-                    Duration.minutes(5),
-                    clock
-                  ),
-                  ["Unencodable"]
-                )
-              }
-              // an increment that overflows to Infinity cannot be stored either
-              yield* store.write(id, { a: 1, big: Number.MAX_VALUE }, Duration.minutes(5))
-              expectStoreError(
-                unsafe.patch(
-                  id,
-                  { clear: false, remove: [], set: [], add: [["big", Number.MAX_VALUE]] },
-                  Duration.minutes(5),
-                  clock
-                ),
-                ["Unencodable"]
-              )
-              expect(yield* store.read(id)).toEqual(Option.some({ a: 1, big: Number.MAX_VALUE }))
             })
           )
         )

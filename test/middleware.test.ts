@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, HttpRouter, HttpServerResponse } from "@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Option, TestClock } from "effect"
 import type { MemoryStore } from "effect-session"
-import { Session, type SessionModule } from "effect-session"
+import { Session } from "effect-session"
 import { Jar, type Reply, request, serve, type SetCookie } from "./utils/http.js"
 import * as Recording from "./utils/recording-store.js"
 
@@ -67,7 +67,7 @@ const routes = HttpRouter.empty.pipe(
 
 // The sweeper is tested with MemoryStore; here a daily sweep keeps long TestClock jumps cheap
 // (expiry itself is exact on read).
-const server = (options?: SessionModule.Options<any, any>, store?: MemoryStore.Options) =>
+const server = (options?: Session.Options<any, any>, store?: MemoryStore.Options) =>
   serve(routes, options).pipe(Layer.provideMerge(Recording.layer({ sweepInterval: "1 day", ...store })))
 
 /** Records log lines from every fiber, the server's handler fibers included. */
@@ -789,7 +789,7 @@ describe("Session.middleware over HTTP", () => {
       }).pipe(Effect.provide(server()), Effect.provide(captureLogs().layer)))
 
     const seen: Array<{ phase: string; hasResponse: boolean; reason: string }> = []
-    const onError: SessionModule.FailureHandler = (error, context) => {
+    const onError: Session.FailureHandler = (error, context) => {
       seen.push({
         phase: context.phase,
         hasResponse: Option.isSome(context.response),
