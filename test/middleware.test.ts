@@ -867,3 +867,26 @@ describe("Session.middleware over HTTP", () => {
       }).pipe(Effect.provide(server()), Effect.provide(metaLogs.layer)))
   })
 })
+
+describe("an app run without a store layer (no type-check, as under tsx)", () => {
+  it.effect("answers 500 and logs an error that names the fix", () => {
+    const logs = captureLogs()
+    const routes = HttpRouter.empty.pipe(
+      HttpRouter.get("/", Effect.as(Session.put("a", 1), HttpServerResponse.text("ok")))
+    )
+    // The cast stands for what tsx allows: running a program the type-checker would reject.
+    const noStore = serve(routes, { insecure: true }) as unknown as Layer.Layer<HttpClient.HttpClient>
+    return Effect.gen(function*() {
+      const reply = yield* request("GET", "/")
+      expect(reply.status).toBe(500)
+      expect(reply.setCookies).toEqual([])
+      const errors = logs.lines.filter((line) => line.level === "ERROR").map((line) => line.message)
+      expect(
+        errors.some((message) =>
+          message.includes("no SessionStore") && message.includes("provide a SessionStore layer") &&
+          message.includes("MemoryStoreLive")
+        )
+      ).toBe(true)
+    }).pipe(Effect.provide(noStore), Effect.provide(logs.layer))
+  })
+})
