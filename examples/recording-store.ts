@@ -7,7 +7,7 @@
  * The keys it sees are storage keys (the SHA-256 of a session ID, base64url), never session IDs:
  * the store itself never holds an ID, so neither can this list.
  */
-import { Context, Effect, Exit, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import { SessionStore, type SessionStoreService } from "effect-session"
 
 /** The storage keys written since the demo started, oldest first. */
@@ -16,7 +16,7 @@ export class WrittenKeys extends Context.Tag("effect-session/examples/WrittenKey
   { readonly keys: () => ReadonlyArray<string> }
 >() {}
 
-/** Wraps `store`, calling `seen(key)` after every successful write, patch or destroy. */
+/** Wraps `store`, reporting every key a successful write, patch, rotation or destroy touched. */
 const wrap = (
   store: SessionStoreService,
   written: (key: string) => void,
@@ -28,22 +28,15 @@ const wrap = (
   ...(store.patch !== undefined
     ? { patch: (id, patch, ttl) => Effect.tap(store.patch!(id, patch, ttl), (applied) => applied && written(id)) }
     : {}),
-  // The memory store's synchronous fast path is a way in too: wrap it so nothing bypasses us.
-  ...(store.unsafe !== undefined
+  ...(store.rotate !== undefined
     ? {
-      unsafe: {
-        read: store.unsafe.read,
-        write: (id, data, ttl, clock) => {
-          const exit = store.unsafe!.write(id, data, ttl, clock)
-          if (Exit.isSuccess(exit)) written(id)
-          return exit
-        },
-        patch: (id, patch, ttl, clock) => {
-          const exit = store.unsafe!.patch(id, patch, ttl, clock)
-          if (Exit.isSuccess(exit) && exit.value) written(id)
-          return exit
-        }
-      }
+      rotate: (from, to, data, ttl, grace) =>
+        Effect.tap(store.rotate!(from, to, data, ttl, grace), (moved) => {
+          if (!moved) return
+          written(to)
+          // with a grace period the old record lives on (retired) until it expires
+          if (Duration.isZero(grace)) destroyed(from)
+        })
     }
     : {})
 })
@@ -57,7 +50,6 @@ export const recordingStore = <E, R>(
   store: Layer.Layer<SessionStore, E, R>
 ): Layer.Layer<SessionStore | WrittenKeys, E, R> =>
   Layer.effectContext(Effect.map(SessionStore, (inner) => {
-    // A plain Set: the synchronous fast path has to record without running an Effect.
     const keys = new Set<string>()
     const wrapped = wrap(inner, (key) => keys.add(key), (key) => keys.delete(key))
     return Context.make(SessionStore, wrapped).pipe(

@@ -1,11 +1,11 @@
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit, Layer } from "effect"
-import { MemoryStore, Session, SessionConfigError, type SessionModule, SessionTest } from "effect-session"
+import { MemoryStore, Session, SessionConfigError, SessionTest } from "effect-session"
 import * as RedisStore from "effect-session/RedisStore"
 import * as SqlStore from "effect-session/SqlStore"
 
-type AnyOptions = SessionModule.Options<any, any>
+type AnyOptions = Session.Options<any, any>
 
 const invalid: Array<[string, AnyOptions, string]> = [
   ["ttl -1", { ttl: -1 }, "ttl"],

@@ -154,7 +154,7 @@ describe("npm package", () => {
         "dist/index.js",
         "dist/index.d.ts",
         ...publicModules.flatMap((m) => [`dist/${m}.js`, `dist/${m}.d.ts`]),
-        "dist/internal/session.js",
+        "dist/internal/lifecycle.js",
         "src/index.ts"
       ]))
       expect(files.filter((f) => /(^|\/)(test|bench|examples|node_modules|docs)\/|\.test\.ts$|tsbuildinfo/.test(f)))

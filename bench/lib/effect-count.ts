@@ -1,7 +1,7 @@
 /** The `/count` route for the effect-session servers, and their middleware options. */
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, Option } from "effect"
-import { Session, type SessionModule } from "effect-session"
+import { Session } from "effect-session"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./config.js"
 
 /** Reads `n` (0 when absent), stores `n + 1`, answers it. */
@@ -14,7 +14,7 @@ export const count = Effect.gen(function*() {
 
 export const router = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count))
 
-export const sessionOptions: SessionModule.Options = {
+export const sessionOptions: Session.Options = {
   cookieName: COOKIE_NAME,
   ttl: Duration.millis(TTL_MILLIS),
   insecure: true
