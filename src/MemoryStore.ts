@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Patch, StoredRecord } from "effect-session-core"
+import { MemoryTable, Patch, StoredRecord } from "effect-session-core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,7 +14,6 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Entries, type Entry } from "./internal/entries.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import { copyJson } from "./internal/record.js"
 import { unencodableValue } from "./internal/storedValue.js"
@@ -132,10 +131,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     // out (a read gets a deep copy, so no caller can change a stored session without saving it)
     // and never changed (a patch makes a new one). It is also smaller than its text, and copying
     // it costs less than parsing.
-    const entries = new Entries<SessionCodec.SessionData>()
+    const entries = new MemoryTable.Entries<SessionCodec.SessionData>()
 
     /** The entry's record, parsed once: a record that is not JSON stays text and fails every read. */
-    const parsed = (entry: Entry<SessionCodec.SessionData>) => {
+    const parsed = (entry: MemoryTable.Entry<SessionCodec.SessionData>) => {
       const value = entry.value
       if (typeof value !== "string") return Either.right(value)
       const record = SessionCodec.decode(value)

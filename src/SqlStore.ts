@@ -20,7 +20,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Patch, StoredRecord } from "effect-session-core"
+import { Patch, SqlSchema, StoredRecord } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -34,7 +34,6 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import * as Schema from "./internal/sqlSchema.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -164,7 +163,7 @@ export const make = (
 ): Effect.Effect<SqlStore, SessionConfigError | SessionStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const table = options.table ?? "effect_sessions"
-    const badTable = Schema.checkTableName(table)
+    const badTable = SqlSchema.checkTableName(table)
     if (badTable !== undefined) return yield* invalid("table", badTable)
     const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const sweepInterval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(5))
@@ -186,7 +185,7 @@ export const make = (
     if (dialect === undefined) {
       return yield* invalid("SqlClient", "SqlStore supports PostgreSQL, MySQL/MariaDB and SQLite clients")
     }
-    const names = Schema.names(table)
+    const names = SqlSchema.names(table)
     const t = sql(names.table)
     const locks = sql(names.locks)
 
@@ -223,7 +222,9 @@ export const make = (
       // one of them): try again, the second attempt finds the tables.
       yield* bounded(
         "ensureTable",
-        Effect.forEach(Schema.createStatements(sql, dialect, names), (statement) => statement, { discard: true })
+        Effect.forEach(SqlSchema.createStatements(dialect, names), (statement) => sql.unsafe(statement), {
+          discard: true
+        })
       ).pipe(Effect.retry({ times: 3, schedule: Schedule.spaced(Duration.millis(100)) }), Effect.withClock(liveClock))
     } else {
       yield* bounded("check table", sql`SELECT id FROM ${t} WHERE 1 = 0`).pipe(
@@ -379,7 +380,7 @@ export const make = (
           dialect === "mysql"
             ? sql`DELETE FROM ${t} WHERE expires_at <= ${now} LIMIT ${limit}`.raw
             : sql`DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ${now} LIMIT ${limit})`.raw,
-          Schema.affectedRows
+          SqlSchema.affectedRows
         )
       )
 
