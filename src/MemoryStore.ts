@@ -211,10 +211,9 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
           if (StoredRecord.isRetired(old)) return Effect.succeed(false)
           return Effect.map(SessionCodec.encode(data), (text) => {
             put(to, text, expiryFor(now, ttl))
-            const graceMillis = Duration.toMillis(grace)
-            if (graceMillis > 0) {
-              const until = now + graceMillis
-              put(from, StoredRecord.retire(old, until), Math.min(entry.expiresAt, until))
+            const until = StoredRecord.graceEnd(now, Duration.toMillis(grace), entry.expiresAt)
+            if (until !== undefined) {
+              put(from, StoredRecord.retire(old, until), until)
             } else {
               entries.delete(from)
             }

@@ -324,12 +324,11 @@ export const make = (
                 const old = yield* SessionCodec.decode(String(rows[0]!.data))
                 if (StoredRecord.isRetired(old)) return false
                 yield* upsert(to, text, expiresAt(now, ttl))
-                const graceMillis = Math.ceil(Duration.toMillis(grace))
-                if (graceMillis > 0) {
-                  const until = now + graceMillis
-                  const expiry = rows[0]!.expires_at === null ? until : Math.min(Number(rows[0]!.expires_at), until)
+                const previous = rows[0]!.expires_at === null ? Infinity : Number(rows[0]!.expires_at)
+                const until = StoredRecord.graceEnd(now, Duration.toMillis(grace), previous)
+                if (until !== undefined) {
                   const retired = yield* SessionCodec.encode(StoredRecord.retire(old, until))
-                  yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${expiry} WHERE id = ${from}`
+                  yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${until} WHERE id = ${from}`
                 } else {
                   yield* sql`DELETE FROM ${t} WHERE id = ${from}`
                 }

@@ -86,6 +86,20 @@ export const retire = (record: SessionData, until: number): SessionData => {
   return next
 }
 
+/**
+ * When a rotation's grace ends for the record it moves away from (every store, both lines):
+ * `min(now + grace, expiresAt)`, so a grace never extends the old record's life; `undefined` when
+ * there is no grace left (the old record is deleted). `graceMillis` is rounded up to whole
+ * milliseconds; `expiresAt` is `Infinity` for a record that never expires. The retired marker
+ * (`retire`) and the old record's new expiry are both this time.
+ */
+export const graceEnd = (now: number, graceMillis: number, expiresAt: number): number | undefined => {
+  const grace = Math.ceil(graceMillis)
+  if (!(grace > 0)) return undefined
+  const until = Math.min(now + grace, expiresAt)
+  return until > now ? until : undefined
+}
+
 /** The user data of a record (its reserved keys left out), as a fresh object. */
 export const userData = (record: SessionData): Record<string, unknown> => {
   const data: Record<string, unknown> = {}
