@@ -18,7 +18,7 @@
  *
  * @since 0.1.0
  */
-import { RedisLayout } from "effect-session-core"
+import { Lifetime, RedisLayout } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -256,10 +256,8 @@ export const make = (
       })
 
     /** The record's expiry field and PX for a write at `now` with `ttl` (zero: the default). */
-    const expiryOf = (now: number, ttl: Duration.Duration) => {
-      const requested = Math.ceil(Duration.toMillis(ttl))
-      return RedisLayout.expiry(now, requested > 0 ? requested : defaultTtlMillis)
-    }
+    const expiryOf = (now: number, ttl: Duration.Duration) =>
+      RedisLayout.expiry(now, Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis))
     const key = (id: string) => RedisLayout.recordKey(prefix, id)
 
     // Each operation reads the clock and builds its command in one step (no generator): these run

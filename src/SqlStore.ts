@@ -20,7 +20,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Patch, SqlSchema, StoredRecord } from "effect-session-core"
+import { Lifetime, Patch, SqlSchema, StoredRecord } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -211,8 +211,7 @@ export const make = (
     // `expires_at` holds whole milliseconds; comparing with floor(now) keeps "expired exactly at TTL".
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
     const expiresAt = (now: number, ttl: Duration.Duration): number | null => {
-      const requested = Math.ceil(Duration.toMillis(ttl))
-      const millis = requested > 0 ? requested : defaultTtlMillis
+      const millis = Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
       return millis > 0 ? now + millis : null
     }
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`

@@ -88,3 +88,12 @@ export const touchAfter = (
     ? { message: "touchAfter must be shorter than ttl, or active sessions would expire" }
     : { millis: touchAfterMillis }
 }
+
+/**
+ * The TTL a store gives a write, in whole milliseconds (rounded up): the one asked for, or, when
+ * that is zero, the store's default; `0` means the record never expires.
+ */
+export const storeTtl = (requestedMillis: number, defaultMillis: number): number => {
+  const requested = Math.ceil(requestedMillis)
+  return requested > 0 ? requested : Math.ceil(defaultMillis)
+}

@@ -2,6 +2,7 @@
  * What every store does the same way: the record's text (the codec: plain JSON), expiry times on
  * Effect's `Clock`, option checks, errors.
  */
+import { Lifetime } from "effect-session-core"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import { SessionConfigError, SessionStoreError } from "../SessionError.js"
@@ -38,10 +39,8 @@ export const decodeRecord = (backend: string, text: string): Result.Result<Sessi
 }
 
 /** The TTL a write gets, in whole milliseconds: `ttl`, or the store's default when zero; `0`: none. */
-export const ttlMillisOf = (ttl: Duration.Duration, defaultTtlMillis: number): number => {
-  const requested = Math.ceil(Duration.toMillis(ttl))
-  return requested > 0 ? requested : Math.ceil(defaultTtlMillis)
-}
+export const ttlMillisOf = (ttl: Duration.Duration, defaultTtlMillis: number): number =>
+  Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
 
 /** When a record written at `now` with `ttl` expires (`Infinity`: never). */
 export const expiryAt = (now: number, ttl: Duration.Duration, defaultTtlMillis: number): number => {
