@@ -15,7 +15,6 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import { copyJson } from "./internal/record.js"
 import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout } from "./SessionError.js"
@@ -167,7 +166,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       Effect.clockWith((clock) => {
         const entry = live(id, clock.unsafeCurrentTimeMillis())
         if (entry === undefined) return Effect.succeedNone
-        return Effect.map(parsed(entry), (record) => Option.some(copyJson(record) as SessionCodec.SessionData))
+        return Effect.map(parsed(entry), (record) =>
+          Option.some(StoredRecord.copyJson(record) as SessionCodec.SessionData))
       })
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
