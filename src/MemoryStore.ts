@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { Patch, StoredRecord } from "effect-session-core"
+import { MemoryTable, Patch, StoredRecord } from "effect-session-core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -14,9 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { Entries, type Entry } from "./internal/entries.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import { copyJson } from "./internal/record.js"
 import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout } from "./SessionError.js"
@@ -132,10 +130,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     // out (a read gets a deep copy, so no caller can change a stored session without saving it)
     // and never changed (a patch makes a new one). It is also smaller than its text, and copying
     // it costs less than parsing.
-    const entries = new Entries<SessionCodec.SessionData>()
+    const entries = new MemoryTable.Entries<SessionCodec.SessionData>()
 
     /** The entry's record, parsed once: a record that is not JSON stays text and fails every read. */
-    const parsed = (entry: Entry<SessionCodec.SessionData>) => {
+    const parsed = (entry: MemoryTable.Entry<SessionCodec.SessionData>) => {
       const value = entry.value
       if (typeof value !== "string") return Either.right(value)
       const record = SessionCodec.decode(value)
@@ -168,7 +166,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       Effect.clockWith((clock) => {
         const entry = live(id, clock.unsafeCurrentTimeMillis())
         if (entry === undefined) return Effect.succeedNone
-        return Effect.map(parsed(entry), (record) => Option.some(copyJson(record) as SessionCodec.SessionData))
+        return Effect.map(parsed(entry), (record) =>
+          Option.some(StoredRecord.copyJson(record) as SessionCodec.SessionData))
       })
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
@@ -212,10 +211,9 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
           if (StoredRecord.isRetired(old)) return Effect.succeed(false)
           return Effect.map(SessionCodec.encode(data), (text) => {
             put(to, text, expiryFor(now, ttl))
-            const graceMillis = Duration.toMillis(grace)
-            if (graceMillis > 0) {
-              const until = now + graceMillis
-              put(from, StoredRecord.retire(old, until), Math.min(entry.expiresAt, until))
+            const until = StoredRecord.graceEnd(now, Duration.toMillis(grace), entry.expiresAt)
+            if (until !== undefined) {
+              put(from, StoredRecord.retire(old, until), until)
             } else {
               entries.delete(from)
             }

@@ -18,6 +18,7 @@
  *
  * @since 0.1.0
  */
+import { Lifetime, RedisLayout } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -32,9 +33,6 @@ import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import { setOwn } from "./internal/record.js"
-import * as Scripts from "./internal/redisScripts.js"
-import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -110,7 +108,7 @@ interface ScriptedClient {
   effectSessionWrite(key: string, ...args: Array<string>): Promise<number>
   effectSessionPatch(key: string, ...args: Array<string>): Promise<number>
   effectSessionUnlock(key: string, token: string): Promise<number>
-  effectSessionRetire(key: string, now: string, grace: string, until: string): Promise<number>
+  effectSessionRetire(key: string, now: string, grace: string): Promise<number>
   hgetall(key: string): Promise<Record<string, string>>
   set(key: string, value: string, px: "PX", ttl: number, nx: "NX"): Promise<"OK" | null>
   del(key: string): Promise<number>
@@ -118,10 +116,10 @@ interface ScriptedClient {
 
 const defineCommands = (client: Redis | Cluster): ScriptedClient => {
   // Defining twice (two stores sharing one client) is harmless: same names, same scripts.
-  client.defineCommand("effectSessionWrite", { numberOfKeys: 1, lua: Scripts.WRITE })
-  client.defineCommand("effectSessionPatch", { numberOfKeys: 1, lua: Scripts.PATCH })
-  client.defineCommand("effectSessionUnlock", { numberOfKeys: 1, lua: Scripts.UNLOCK })
-  client.defineCommand("effectSessionRetire", { numberOfKeys: 1, lua: Scripts.RETIRE })
+  client.defineCommand("effectSessionWrite", { numberOfKeys: 1, lua: RedisLayout.WRITE })
+  client.defineCommand("effectSessionPatch", { numberOfKeys: 1, lua: RedisLayout.PATCH })
+  client.defineCommand("effectSessionUnlock", { numberOfKeys: 1, lua: RedisLayout.UNLOCK })
+  client.defineCommand("effectSessionRetire", { numberOfKeys: 1, lua: RedisLayout.RETIRE })
   return client as unknown as ScriptedClient
 }
 
@@ -132,48 +130,40 @@ const errorText = (cause: unknown): string => cause instanceof Error ? cause.mes
 
 const toStoreError = (operation: string) => (cause: unknown): SessionStoreError => {
   const text = errorText(cause)
-  const reason: SessionStoreError["reason"] = text.startsWith("WRONGTYPE") || text.startsWith("CORRUPT")
-    ? "CorruptRecord"
-    : text.startsWith("NONFINITE")
-    ? "Unencodable"
-    : /timed? ?out/i.test(text)
-    ? "Timeout"
-    : "Unavailable"
-  return new SessionStoreError({ reason, message: `redis ${operation}: ${text}`, cause })
+  return new SessionStoreError({
+    reason: RedisLayout.failureReason(text),
+    message: `redis ${operation}: ${text}`,
+    cause
+  })
 }
 
-const corrupt = (why: string) => new SessionStoreError({ reason: "CorruptRecord", message: `redis read: ${why}` })
-
-/** Turns a record's hash back into session data, or says why it cannot. */
+/** A record's hash back into session data (the core's `RedisLayout.decode`), with the store's errors. */
 const decodeHash = (
   hash: Record<string, string>,
   now: number
 ): Either.Either<Option.Option<SessionCodec.SessionData>, SessionStoreError> => {
-  const fields = Object.keys(hash)
-  if (fields.length === 0) return Either.right(Option.none())
-  const expiry = hash[Scripts.EXPIRY_FIELD]
-  if (expiry === undefined) return Either.left(corrupt("session record has no expiry field"))
-  if (expiry !== Scripts.NEVER) {
-    const at = Number(expiry)
-    if (expiry === "" || Number.isNaN(at)) return Either.left(corrupt("session record has an invalid expiry"))
-    if (now >= at) return Either.right(Option.none())
+  const decoded = RedisLayout.decode(hash, now)
+  switch (decoded._tag) {
+    case "None":
+      return Either.right(Option.none())
+    case "Some":
+      return Either.right(Option.some(decoded.data))
+    case "Corrupt":
+      return Either.left(
+        new SessionStoreError({
+          reason: "CorruptRecord",
+          message: `redis read: ${decoded.message}`,
+          cause: decoded.cause
+        })
+      )
   }
-  const data: Record<string, unknown> = {}
-  for (const field of fields) {
-    if (field === Scripts.EXPIRY_FIELD) continue
-    let key: unknown
-    let value: unknown
-    try {
-      key = JSON.parse(field)
-      value = JSON.parse(hash[field]!)
-    } catch (cause) {
-      return Either.left(new SessionStoreError({ reason: "CorruptRecord", message: "redis read: not JSON", cause }))
-    }
-    if (typeof key !== "string") return Either.left(corrupt("session record has a field that is not a key"))
-    setOwn(data, key, value) // a key such as "__proto__" is plain data
-  }
-  return Either.right(Option.some(data))
 }
+
+/** A script's arguments, or the store's `Unencodable` error. */
+const argsOf = (args: RedisLayout.Args): Either.Either<Array<string>, SessionStoreError> =>
+  args._tag === "Args"
+    ? Either.right(args.args)
+    : Either.left(new SessionStoreError({ reason: "Unencodable", message: args.message }))
 
 const positiveMillis = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
   Either.map(positiveDurationOr(option, input, fallback), (duration) => Math.ceil(Duration.toMillis(duration)))
@@ -266,93 +256,49 @@ export const make = (
       })
 
     /** The record's expiry field and PX for a write at `now` with `ttl` (zero: the default). */
-    const expiryOf = (now: number, ttl: Duration.Duration): [expiry: string, px: string] => {
-      const requested = Math.ceil(Duration.toMillis(ttl))
-      const millis = requested > 0 ? requested : defaultTtlMillis
-      return millis > 0 ? [String(now + millis), String(millis)] : [Scripts.NEVER, "0"]
-    }
+    const expiryOf = (now: number, ttl: Duration.Duration) =>
+      RedisLayout.expiry(now, Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis))
+    const key = (id: string) => RedisLayout.recordKey(prefix, id)
 
     // Each operation reads the clock and builds its command in one step (no generator): these run
     // once or twice per request.
     const read = (id: string) =>
       Effect.clockWith((clock) =>
         Effect.flatMap(
-          command("read", () => redis.hgetall(prefix + id)),
-          (hash) => decodeHash(hash, clock.unsafeCurrentTimeMillis())
+          command("read", () => redis.hgetall(key(id))),
+          (hash) => decodeHash(hash, Math.floor(clock.unsafeCurrentTimeMillis()))
         )
       )
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) => {
-        const args: Array<string> = []
-        for (const key of Object.keys(data)) {
-          const value = data[key]
-          const error = unencodableValue(key, value)
-          if (error !== undefined) return Effect.fail(error)
-          args.push(JSON.stringify(key), JSON.stringify(value))
-        }
-        const [expiry, px] = expiryOf(clock.unsafeCurrentTimeMillis(), ttl)
-        return Effect.asVoid(command("write", () => redis.effectSessionWrite(prefix + id, expiry, px, ...args)))
-      })
+      Effect.clockWith((clock) =>
+        Effect.flatMap(
+          argsOf(RedisLayout.writeArgs(data, expiryOf(Math.floor(clock.unsafeCurrentTimeMillis()), ttl))),
+          (args) => Effect.asVoid(command("write", () => redis.effectSessionWrite(key(id), ...args)))
+        )
+      )
 
-    const destroy = (id: string) => Effect.asVoid(command("destroy", () => redis.del(prefix + id)))
+    const destroy = (id: string) => Effect.asVoid(command("destroy", () => redis.del(key(id))))
 
     const patch: RedisStore["patch"] = (id, patch, ttl) =>
       Effect.clockWith((clock) => {
-        const set: Array<string> = []
-        for (const [key, value] of patch.set) {
-          const error = unencodableValue(key, value)
-          if (error !== undefined) return Effect.fail(error)
-          set.push(JSON.stringify(key), JSON.stringify(value))
-        }
-        const add: Array<string> = []
-        for (const [key, delta] of patch.add) {
-          if (!Number.isFinite(delta)) {
-            return Effect.fail(
-              new SessionStoreError({
-                reason: "Unencodable",
-                message: `session delta for key ${JSON.stringify(key)} is ${delta}`
-              })
-            )
-          }
-          add.push(JSON.stringify(key), String(delta))
-        }
-        const now = clock.unsafeCurrentTimeMillis()
-        const [expiry, px] = expiryOf(now, ttl)
-        return Effect.map(
-          command("patch", () =>
-            redis.effectSessionPatch(
-              prefix + id,
-              String(now),
-              expiry,
-              px,
-              patch.clear ? "1" : "0",
-              String(patch.remove.length),
-              String(patch.set.length),
-              String(patch.add.length),
-              ...patch.remove.map((key) => JSON.stringify(key)),
-              ...set,
-              ...add
-            )),
-          (applied) => applied === 1
+        const now = Math.floor(clock.unsafeCurrentTimeMillis())
+        return Effect.flatMap(
+          argsOf(RedisLayout.patchArgs(now, expiryOf(now, ttl), patch)),
+          (args) => Effect.map(command("patch", () => redis.effectSessionPatch(key(id), ...args)), (n) => n === 1)
         )
       })
 
     // The new record first, then the old one retired only if it is still there, else the new one
-    // deleted again: nobody can reach the new record before this returns (its ID is not out yet),
-    // so this is as good as one atomic step, and each script touches one key (Redis Cluster).
+    // deleted again (the core's `RedisLayout.RETIRE` explains why that is as good as one step).
+    // Each script touches one key, so this runs on Redis Cluster with any prefix.
     const rotate: RedisStore["rotate"] = (from, to, data, ttl, grace) =>
       Effect.zipRight(
         write(to, data, ttl),
         Effect.clockWith((clock) => {
-          const now = clock.unsafeCurrentTimeMillis()
-          const graceMillis = Math.ceil(Duration.toMillis(grace))
+          const args = RedisLayout.retireArgs(Math.floor(clock.unsafeCurrentTimeMillis()), Duration.toMillis(grace))
           return Effect.flatMap(
-            command(
-              "rotate",
-              () =>
-                redis.effectSessionRetire(prefix + from, String(now), String(graceMillis), String(now + graceMillis))
-            ),
+            command("rotate", () => redis.effectSessionRetire(key(from), ...args)),
             (retired) => retired === 1 ? Effect.succeed(true) : Effect.as(destroy(to), false)
           )
         })
@@ -360,7 +306,7 @@ export const make = (
 
     const lock: RedisStore["lock"] = (id, lockOptions) =>
       Effect.gen(function*() {
-        const key = `${prefix}lock:${id}`
+        const lockKey = RedisLayout.lockKey(prefix, id)
         const token = randomBytes(16).toString("base64url")
         const ttlMillis = Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl)))
         const waitMillis = Duration.toMillis(lockOptions.wait)
@@ -371,29 +317,26 @@ export const make = (
         // waiting: the release goes down the same connection after the SET, so Redis runs it after
         // the SET, and deletes the lock only if that SET took it.
         const abandon = Effect.sync(() => {
-          redis.effectSessionUnlock(key, token).catch(() => undefined)
+          redis.effectSessionUnlock(lockKey, token).catch(() => undefined)
         })
         while (true) {
-          const reply = yield* command("lock", () => redis.set(key, token, "PX", ttlMillis, "NX")).pipe(
+          const reply = yield* command("lock", () => redis.set(lockKey, token, "PX", ttlMillis, "NX")).pipe(
             Effect.onExit((exit) => Exit.isFailure(exit) ? abandon : Effect.void)
           )
           if (reply === "OK") {
-            return command("unlock", () => redis.effectSessionUnlock(key, token)).pipe(
+            return command("unlock", () => redis.effectSessionUnlock(lockKey, token)).pipe(
               Effect.catchAll((error) => Effect.logDebug("effect-session: releasing a session lock failed", error)),
               Effect.asVoid
             )
           }
           const waited = (yield* Clock.currentTimeMillis) - start
           if (waited >= waitMillis) return yield* new SessionLockTimeout({ waitedMillis: waited })
-          yield* Effect.sleep(Duration.millis(Math.min(LOCK_RETRY_MILLIS, waitMillis - waited)))
+          yield* Effect.sleep(Duration.millis(Math.min(RedisLayout.LOCK_RETRY_MILLIS, waitMillis - waited)))
         }
       })
 
     return { read, write, destroy, patch, rotate, lock } satisfies RedisStore
   })
-
-/** Delay between two attempts to take a held lock. */
-const LOCK_RETRY_MILLIS = 15
 
 /** Creates, connects and (when the scope closes) quits a client the store owns. */
 const ownClient = (

@@ -15,8 +15,9 @@
  *
  * @since 0.1.0
  */
+import { StoredRecord } from "effect-session-core"
 import * as Either from "effect/Either"
-import { checkValue as internalCheckValue, unencodableValue } from "./internal/storedValue.js"
+import { checkValue as internalCheckValue } from "./internal/storedValue.js"
 import { SessionStoreError } from "./SessionError.js"
 
 /**
@@ -68,11 +69,10 @@ export const checkValue: (value: unknown) => string | undefined = internalCheckV
  * @category codec
  */
 export const encode = (data: SessionData): Either.Either<string, SessionStoreError> => {
-  for (const key of Object.keys(data)) {
-    const error = unencodableValue(key, data[key])
-    if (error !== undefined) return Either.left(error)
-  }
-  return Either.right(JSON.stringify(data))
+  const encoded = StoredRecord.toText(data) // the core's: the same text the effect 4 stores write
+  return encoded._tag === "Text"
+    ? Either.right(encoded.text)
+    : Either.left(new SessionStoreError({ reason: "Unencodable", message: encoded.message }))
 }
 
 /**
@@ -92,16 +92,12 @@ export const encode = (data: SessionData): Either.Either<string, SessionStoreErr
  * @category codec
  */
 export const decode = (text: string): Either.Either<SessionData, SessionStoreError> => {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (cause) {
-    return Either.left(new SessionStoreError({ reason: "CorruptRecord", message: "session record is not JSON", cause }))
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    return Either.left(
-      new SessionStoreError({ reason: "CorruptRecord", message: "session record is not a JSON object" })
+  const parsed = StoredRecord.fromText(text)
+  return parsed._tag === "Record"
+    ? Either.right(parsed.record)
+    : Either.left(
+      parsed.cause === undefined
+        ? new SessionStoreError({ reason: "CorruptRecord", message: parsed.message })
+        : new SessionStoreError({ reason: "CorruptRecord", message: parsed.message, cause: parsed.cause })
     )
-  }
-  return Either.right(parsed as SessionData)
 }

@@ -71,8 +71,8 @@ export interface SessionStoreService {
    * Optional capability: move a session to a new key in one atomic step (what `regenerate` saves
    * with). If the record under `from` exists (and is not itself retired), write `data` under `to`
    * with `ttl` and retire `from`: delete it when `grace` is zero, otherwise keep it read-only for
-   * `grace` (its expiry capped to now + `grace`, and the reserved key `"__session.retired"` set to
-   * that time, so that its `patch` is refused) and succeed with `true`. If `from` is gone, write
+   * `grace` (its expiry and the reserved key `"__session.retired"` both set to when the grace
+   * ends: now + `grace`, or its own expiry if that comes first; its `patch` is then refused) and succeed with `true`. If `from` is gone, write
    * nothing and succeed with `false`: a session destroyed meanwhile (a logout) is never moved to a
    * new ID. Stores without it get a read, a write and a delete (or retiring write) in turn: best
    * effort, a concurrent destroy can fall between them.

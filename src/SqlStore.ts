@@ -20,7 +20,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Patch, StoredRecord } from "effect-session-core"
+import { Lifetime, Patch, SqlSchema, StoredRecord } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -34,7 +34,6 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import * as Schema from "./internal/sqlSchema.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -164,7 +163,7 @@ export const make = (
 ): Effect.Effect<SqlStore, SessionConfigError | SessionStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const table = options.table ?? "effect_sessions"
-    const badTable = Schema.checkTableName(table)
+    const badTable = SqlSchema.checkTableName(table)
     if (badTable !== undefined) return yield* invalid("table", badTable)
     const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const sweepInterval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(5))
@@ -186,7 +185,7 @@ export const make = (
     if (dialect === undefined) {
       return yield* invalid("SqlClient", "SqlStore supports PostgreSQL, MySQL/MariaDB and SQLite clients")
     }
-    const names = Schema.names(table)
+    const names = SqlSchema.names(table)
     const t = sql(names.table)
     const locks = sql(names.locks)
 
@@ -212,8 +211,7 @@ export const make = (
     // `expires_at` holds whole milliseconds; comparing with floor(now) keeps "expired exactly at TTL".
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
     const expiresAt = (now: number, ttl: Duration.Duration): number | null => {
-      const requested = Math.ceil(Duration.toMillis(ttl))
-      const millis = requested > 0 ? requested : defaultTtlMillis
+      const millis = Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
       return millis > 0 ? now + millis : null
     }
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`
@@ -223,7 +221,9 @@ export const make = (
       // one of them): try again, the second attempt finds the tables.
       yield* bounded(
         "ensureTable",
-        Effect.forEach(Schema.createStatements(sql, dialect, names), (statement) => statement, { discard: true })
+        Effect.forEach(SqlSchema.createStatements(dialect, names), (statement) => sql.unsafe(statement), {
+          discard: true
+        })
       ).pipe(Effect.retry({ times: 3, schedule: Schedule.spaced(Duration.millis(100)) }), Effect.withClock(liveClock))
     } else {
       yield* bounded("check table", sql`SELECT id FROM ${t} WHERE 1 = 0`).pipe(
@@ -323,12 +323,11 @@ export const make = (
                 const old = yield* SessionCodec.decode(String(rows[0]!.data))
                 if (StoredRecord.isRetired(old)) return false
                 yield* upsert(to, text, expiresAt(now, ttl))
-                const graceMillis = Math.ceil(Duration.toMillis(grace))
-                if (graceMillis > 0) {
-                  const until = now + graceMillis
-                  const expiry = rows[0]!.expires_at === null ? until : Math.min(Number(rows[0]!.expires_at), until)
+                const previous = rows[0]!.expires_at === null ? Infinity : Number(rows[0]!.expires_at)
+                const until = StoredRecord.graceEnd(now, Duration.toMillis(grace), previous)
+                if (until !== undefined) {
                   const retired = yield* SessionCodec.encode(StoredRecord.retire(old, until))
-                  yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${expiry} WHERE id = ${from}`
+                  yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${until} WHERE id = ${from}`
                 } else {
                   yield* sql`DELETE FROM ${t} WHERE id = ${from}`
                 }
@@ -379,7 +378,7 @@ export const make = (
           dialect === "mysql"
             ? sql`DELETE FROM ${t} WHERE expires_at <= ${now} LIMIT ${limit}`.raw
             : sql`DELETE FROM ${t} WHERE id IN (SELECT id FROM ${t} WHERE expires_at <= ${now} LIMIT ${limit})`.raw,
-          Schema.affectedRows
+          SqlSchema.affectedRows
         )
       )
 

@@ -7,6 +7,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platf
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
 import { Session, SessionStore } from "effect-session"
+import { RedisLayout } from "effect-session-core"
 import * as RedisStore from "effect-session/RedisStore"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import { Redis } from "ioredis"
@@ -122,6 +123,97 @@ await describeWith("redis", "RedisStore", () => {
           const record = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i]))
           yield* store.write("many", record, Duration.minutes(1))
           expect(yield* store.read("many")).toEqual(Option.some(record))
+        })
+      ))
+  })
+
+  // The effect 4 package's RedisStore sends the core's scripts with the core's arguments and reads
+  // with the core's decode (packages/effect4/src/RedisStore.ts): these tests hold the effect 3 store
+  // to the same bytes, so one Redis serves apps on both lines.
+  describe("the record layout shared with effect 4 (the core's RedisLayout)", () => {
+    const record = {
+      user: "ada",
+      ["__proto__"]: { polluted: true },
+      "": [],
+      "lone \ud800 surrogate": "\udc00",
+      n: 0.1,
+      big: 1e21,
+      nested: { a: [1, { b: null }], s: "é\n\"" }
+    }
+    const hgetall = (id: string) => Effect.promise(() => admin.hgetall(`${prefix}${id}`))
+    const pairs = (args: RedisLayout.Args) => {
+      if (args._tag !== "Args") throw new Error(args.message)
+      const fields: Record<string, string> = { x: args.args[0]! }
+      for (let i = 2; i < args.args.length; i += 2) fields[args.args[i]!] = args.args[i + 1]!
+      return fields
+    }
+
+    it.effect("a record the effect 3 store writes is the hash the core's writeArgs builds, and the core's decode reads it", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("e3-write", record, Duration.minutes(1))
+          const hash = yield* hgetall("e3-write")
+          expect(hash).toEqual(pairs(RedisLayout.writeArgs(record, RedisLayout.expiry(0, 60_000))))
+          const decoded = RedisLayout.decode(hash, 0)
+          expect(decoded).toEqual({ _tag: "Some", data: record })
+          expect(Object.getOwnPropertyDescriptor((decoded as any).data, "__proto__")?.value).toEqual({ polluted: true })
+          expect(RedisLayout.decode(hash, 60_000)).toEqual({ _tag: "None" })
+        })
+      ))
+
+    it.effect("a record written and patched as the effect 4 store does (the core's scripts and arguments) reads back in the effect 3 store", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          const key = RedisLayout.recordKey(prefix, "e4-write")
+          const write = RedisLayout.writeArgs(record, RedisLayout.expiry(0, 60_000))
+          if (write._tag !== "Args") throw new Error(write.message)
+          yield* Effect.promise(() => admin.eval(RedisLayout.WRITE, 1, key, ...write.args))
+          expect(yield* store.read("e4-write")).toEqual(Option.some(record))
+          const patch = RedisLayout.patchArgs(0, RedisLayout.expiry(0, 60_000), {
+            clear: false,
+            remove: ["user"],
+            set: [["cart", [1]]],
+            add: [["n", 0.2]]
+          })
+          if (patch._tag !== "Args") throw new Error(patch.message)
+          expect(yield* Effect.promise(() => admin.eval(RedisLayout.PATCH, 1, key, ...patch.args))).toBe(1)
+          const { user: _, ...rest } = record
+          expect(yield* store.read("e4-write")).toEqual(Option.some({ ...rest, cart: [1], n: 0.30000000000000004 }))
+          // and the effect 3 store's patch reads back through the core's decode
+          yield* store.patch("e4-write", { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.minutes(1))
+          const decoded = RedisLayout.decode(yield* hgetall("e4-write"), 0)
+          expect(decoded._tag === "Some" && decoded.data.n).toBe(1.3)
+        })
+      ))
+
+    it.effect("a rotation by the effect 3 store leaves the retired record the core's PATCH refuses and its decode marks", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("e3-from", { user: "ada" }, Duration.seconds(10))
+          expect(yield* store.rotate("e3-from", "e3-to", { user: "ada" }, Duration.minutes(1), Duration.minutes(1)))
+            .toBe(
+              true
+            )
+          // the grace never extends the old record: it ends when the record would have expired
+          const old = yield* hgetall("e3-from")
+          expect(old).toEqual({ x: "10000", [RedisLayout.RETIRED_FIELD]: "10000", "\"user\"": "\"ada\"" })
+          expect(RedisLayout.decode(old, 0)).toEqual({
+            _tag: "Some",
+            data: { user: "ada", "__session.retired": 10_000 }
+          })
+          const patch = RedisLayout.patchArgs(0, RedisLayout.expiry(0, 60_000), {
+            clear: false,
+            remove: [],
+            set: [["user", "eve"]],
+            add: []
+          })
+          if (patch._tag !== "Args") throw new Error(patch.message)
+          const key = RedisLayout.recordKey(prefix, "e3-from")
+          expect(yield* Effect.promise(() => admin.eval(RedisLayout.PATCH, 1, key, ...patch.args))).toBe(0)
+          // RETIRE, as the effect 4 store sends it, refuses a retired record too
+          const retire = RedisLayout.retireArgs(0, 60_000)
+          expect(yield* Effect.promise(() => admin.eval(RedisLayout.RETIRE, 1, key, ...retire))).toBe(0)
+          expect(RedisLayout.decode(yield* hgetall("e3-to"), 0)).toEqual({ _tag: "Some", data: { user: "ada" } })
         })
       ))
   })

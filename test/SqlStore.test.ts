@@ -10,8 +10,21 @@ import { MysqlClient } from "@effect/sql-mysql2"
 import { PgClient } from "@effect/sql-pg"
 import { SqliteClient } from "@effect/sql-sqlite-node"
 import { afterAll, describe, expect, layer } from "@effect/vitest"
-import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Redacted, TestClock } from "effect"
+import {
+  Cause,
+  Clock,
+  Config,
+  ConfigProvider,
+  Duration,
+  Effect,
+  Exit,
+  Layer,
+  Option,
+  Redacted,
+  TestClock
+} from "effect"
 import { Session, SessionStore } from "effect-session"
+import { StoredRecord } from "effect-session-core"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import * as SqlStore from "effect-session/SqlStore"
 import { randomBytes } from "node:crypto"
@@ -130,6 +143,38 @@ const suiteFor = (db: Database) => () => {
         yield* forever.write("never", { b: {} }, Duration.zero)
         const [never] = yield* rows("never")
         expect(never!.expires_at).toBeNull()
+      }))
+
+    // The effect 4 package's SqlStore writes `data` with the core's StoredRecord.toText, reads it
+    // with fromText and retires with graceEnd (packages/effect4/src/SqlStore.ts): the rows are the
+    // same in both lines, so an effect 3 app and an effect 4 app can share the table.
+    it.scoped("rows are the core's: the text StoredRecord.toText builds, read by fromText; a row written as effect 4 writes it reads back", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const store = yield* SqlStore.make(options)
+        const now = yield* Clock.currentTimeMillis // the layer's TestClock: earlier tests may have moved it
+        const record = { user: "ada", ["__proto__"]: { p: 1 }, "": [], n: 0.1, s: "é\u2028\"" }
+        yield* store.write("e3-row", record, Duration.minutes(1))
+        const [row] = yield* rows("e3-row")
+        const text = StoredRecord.toText(record)
+        expect(text._tag === "Text" && text.text).toBe(row!.data)
+        const parsed = StoredRecord.fromText(row!.data)
+        expect(parsed).toEqual({ _tag: "Record", record })
+        expect(Object.getOwnPropertyDescriptor((parsed as any).record, "__proto__")?.value).toEqual({ p: 1 })
+        expect(Number(row!.expires_at)).toBe(now + 60_000)
+        // what the effect 4 store writes for write("e4-row", record, 1 minute) now
+        yield* sql`INSERT INTO ${sql(specific)} (id, data, expires_at) VALUES (${"e4-row"}, ${(text as any).text}, ${
+          now + 60_000
+        })`
+        expect(yield* store.read("e4-row")).toEqual(Option.some(record))
+        // a rotation with a grace longer than the record's life retires it until its own expiry
+        expect(yield* store.rotate("e4-row", "e4-next", record, Duration.minutes(5), Duration.minutes(2))).toBe(true)
+        const [old] = yield* rows("e4-row")
+        expect(Number(old!.expires_at)).toBe(StoredRecord.graceEnd(now, 120_000, now + 60_000))
+        expect(StoredRecord.fromText(old!.data)).toEqual({
+          _tag: "Record",
+          record: { ...record, "__session.retired": now + 60_000 }
+        })
       }))
 
     it.scoped("without ensureTable, a missing table fails the layer with SessionStoreError naming the fix", () =>

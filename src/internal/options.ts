@@ -1,4 +1,5 @@
 import * as Cookies from "@effect/platform/Cookies"
+import { Cookie as CoreCookie, Lifetime } from "effect-session-core"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type { FailureHandler, Options } from "../Session.js"
@@ -161,7 +162,6 @@ const invalidCookieMessage = (option: string, reason: string, value: string | un
 }
 
 const DEFAULT_TTL = Duration.hours(2)
-const MAX_TOUCH_AFTER_MILLIS = 60_000
 
 /** Validates middleware options and fills in the safe defaults. */
 export const resolve = <EH = never, RH = never>(
@@ -182,45 +182,21 @@ export const resolve = <EH = never, RH = never>(
     if (absoluteMillis === 0) return fail("absoluteTimeout", "absoluteTimeout must be greater than zero when set")
   }
 
-  let touchAfterMillis = ttlMillis > 0 ? Math.min(ttlMillis / 10, MAX_TOUCH_AFTER_MILLIS) : MAX_TOUCH_AFTER_MILLIS
+  // The touch-after default and the cookie rules are the core's (`Lifetime`, `Cookie`), shared by both lines.
+  let given: number | undefined
   if (options.touchAfter !== undefined) {
-    const touchAfter = decodeDuration("touchAfter", options.touchAfter)
-    if (Either.isLeft(touchAfter)) return Either.left(touchAfter.left)
-    touchAfterMillis = Duration.toMillis(touchAfter.right)
-    if (ttlMillis > 0 && touchAfterMillis >= ttlMillis) {
-      return fail("touchAfter", "touchAfter must be shorter than ttl, or active sessions would expire")
-    }
+    const decoded = decodeDuration("touchAfter", options.touchAfter)
+    if (Either.isLeft(decoded)) return Either.left(decoded.left)
+    given = Duration.toMillis(decoded.right)
   }
+  const touch = Lifetime.touchAfter(ttlMillis, given)
+  if ("message" in touch) return fail("touchAfter", touch.message)
+  const touchAfterMillis = touch.millis
 
-  const sameSite = options.sameSite ?? "lax"
-  if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
-    return fail("sameSite", `sameSite must be "lax", "strict" or "none", got ${String(sameSite)}`)
-  }
-  const secure = options.insecure !== true
-  const path = options.path ?? "/"
-  if (!secure && sameSite === "none") {
-    return fail("sameSite", "sameSite \"none\" requires a Secure cookie: browsers reject it with insecure: true")
-  }
-  if (!secure && options.partitioned === true) {
-    return fail("partitioned", "partitioned cookies must be Secure: remove insecure: true")
-  }
-  if (cookieName.startsWith("__Host-")) {
-    if (!secure) return fail("cookieName", "a __Host- cookie must be Secure: remove insecure: true")
-    if (path !== "/") return fail("path", "a __Host- cookie must have path \"/\"")
-    if (options.domain !== undefined) return fail("domain", "a __Host- cookie must not set a domain")
-  } else if (cookieName.startsWith("__Secure-") && !secure) {
-    return fail("cookieName", "a __Secure- cookie must be Secure: remove insecure: true")
-  }
-
-  const cookie: NonNullable<Cookies.Cookie["options"]> = {
-    httpOnly: true,
-    secure,
-    sameSite,
-    path,
-    ...(options.domain !== undefined ? { domain: options.domain } : {}),
-    ...(options.partitioned === true ? { partitioned: true } : {}),
-    ...(options.priority !== undefined ? { priority: options.priority } : {})
-  }
+  const attributes = CoreCookie.attributes({ ...options, cookieName })
+  if (CoreCookie.isProblem(attributes)) return fail(attributes.option, attributes.message)
+  const path = attributes.path
+  const cookie: NonNullable<Cookies.Cookie["options"]> = attributes
   // Let the platform check the name, domain and path exactly as it will when serialising.
   const probe = Cookies.makeCookie(cookieName, "x", cookie)
   if (Either.isLeft(probe)) {

@@ -55,3 +55,74 @@ export type CookieDecision =
 
 /** The cookie's `Max-Age` in whole seconds: `Max-Age=0` means "delete", so under a second is one. */
 export const maxAgeSeconds = (millis: number): number => Math.max(1, Math.floor(millis / 1000))
+
+/** A refused option: which one, and why (each line's middleware turns it into its `SessionConfigError`). */
+export interface OptionProblem {
+  readonly option: string
+  readonly message: string
+}
+
+/** The cookie options a middleware takes (before defaults). */
+export interface AttributeOptions {
+  readonly cookieName: string
+  readonly sameSite?: unknown
+  readonly insecure?: boolean | undefined
+  readonly path?: string | undefined
+  readonly domain?: string | undefined
+  readonly partitioned?: boolean | undefined
+  readonly priority?: "low" | "medium" | "high" | undefined
+}
+
+/** The session cookie's attributes, in the shape both platforms' `Cookies` options take. */
+export interface Attributes {
+  readonly httpOnly: true
+  readonly secure: boolean
+  readonly sameSite: "lax" | "strict" | "none"
+  readonly path: string
+  readonly domain?: string
+  readonly partitioned?: true
+  readonly priority?: "low" | "medium" | "high"
+}
+
+/**
+ * The session cookie's attributes with the safe defaults (`HttpOnly`, `Secure` unless `insecure`,
+ * `SameSite=Lax`, `Path=/`), or the option that breaks a browser rule: `SameSite=None` and
+ * `Partitioned` need `Secure`, a `__Host-` cookie is `Secure` with path `/` and no domain, a
+ * `__Secure-` cookie is `Secure`. The platform's own check of the name, domain and path follows in
+ * each line's middleware.
+ */
+export const attributes = (options: AttributeOptions): Attributes | OptionProblem => {
+  const problem = (option: string, message: string): OptionProblem => ({ option, message })
+  const sameSite = options.sameSite ?? "lax"
+  if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
+    return problem("sameSite", `sameSite must be "lax", "strict" or "none", got ${String(sameSite)}`)
+  }
+  const secure = options.insecure !== true
+  const path = options.path ?? "/"
+  if (!secure && sameSite === "none") {
+    return problem("sameSite", "sameSite \"none\" requires a Secure cookie: browsers reject it with insecure: true")
+  }
+  if (!secure && options.partitioned === true) {
+    return problem("partitioned", "partitioned cookies must be Secure: remove insecure: true")
+  }
+  const name = options.cookieName
+  if (name.startsWith("__Host-")) {
+    if (!secure) return problem("cookieName", "a __Host- cookie must be Secure: remove insecure: true")
+    if (path !== "/") return problem("path", "a __Host- cookie must have path \"/\"")
+    if (options.domain !== undefined) return problem("domain", "a __Host- cookie must not set a domain")
+  } else if (name.startsWith("__Secure-") && !secure) {
+    return problem("cookieName", "a __Secure- cookie must be Secure: remove insecure: true")
+  }
+  return {
+    httpOnly: true,
+    secure,
+    sameSite,
+    path,
+    ...(options.domain !== undefined ? { domain: options.domain } : {}),
+    ...(options.partitioned === true ? { partitioned: true as const } : {}),
+    ...(options.priority !== undefined ? { priority: options.priority } : {})
+  }
+}
+
+/** Whether `attributes` answered with a problem. */
+export const isProblem = (result: Attributes | OptionProblem): result is OptionProblem => "option" in result

@@ -51,7 +51,7 @@ export type { SessionData } from "./storedRecord.js"
 /** The memory store's table: sharded maps, bounded, swept in slices. */
 export * as MemoryTable from "./memoryTable.js"
 
-/** The Redis stores' record layout (hash fields, keys) and Lua scripts. */
+/** The Redis stores' record layout (hash fields, keys), Lua scripts, their arguments and the decoding of a record: one layout for both lines. */
 export * as RedisLayout from "./redisLayout.js"
 
 /** The SQL stores' tables: names, DDL per dialect. */

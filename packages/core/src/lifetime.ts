@@ -67,3 +67,33 @@ export const cookieMaxAge = (meta: Meta, settings: Settings, now: number): numbe
   const ttl = idle(meta, settings)
   return ttl > 0 ? Math.min(ttl, remaining(meta, settings, now)) : undefined
 }
+
+/** The longest default touch-after: an active session's expiry is extended at least once a minute. */
+export const MAX_TOUCH_AFTER_MILLIS = 60_000
+
+/**
+ * The middleware's touch-after for an idle lifetime `ttlMillis` (`0`: none): the option given, or
+ * by default a tenth of the lifetime, at most a minute. A touch-after that is not shorter than the
+ * lifetime is refused (active sessions would expire): the answer is then a message for the
+ * `touchAfter` option.
+ */
+export const touchAfter = (
+  ttlMillis: number,
+  touchAfterMillis: number | undefined
+): { readonly millis: number } | { readonly message: string } => {
+  if (touchAfterMillis === undefined) {
+    return { millis: ttlMillis > 0 ? Math.min(ttlMillis / 10, MAX_TOUCH_AFTER_MILLIS) : MAX_TOUCH_AFTER_MILLIS }
+  }
+  return ttlMillis > 0 && touchAfterMillis >= ttlMillis
+    ? { message: "touchAfter must be shorter than ttl, or active sessions would expire" }
+    : { millis: touchAfterMillis }
+}
+
+/**
+ * The TTL a store gives a write, in whole milliseconds (rounded up): the one asked for, or, when
+ * that is zero, the store's default; `0` means the record never expires.
+ */
+export const storeTtl = (requestedMillis: number, defaultMillis: number): number => {
+  const requested = Math.ceil(requestedMillis)
+  return requested > 0 ? requested : Math.ceil(defaultMillis)
+}

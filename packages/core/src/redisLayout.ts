@@ -18,7 +18,9 @@
  * `JSON.stringify` writes) for `add`.
  */
 
-import { RETIRED_KEY } from "./storedRecord.js"
+import type { SessionPatch } from "./patch.js"
+import { RETIRED_KEY, type SessionData, setOwn } from "./storedRecord.js"
+import { unstorable } from "./value.js"
 
 /** The hash field that holds the expiry. */
 export const EXPIRY_FIELD = "x"
@@ -34,6 +36,7 @@ export const RETIRED_FIELD = fieldOf(RETIRED_KEY)
 
 /** The key of a session's record, and of its lock, under a store's prefix. */
 export const recordKey = (prefix: string, id: string): string => prefix + id
+/** The key of a session's lock under a store's prefix. */
 export const lockKey = (prefix: string, id: string): string => `${prefix}lock:${id}`
 
 /** Lua's text of a string constant (the fields above hold only quotes, letters, dots and `_`). */
@@ -155,19 +158,22 @@ return 0
 `
 
 /**
- * Moves a session to a new ID if, and only if, its record under the old ID is live and not
- * retired: writes the new record (as `WRITE` does), then deletes the old one, or, with a grace
- * period, marks it retired until `min(now + grace, its expiry)` and cuts its expiry to that.
- * Returns 1, or 0 (nothing written) when the old record is missing, expired or retired. Both keys
- * must hash to one slot on a Redis Cluster (a `{hash tag}` in the prefix).
+ * Retires a record that a rotation moved away from, if and only if it is still there (present, not
+ * expired by the caller's clock, not already retired). Without a grace period it is deleted; with
+ * one it stays readable, read-only, until `min(now + grace, its expiry)`: the retired marker and
+ * the expiry field are both set to that time, and its `PX` cut to match, so a grace never extends
+ * an old record's life. Returns 1 when it retired the record, 0 when there was none.
  *
- * KEYS[1] old record key; KEYS[2] new record key; ARGV[1] now (ms, integer); ARGV[2] new expiry
- * (`never` or ms); ARGV[3] new PX (`0`: none); ARGV[4] grace (ms); ARGV[5..] field, value, ….
+ * This is the second step of a rotation (see `docs/stores.md`): the store first writes the new
+ * record with `WRITE`, then runs `RETIRE` on the old key, and deletes the new record again on 0.
+ * Nobody can reach the new record before the rotation returns (its ID is not out yet), so the two
+ * steps are as good as one; each script touches one key, so it runs on Redis Cluster unchanged.
+ *
+ * KEYS[1] record key; ARGV[1] now (ms, integer); ARGV[2] grace (ms, `0`: delete).
  */
-export const ROTATE = `
-local from = KEYS[1]
-local to = KEYS[2]
-local x = redis.call("HGET", from, "${EXPIRY_FIELD}")
+export const RETIRE = `
+local key = KEYS[1]
+local x = redis.call("HGET", key, "${EXPIRY_FIELD}")
 if not x then return 0 end
 local now = tonumber(ARGV[1])
 local at = nil
@@ -176,27 +182,160 @@ if x ~= "${NEVER}" then
   if not at then return redis.error_reply("CORRUPT session record has an invalid expiry") end
   if now >= at then return 0 end
 end
-if redis.call("HEXISTS", from, ${lua(RETIRED_FIELD)}) == 1 then return 0 end
-redis.call("DEL", to)
-redis.call("HSET", to, "${EXPIRY_FIELD}", ARGV[2])
-local last = #ARGV
-local i = 5
-while i <= last do
-  local j = math.min(i + 399, last)
-  redis.call("HSET", to, unpack(ARGV, i, j))
-  i = j + 1
+if redis.call("HEXISTS", key, ${lua(RETIRED_FIELD)}) == 1 then return 0 end
+local grace = tonumber(ARGV[2])
+if grace <= 0 then
+  redis.call("DEL", key)
+  return 1
 end
-local px = tonumber(ARGV[3])
-if px > 0 then redis.call("PEXPIRE", to, px) end
-local grace = tonumber(ARGV[4])
 local untilAt = now + grace
 if at and at < untilAt then untilAt = at end
-if grace > 0 and untilAt > now then
-  local text = string.format("%.0f", untilAt)
-  redis.call("HSET", from, ${lua(RETIRED_FIELD)}, text, "${EXPIRY_FIELD}", text)
-  redis.call("PEXPIRE", from, untilAt - now)
-else
-  redis.call("DEL", from)
-end
+local text = string.format("%.0f", untilAt)
+redis.call("HSET", key, ${lua(RETIRED_FIELD)}, text, "${EXPIRY_FIELD}", text)
+redis.call("PEXPIRE", key, untilAt - now)
 return 1
 `
+
+// ---------------------------------------------------------------------------------------------
+// The scripts' arguments and the record's decoding: what both lines' stores send and read, so a
+// record written by one reads the same in the other.
+
+/** A script's arguments, or why a value cannot be stored (the store's `Unencodable` message). */
+export type Args =
+  | { readonly _tag: "Args"; readonly args: Array<string> }
+  | { readonly _tag: "Unencodable"; readonly message: string }
+
+const unencodable = (message: string): Args => ({ _tag: "Unencodable", message })
+
+/**
+ * The expiry field and `PX` of a record written at `now` (ms on the caller's `Clock`) to live
+ * `ttlMillis` (already resolved against the store's default; `0`: never).
+ */
+export const expiry = (now: number, ttlMillis: number): readonly [expiry: string, px: string] =>
+  ttlMillis > 0 ? [String(now + ttlMillis), String(ttlMillis)] : [NEVER, "0"]
+
+/** `WRITE`'s arguments (after the key): expiry, `PX`, then each key's field and JSON text. */
+export const writeArgs = (data: SessionData, [expiryText, px]: readonly [string, string]): Args => {
+  const args: Array<string> = [expiryText, px]
+  for (const key of Object.keys(data)) {
+    const value = data[key]
+    const problem = unstorable(key, value)
+    if (problem !== undefined) return unencodable(problem)
+    args.push(fieldOf(key), JSON.stringify(value))
+  }
+  return { _tag: "Args", args }
+}
+
+/** `PATCH`'s arguments (after the key) for `patch` at `now`. */
+export const patchArgs = (now: number, [expiryText, px]: readonly [string, string], patch: SessionPatch): Args => {
+  const set: Array<string> = []
+  for (const [key, value] of patch.set) {
+    const problem = unstorable(key, value)
+    if (problem !== undefined) return unencodable(problem)
+    set.push(fieldOf(key), JSON.stringify(value))
+  }
+  const add: Array<string> = []
+  for (const [key, delta] of patch.add) {
+    if (!Number.isFinite(delta)) return unencodable(`session delta for key ${JSON.stringify(key)} is ${delta}`)
+    add.push(fieldOf(key), String(delta))
+  }
+  return {
+    _tag: "Args",
+    args: [
+      String(now),
+      expiryText,
+      px,
+      patch.clear ? "1" : "0",
+      String(patch.remove.length),
+      String(patch.set.length),
+      String(patch.add.length),
+      ...patch.remove.map(fieldOf),
+      ...set,
+      ...add
+    ]
+  }
+}
+
+/** `RETIRE`'s arguments (after the key): now, and the grace in whole milliseconds (`0`: delete). */
+export const retireArgs = (now: number, graceMillis: number): readonly [now: string, grace: string] => [
+  String(now),
+  String(Math.max(0, Math.ceil(graceMillis)))
+]
+
+/** A record read back: none (missing or expired), its data, or why it is corrupt. */
+export type Decoded =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Some"; readonly data: Record<string, unknown> }
+  | { readonly _tag: "Corrupt"; readonly message: string; readonly cause?: unknown }
+
+const corrupt = (message: string, cause?: unknown): Decoded =>
+  cause === undefined ? { _tag: "Corrupt", message } : { _tag: "Corrupt", message, cause }
+
+/**
+ * `HGETALL`'s reply as field/value pairs, whatever the client's shape: a flat array (RESP2), an
+ * object (ioredis) or a `Map` (RESP3); `null`/`undefined` is an empty hash.
+ */
+const entriesOf = (reply: unknown): ReadonlyArray<readonly [string, string]> | string => {
+  if (reply === null || reply === undefined) return []
+  if (Array.isArray(reply)) {
+    if (reply.length % 2 !== 0) return "HGETALL reply has an odd length"
+    const entries: Array<readonly [string, string]> = []
+    for (let i = 0; i < reply.length; i += 2) entries.push([String(reply[i]), String(reply[i + 1])])
+    return entries
+  }
+  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)] as const)
+  if (typeof reply === "object") {
+    return Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const)
+  }
+  return "HGETALL reply is not a hash"
+}
+
+/**
+ * A record's hash (`HGETALL`'s reply) back into session data at `now` (ms on the caller's
+ * `Clock`): none when there is no hash or it has expired (exactly at its expiry), corrupt when it
+ * has no valid expiry field or a field or value that is not JSON. A key such as `"__proto__"` is
+ * plain data.
+ */
+export const decode = (reply: unknown, now: number): Decoded => {
+  const entries = entriesOf(reply)
+  if (typeof entries === "string") return corrupt(entries)
+  if (entries.length === 0) return { _tag: "None" }
+  const expiryText = entries.find(([field]) => field === EXPIRY_FIELD)?.[1]
+  if (expiryText === undefined) return corrupt("session record has no expiry field")
+  if (expiryText !== NEVER) {
+    const at = Number(expiryText)
+    if (expiryText === "" || Number.isNaN(at)) return corrupt("session record has an invalid expiry")
+    if (now >= at) return { _tag: "None" }
+  }
+  const data: Record<string, unknown> = {}
+  for (const [field, text] of entries) {
+    if (field === EXPIRY_FIELD) continue
+    let key: unknown
+    let value: unknown
+    try {
+      key = JSON.parse(field)
+      value = JSON.parse(text)
+    } catch (cause) {
+      return corrupt("not JSON", cause)
+    }
+    if (typeof key !== "string") return corrupt("session record has a field that is not a key")
+    setOwn(data, key, value)
+  }
+  return { _tag: "Some", data }
+}
+
+/**
+ * How a store classifies a failed command by its message: the scripts' `CORRUPT`/`NONFINITE`
+ * errors, Redis's `WRONGTYPE` (the key is not a hash), timeouts; anything else is unavailability.
+ */
+export const failureReason = (text: string): "CorruptRecord" | "Unencodable" | "Timeout" | "Unavailable" =>
+  text.startsWith("WRONGTYPE") || text.startsWith("CORRUPT")
+    ? "CorruptRecord"
+    : text.startsWith("NONFINITE")
+    ? "Unencodable"
+    : /timed? ?out/i.test(text)
+    ? "Timeout"
+    : "Unavailable"
+
+/** Delay between two attempts to take a held lock. */
+export const LOCK_RETRY_MILLIS = 15

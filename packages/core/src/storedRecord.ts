@@ -15,6 +15,8 @@
  * CSRF token that a concurrent request just wrote.
  */
 
+import { unstorable } from "./value.js"
+
 /** A session record as stores hold it: plain JSON data under string keys. */
 export type SessionData = Readonly<Record<string, unknown>>
 
@@ -86,9 +88,56 @@ export const retire = (record: SessionData, until: number): SessionData => {
   return next
 }
 
+/**
+ * When a rotation's grace ends for the record it moves away from (every store, both lines):
+ * `min(now + grace, expiresAt)`, so a grace never extends the old record's life; `undefined` when
+ * there is no grace left (the old record is deleted). `graceMillis` is rounded up to whole
+ * milliseconds; `expiresAt` is `Infinity` for a record that never expires. The retired marker
+ * (`retire`) and the old record's new expiry are both this time.
+ */
+export const graceEnd = (now: number, graceMillis: number, expiresAt: number): number | undefined => {
+  const grace = Math.ceil(graceMillis)
+  if (!(grace > 0)) return undefined
+  const until = Math.min(now + grace, expiresAt)
+  return until > now ? until : undefined
+}
+
 /** The user data of a record (its reserved keys left out), as a fresh object. */
 export const userData = (record: SessionData): Record<string, unknown> => {
   const data: Record<string, unknown> = {}
   for (const key of Object.keys(record)) if (!isReserved(key)) setOwn(data, key, record[key])
   return data
+}
+
+/**
+ * A record as the text the text-keeping stores hold (SQL's `data`, the memory stores), the same in
+ * both lines: `JSON.stringify` of the record, once every value is checked to be plain JSON data
+ * (`Value.unstorable`: the message names the key).
+ */
+export const toText = (
+  data: SessionData
+): { readonly _tag: "Text"; readonly text: string } | { readonly _tag: "Unencodable"; readonly message: string } => {
+  for (const key of Object.keys(data)) {
+    const problem = unstorable(key, data[key])
+    if (problem !== undefined) return { _tag: "Unencodable", message: problem }
+  }
+  return { _tag: "Text", text: JSON.stringify(data) }
+}
+
+/** `toText`'s text back into a record; text that is not JSON, or JSON that is not an object, is corrupt. */
+export const fromText = (
+  text: string
+):
+  | { readonly _tag: "Record"; readonly record: SessionData }
+  | { readonly _tag: "Corrupt"; readonly message: string; readonly cause?: unknown } =>
+{
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(text)
+  } catch (cause) {
+    return { _tag: "Corrupt", message: "session record is not JSON", cause }
+  }
+  return isRecord(parsed)
+    ? { _tag: "Record", record: parsed }
+    : { _tag: "Corrupt", message: "session record is not a JSON object" }
 }

@@ -22,7 +22,7 @@ import {
   positiveMillis,
   storeError
 } from "./internal/storeCommon.js"
-import { applyPatch, isRetired, refuses, retire, unstorable } from "./internal/storeRecord.js"
+import { applyPatch, graceEnd, isRetired, refuses, retire, unstorable } from "./internal/storeRecord.js"
 import { type SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
 import { type SessionData, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
@@ -196,10 +196,9 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
           if (entry === undefined) return Result.succeed(false)
           return Result.map(decodeRecord("memory", entry.value), (record) => {
             if (isRetired(record)) return false
-            const graceMillis = Duration.toMillis(rotation.grace)
-            const until = Math.min(entry.expiresAt, now + graceMillis)
+            const until = graceEnd(now, Duration.toMillis(rotation.grace), entry.expiresAt)
             entries.set(to, text, expiryAt(now, rotation.ttl, defaultTtlMillis), maxEntries)
-            if (graceMillis > 0 && until > now) {
+            if (until !== undefined) {
               entries.set(from, JSON.stringify(retire(record, until)), until, maxEntries)
             } else {
               entries.delete(from)

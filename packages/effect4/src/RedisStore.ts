@@ -12,10 +12,11 @@
  *   records by itself.
  * - `write` replaces the record and its expiry in one Lua script. With the store's default TTL `0`
  *   records have no expiry and no `PX` is ever sent.
- * - `patch` (atomic per-key changes, no resurrection, retired records refused), `rotate` (atomic
- *   move to a new ID, conditional on the old record) and `lock` (`SET NX PX` with a random token,
- *   compare-and-delete release) are supported. On a Redis Cluster, `rotate` needs both keys in
- *   one slot: put a hash tag in the prefix (`"{session}:"`).
+ * - `patch` (atomic per-key changes, no resurrection, retired records refused), `rotate` (a move
+ *   to a new ID, conditional on the old record: the new record is written, then the old one is
+ *   retired by a one-key script only if it is still live and not retired, else the new one is
+ *   deleted again) and `lock` (`SET NX PX` with a random token, compare-and-delete release) are
+ *   supported. Every script touches one key, so the store runs on a Redis Cluster with any prefix.
  * - Every command is bounded by `commandTimeout` in real time. Failures are `SessionStoreError`s
  *   (`Unavailable`, `Timeout`, `CorruptRecord`, `Unencodable`), never defects.
  *
@@ -32,7 +33,6 @@ import * as Result from "effect/Result"
 import { randomBytes } from "node:crypto"
 import { decodeDuration } from "./internal/options.js"
 import { positiveMillis, storeError, ttlMillisOf } from "./internal/storeCommon.js"
-import { setOwn, unstorable } from "./internal/storeRecord.js"
 import type { SessionConfigError } from "./SessionError.js"
 import { SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
 import { type SessionData, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -93,9 +93,9 @@ const patchScript = Redis.script((key: string, args: ReadonlyArray<string>) => [
   numberOfKeys: 1
 }).withReturnType<number>()
 
-const rotateScript = Redis.script((from: string, to: string, args: ReadonlyArray<string>) => [from, to, ...args], {
-  lua: RedisLayout.ROTATE,
-  numberOfKeys: 2
+const retireScript = Redis.script((key: string, args: ReadonlyArray<string>) => [key, ...args], {
+  lua: RedisLayout.RETIRE,
+  numberOfKeys: 1
 }).withReturnType<number>()
 
 const unlockScript = Redis.script((key: string, token: string) => [key, token], {
@@ -106,9 +106,6 @@ const unlockScript = Redis.script((key: string, token: string) => [key, token], 
 /** The real clock: command deadlines must fire in real time even when `TestClock` drives expiry. */
 const liveClock = Clock.Clock.defaultValue()
 
-/** Delay between two attempts to take a held lock. */
-const LOCK_RETRY_MILLIS = 15
-
 const errorText = (cause: unknown): string => {
   const inner = cause instanceof Redis.RedisError ? cause.cause : cause
   return inner instanceof Error ? inner.message : String(inner)
@@ -116,78 +113,25 @@ const errorText = (cause: unknown): string => {
 
 const toStoreError = (operation: string) => (cause: unknown): SessionStoreError => {
   const text = errorText(cause)
-  const reason: SessionStoreError["reason"] = text.startsWith("WRONGTYPE") || text.startsWith("CORRUPT")
-    ? "CorruptRecord"
-    : text.startsWith("NONFINITE")
-    ? "Unencodable"
-    : /timed? ?out/i.test(text)
-    ? "Timeout"
-    : "Unavailable"
-  return storeError(reason, `redis ${operation}: ${text}`, cause)
+  return storeError(RedisLayout.failureReason(text), `redis ${operation}: ${text}`, cause)
 }
 
-const corrupt = (why: string) => storeError("CorruptRecord", `redis read: ${why}`)
-
-/**
- * `HGETALL`'s reply as field/value pairs: a flat array (RESP2), or an object or a `Map` (RESP3),
- * depending on the provider.
- */
-const hashEntries = (reply: unknown): Result.Result<Array<readonly [string, string]>, SessionStoreError> => {
-  if (reply === null || reply === undefined) return Result.succeed([])
-  if (Array.isArray(reply)) {
-    if (reply.length % 2 !== 0) return Result.fail(corrupt("HGETALL reply has an odd length"))
-    const entries: Array<readonly [string, string]> = []
-    for (let i = 0; i < reply.length; i += 2) entries.push([String(reply[i]), String(reply[i + 1])])
-    return Result.succeed(entries)
+/** A record's hash back into session data (the core's `RedisLayout.decode`), with the store's errors. */
+const decodeHash = (reply: unknown, now: number): Result.Result<Option.Option<SessionData>, SessionStoreError> => {
+  const decoded = RedisLayout.decode(reply, now)
+  switch (decoded._tag) {
+    case "None":
+      return Result.succeed(Option.none())
+    case "Some":
+      return Result.succeed(Option.some(decoded.data))
+    case "Corrupt":
+      return Result.fail(storeError("CorruptRecord", `redis read: ${decoded.message}`, decoded.cause))
   }
-  if (reply instanceof Map) return Result.succeed([...reply].map(([k, v]) => [String(k), String(v)] as const))
-  if (typeof reply === "object") {
-    return Result.succeed(Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const))
-  }
-  return Result.fail(corrupt("HGETALL reply is not a hash"))
 }
 
-/** Turns a record's hash back into session data at `now`, or says why it cannot. */
-const decodeHash = (
-  entries: ReadonlyArray<readonly [string, string]>,
-  now: number
-): Result.Result<Option.Option<SessionData>, SessionStoreError> => {
-  if (entries.length === 0) return Result.succeed(Option.none())
-  const expiry = entries.find(([field]) => field === RedisLayout.EXPIRY_FIELD)?.[1]
-  if (expiry === undefined) return Result.fail(corrupt("session record has no expiry field"))
-  if (expiry !== RedisLayout.NEVER) {
-    const at = Number(expiry)
-    if (expiry === "" || Number.isNaN(at)) return Result.fail(corrupt("session record has an invalid expiry"))
-    if (now >= at) return Result.succeed(Option.none())
-  }
-  const data: Record<string, unknown> = {}
-  for (const [field, text] of entries) {
-    if (field === RedisLayout.EXPIRY_FIELD) continue
-    let key: unknown
-    let value: unknown
-    try {
-      key = JSON.parse(field)
-      value = JSON.parse(text)
-    } catch (cause) {
-      return Result.fail(storeError("CorruptRecord", "redis read: not JSON", cause))
-    }
-    if (typeof key !== "string") return Result.fail(corrupt("session record has a field that is not a key"))
-    setOwn(data, key, value) // a key such as "__proto__" is plain data
-  }
-  return Result.succeed(Option.some(data))
-}
-
-/** A record's fields and values as the scripts take them, or `Unencodable`. */
-const fieldsOf = (data: SessionData): Result.Result<Array<string>, SessionStoreError> => {
-  const args: Array<string> = []
-  for (const key of Object.keys(data)) {
-    const value = data[key]
-    const problem = unstorable(key, value)
-    if (problem !== undefined) return Result.fail(storeError("Unencodable", problem))
-    args.push(RedisLayout.fieldOf(key), JSON.stringify(value))
-  }
-  return Result.succeed(args)
-}
+/** A script's arguments, or the store's `Unencodable` error. */
+const argsOf = (args: RedisLayout.Args): Result.Result<Array<string>, SessionStoreError> =>
+  args._tag === "Args" ? Result.succeed(args.args) : Result.fail(storeError("Unencodable", args.message))
 
 /**
  * Builds a Redis store on the `Redis` service in context.
@@ -231,10 +175,8 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
       )
 
     /** The record's expiry field and PX for a write at `now` with `ttl` (zero: the default). */
-    const expiryOf = (now: number, ttl: Duration.Duration): [expiry: string, px: string] => {
-      const millis = ttlMillisOf(ttl, defaultTtlMillis)
-      return millis > 0 ? [String(now + millis), String(millis)] : [RedisLayout.NEVER, "0"]
-    }
+    const expiryOf = (now: number, ttl: Duration.Duration) =>
+      RedisLayout.expiry(now, ttlMillisOf(ttl, defaultTtlMillis))
 
     // The clock is read outside `command` (which runs on the live clock), so TestClock drives expiry.
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
@@ -243,62 +185,41 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
       Effect.flatMap(now, (now) =>
         Effect.flatMap(
           command("read", redis.send<unknown>("HGETALL", key(id))),
-          (reply) => Effect.fromResult(Result.flatMap(hashEntries(reply), (entries) => decodeHash(entries, now)))
+          (reply) => Effect.fromResult(decodeHash(reply, now))
         ))
 
     const write: RedisStore["write"] = (id, data, ttl) =>
-      Effect.flatMap(Effect.fromResult(fieldsOf(data)), (fields) =>
-        Effect.flatMap(now, (now) => {
-          const [expiry, px] = expiryOf(now, ttl)
-          return Effect.asVoid(command("write", redis.eval(writeScript)(key(id), [expiry, px, ...fields])))
-        }))
+      Effect.flatMap(now, (now) =>
+        Effect.flatMap(
+          Effect.fromResult(argsOf(RedisLayout.writeArgs(data, expiryOf(now, ttl)))),
+          (args) => Effect.asVoid(command("write", redis.eval(writeScript)(key(id), args)))
+        ))
 
     const destroy: RedisStore["destroy"] = (id) => Effect.asVoid(command("destroy", redis.send("DEL", key(id))))
 
     const patch: RedisStore["patch"] = (id, changes, ttl) =>
-      Effect.flatMap(now, (now) => {
-        const set: Array<string> = []
-        for (const [k, value] of changes.set) {
-          const problem = unstorable(k, value)
-          if (problem !== undefined) return Effect.fail(storeError("Unencodable", problem))
-          set.push(RedisLayout.fieldOf(k), JSON.stringify(value))
-        }
-        const add: Array<string> = []
-        for (const [k, delta] of changes.add) {
-          if (!Number.isFinite(delta)) {
-            return Effect.fail(storeError("Unencodable", `session delta for key ${JSON.stringify(k)} is ${delta}`))
-          }
-          add.push(RedisLayout.fieldOf(k), String(delta))
-        }
-        const [expiry, px] = expiryOf(now, ttl)
-        const args = [
-          String(now),
-          expiry,
-          px,
-          changes.clear ? "1" : "0",
-          String(changes.remove.length),
-          String(changes.set.length),
-          String(changes.add.length),
-          ...changes.remove.map(RedisLayout.fieldOf),
-          ...set,
-          ...add
-        ]
-        return Effect.map(command("patch", redis.eval(patchScript)(key(id), args)), (applied) => Number(applied) === 1)
-      })
+      Effect.flatMap(now, (now) =>
+        Effect.flatMap(
+          Effect.fromResult(argsOf(RedisLayout.patchArgs(now, expiryOf(now, ttl), changes))),
+          (args) =>
+            Effect.map(command("patch", redis.eval(patchScript)(key(id), args)), (applied) => Number(applied) === 1)
+        ))
 
+    // The new record first, then the old one retired only if it is still there, else the new one
+    // deleted again (the core's `RedisLayout.RETIRE` explains why that is as good as one step).
+    // Each script touches one key, so this runs on Redis Cluster with any prefix.
     const rotate: RedisStore["rotate"] = (from, to, rotation) =>
-      Effect.flatMap(Effect.fromResult(fieldsOf(rotation.data)), (fields) =>
-        Effect.flatMap(now, (now) => {
-          const [expiry, px] = expiryOf(now, rotation.ttl)
-          const grace = String(Math.max(0, Math.ceil(Duration.toMillis(rotation.grace))))
-          return Effect.map(
+      Effect.andThen(
+        write(to, rotation.data, rotation.ttl),
+        Effect.flatMap(now, (now) =>
+          Effect.flatMap(
             command(
               "rotate",
-              redis.eval(rotateScript)(key(from), key(to), [String(now), expiry, px, grace, ...fields])
+              redis.eval(retireScript)(key(from), RedisLayout.retireArgs(now, Duration.toMillis(rotation.grace)))
             ),
-            (applied) => Number(applied) === 1
-          )
-        }))
+            (retired) => Number(retired) === 1 ? Effect.succeed(true) : Effect.as(destroy(to), false)
+          ))
+      )
 
     const lock: RedisStore["lock"] = (id, lockOptions) =>
       Effect.gen(function*() {
@@ -320,7 +241,7 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
           if (reply === "OK") return release
           const waited = (yield* Clock.currentTimeMillis) - start
           if (waited >= waitMillis) return yield* new SessionLockTimeout({ waitedMillis: waited })
-          yield* Effect.sleep(Duration.millis(Math.min(LOCK_RETRY_MILLIS, waitMillis - waited)))
+          yield* Effect.sleep(Duration.millis(Math.min(RedisLayout.LOCK_RETRY_MILLIS, waitMillis - waited)))
         }
       })
 

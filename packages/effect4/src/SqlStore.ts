@@ -39,7 +39,7 @@ import {
   storeError,
   ttlMillisOf
 } from "./internal/storeCommon.js"
-import { applyPatch, isRetired, refuses, retire } from "./internal/storeRecord.js"
+import { applyPatch, graceEnd, isRetired, refuses, retire } from "./internal/storeRecord.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
 
@@ -285,8 +285,8 @@ export const make = (
               if (isRetired(current)) return false
               yield* upsert(to, text, expiresAt(now, rotation.ttl))
               const previous = rows[0]!.expires_at === null ? Infinity : Number(rows[0]!.expires_at)
-              const until = Math.min(previous, now + Math.max(0, Math.ceil(Duration.toMillis(rotation.grace))))
-              if (until > now) {
+              const until = graceEnd(now, Duration.toMillis(rotation.grace), previous)
+              if (until !== undefined) {
                 const retired = yield* Effect.fromResult(encodeRecord(retire(current, until)))
                 yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${until} WHERE id = ${from}`
               } else {

@@ -2,11 +2,11 @@
  * What every store does the same way: the record's text (the codec: plain JSON), expiry times on
  * Effect's `Clock`, option checks, errors.
  */
+import { Lifetime, StoredRecord } from "effect-session-core"
 import * as Duration from "effect/Duration"
 import * as Result from "effect/Result"
 import { SessionConfigError, SessionStoreError } from "../SessionError.js"
 import type { SessionData } from "../SessionStore.js"
-import { isRecord, unstorable } from "./storeRecord.js"
 
 /** A `SessionStoreError` with `reason` and `message`. */
 export const storeError = (reason: SessionStoreError["reason"], message: string, cause?: unknown): SessionStoreError =>
@@ -17,31 +17,23 @@ export const storeError = (reason: SessionStoreError["reason"], message: string,
  * same text the effect 3 package's `SessionCodec.encode` writes.
  */
 export const encodeRecord = (data: SessionData): Result.Result<string, SessionStoreError> => {
-  for (const key of Object.keys(data)) {
-    const problem = unstorable(key, data[key])
-    if (problem !== undefined) return Result.fail(storeError("Unencodable", problem))
-  }
-  return Result.succeed(JSON.stringify(data))
+  const encoded = StoredRecord.toText(data)
+  return encoded._tag === "Text"
+    ? Result.succeed(encoded.text)
+    : Result.fail(storeError("Unencodable", encoded.message))
 }
 
 /** JSON text back into a record; text that is not JSON, or JSON that is not an object, is `CorruptRecord`. */
 export const decodeRecord = (backend: string, text: string): Result.Result<SessionData, SessionStoreError> => {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (cause) {
-    return Result.fail(storeError("CorruptRecord", `${backend} read: session record is not JSON`, cause))
-  }
-  return isRecord(parsed)
-    ? Result.succeed(parsed)
-    : Result.fail(storeError("CorruptRecord", `${backend} read: session record is not a JSON object`))
+  const parsed = StoredRecord.fromText(text)
+  return parsed._tag === "Record"
+    ? Result.succeed(parsed.record)
+    : Result.fail(storeError("CorruptRecord", `${backend} read: ${parsed.message}`, parsed.cause))
 }
 
 /** The TTL a write gets, in whole milliseconds: `ttl`, or the store's default when zero; `0`: none. */
-export const ttlMillisOf = (ttl: Duration.Duration, defaultTtlMillis: number): number => {
-  const requested = Math.ceil(Duration.toMillis(ttl))
-  return requested > 0 ? requested : Math.ceil(defaultTtlMillis)
-}
+export const ttlMillisOf = (ttl: Duration.Duration, defaultTtlMillis: number): number =>
+  Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
 
 /** When a record written at `now` with `ttl` expires (`Infinity`: never). */
 export const expiryAt = (now: number, ttl: Duration.Duration, defaultTtlMillis: number): number => {

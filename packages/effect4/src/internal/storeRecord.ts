@@ -10,6 +10,7 @@ export const copyJson = StoredRecord.copyJson
 export const isRecord = StoredRecord.isRecord
 export const isRetired = StoredRecord.isRetired
 export const retire = StoredRecord.retire
+export const graceEnd = StoredRecord.graceEnd
 export const applyPatch = Patch.apply
 export const refuses = Patch.refuses
 export const check = Value.check
