@@ -8,7 +8,6 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { MemoryStore, Session, SessionStore } from "effect-session-v4"
 import * as RedisStore from "effect-session-v4/RedisStore"
-import type { SessionData } from "effect-session-v4/SessionStore"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { randomBytes } from "node:crypto"
@@ -76,7 +75,7 @@ const routes = (gates: Gates, options: Session.Options = {}, mode: "route" | "gl
   )
   const middleware = { insecure: true, ...options }
   return mode === "global"
-    ? Layer.mergeAll(all, Session.middleware(middleware, { global: true }))
+    ? all.pipe(Layer.provide(Session.middleware(middleware, { global: true })))
     : all.pipe(Layer.provide(Session.middleware(middleware).layer))
 }
 
