@@ -124,7 +124,7 @@ interface Config {
   readonly except: ((request: HttpServerRequest.HttpServerRequest) => boolean) | undefined
 }
 
-const resolve = (options: Options<any, any>): Config => ({
+const resolve = <E, R>(options: Options<E, R>): Config => ({
   field: options.field ?? "_token",
   headers: (options.headers ?? ["x-csrf-token", "x-xsrf-token"]).map((name) => name.toLowerCase()),
   except: options.except

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import * as Clock from "effect/Clock"
+import { Patch, StoredRecord } from "effect-session-core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,13 +20,7 @@ import { copyJson } from "./internal/record.js"
 import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout } from "./SessionError.js"
-import {
-  applyPatch,
-  type SessionPatch,
-  SessionStore,
-  type SessionStoreService,
-  type SessionStoreUnsafe
-} from "./SessionStore.js"
+import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
  * Memory store options. Every field is optional.
@@ -79,8 +73,8 @@ export interface Options {
  */
 export interface MemoryStore extends SessionStoreService {
   readonly patch: NonNullable<SessionStoreService["patch"]>
+  readonly rotate: NonNullable<SessionStoreService["rotate"]>
   readonly lock: NonNullable<SessionStoreService["lock"]>
-  readonly unsafe: SessionStoreUnsafe
   /** Entries currently held, expired-but-not-yet-swept ones included. */
   readonly size: Effect.Effect<number>
   /** Removes every expired entry now, in chunks; returns how many it removed. */
@@ -131,14 +125,13 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const defaultTtlMillis = Duration.toMillis(ttl)
 
     // Every operation is one synchronous step on this table, so none can interleave with another
-    // (JavaScript runs one at a time): that is what makes `patch` atomic. The Effect operations
-    // are the synchronous ones (`unsafe`) run with the calling fiber's clock.
+    // (JavaScript runs one at a time): that is what makes `patch` and `rotate` atomic.
     //
     // A record is kept as the JSON text its write encoded until it is first read; from then on the
     // entry holds the parsed record instead. That object is the store's own: it is never handed
     // out (a read gets a deep copy, so no caller can change a stored session without saving it)
-    // and never changed (a patch makes a new one). It is also smaller than its text (about 277
-    // against 293 heap bytes for a small session), and copying it costs less than parsing.
+    // and never changed (a patch makes a new one). It is also smaller than its text, and copying
+    // it costs less than parsing.
     const entries = new Entries<SessionCodec.SessionData>()
 
     /** The entry's record, parsed once: a record that is not JSON stays text and fails every read. */
@@ -150,66 +143,87 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       return record
     }
 
-    const expiryFor = (clock: Clock.Clock, ttl: Duration.Duration): number => {
+    const expiryFor = (now: number, ttl: Duration.Duration): number => {
       const ttlMillis = Duration.toMillis(ttl)
       const effectiveTtl = ttlMillis > 0 ? ttlMillis : defaultTtlMillis
-      return effectiveTtl > 0 ? clock.unsafeCurrentTimeMillis() + effectiveTtl : Infinity
+      return effectiveTtl > 0 ? now + effectiveTtl : Infinity
     }
 
-    /** The live entry under `id`; an expired one is removed on the way. */
-    const live = (id: string, clock: Clock.Clock) => {
+    /** The live entry under `id` at `now`; an expired one is removed on the way. */
+    const live = (id: string, now: number) => {
       const entry = entries.get(id)
       if (entry === undefined) return undefined
-      if (clock.unsafeCurrentTimeMillis() >= entry.expiresAt) {
+      if (now >= entry.expiresAt) {
         entries.delete(id)
         return undefined
       }
       return entry
     }
 
-    const unsafe: SessionStoreUnsafe = {
-      read: (id, clock) => {
-        const entry = live(id, clock)
-        if (entry === undefined) return Exit.succeed(Option.none())
-        const record = parsed(entry)
-        return Either.isRight(record)
-          ? Exit.succeed(Option.some(copyJson(record.right) as SessionCodec.SessionData))
-          : Exit.fail(record.left)
-      },
-      write: (id, data, ttl, clock) => {
-        const text = SessionCodec.encode(data)
-        if (Either.isLeft(text)) return Exit.fail(text.left)
-        entries.set(id, text.right, expiryFor(clock, ttl), maxEntries)
-        return Exit.void
-      },
-      // Apply and store in one synchronous step: no other fiber can interleave. The stored record
-      // was checked when it was written, so only what the patch put in needs checking.
-      patch: (id, changes, ttl, clock) => {
-        const entry = live(id, clock)
-        if (entry === undefined) return Exit.succeed(false)
-        const record = parsed(entry)
-        if (Either.isLeft(record)) return Exit.fail(record.left)
-        const next = applyPatch(record.right, changes)
-        // Kept as an object only when the patch brought in nothing but primitives and removed
-        // nothing: `next` then shares no object with the caller, and it keeps the compact shape of
-        // a parsed record (a `delete` would not). Otherwise it is encoded, which also copies.
-        let primitives = !changes.clear && changes.remove.length === 0
-        for (const [key] of [...changes.set, ...changes.add]) {
-          const value = next[key]
-          const error = unencodableValue(key, value)
-          if (error !== undefined) return Exit.fail(error)
-          if ((typeof value === "object" && value !== null) || Object.is(value, -0)) primitives = false
-        }
-        entries.set(id, primitives ? next : JSON.stringify(next), expiryFor(clock, ttl), maxEntries)
-        return Exit.succeed(true)
-      }
-    }
+    /** Stores `record` (text or the store's own object) under `id`. */
+    const put = (id: string, record: string | SessionCodec.SessionData, expiresAt: number) =>
+      entries.set(id, record, expiresAt, maxEntries)
 
-    const read = (id: string) => Effect.clockWith((clock) => unsafe.read(id, clock))
+    const read = (id: string) =>
+      Effect.clockWith((clock) => {
+        const entry = live(id, clock.unsafeCurrentTimeMillis())
+        if (entry === undefined) return Effect.succeedNone
+        return Effect.map(parsed(entry), (record) => Option.some(copyJson(record) as SessionCodec.SessionData))
+      })
+
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) => unsafe.write(id, data, ttl, clock))
+      Effect.clockWith((clock) =>
+        Effect.map(SessionCodec.encode(data), (text) => put(id, text, expiryFor(clock.unsafeCurrentTimeMillis(), ttl)))
+      )
+
+    // Apply and store in one synchronous step: no other fiber can interleave. The stored record
+    // was checked when it was written, so only what the patch put in needs checking.
     const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) => unsafe.patch(id, changes, ttl, clock))
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const entry = live(id, now)
+        if (entry === undefined) return Effect.succeed(false)
+        return Effect.flatMap(parsed(entry), (record) => {
+          if (Patch.refuses(record)) return Effect.succeed(false)
+          const next = Patch.apply(record, changes)
+          for (const [key] of [...changes.set, ...changes.add]) {
+            const error = unencodableValue(key, next[key])
+            if (error !== undefined) return Effect.fail(error)
+          }
+          // Encoded: the stored record then shares no object with the caller.
+          put(id, JSON.stringify(next), expiryFor(now, ttl))
+          return Effect.succeed(true)
+        })
+      })
+
+    // Check, write and retire in one synchronous step.
+    const rotate = (
+      from: string,
+      to: string,
+      data: SessionCodec.SessionData,
+      ttl: Duration.Duration,
+      grace: Duration.Duration
+    ) =>
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        const entry = live(from, now)
+        if (entry === undefined) return Effect.succeed(false)
+        return Effect.flatMap(parsed(entry), (old) => {
+          if (StoredRecord.isRetired(old)) return Effect.succeed(false)
+          return Effect.map(SessionCodec.encode(data), (text) => {
+            put(to, text, expiryFor(now, ttl))
+            const graceMillis = Duration.toMillis(grace)
+            if (graceMillis > 0) {
+              const until = now + graceMillis
+              put(from, StoredRecord.retire(old, until), Math.min(entry.expiresAt, until))
+            } else {
+              entries.delete(from)
+            }
+            return true
+          })
+        })
+      })
+
     const destroy = (id: string) =>
       Effect.sync(() => {
         entries.delete(id)
@@ -289,8 +303,8 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       write,
       destroy,
       patch,
+      rotate,
       lock,
-      unsafe,
       size: Effect.sync(() => entries.size),
       sweep
     } satisfies MemoryStore

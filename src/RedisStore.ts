@@ -96,6 +96,7 @@ export interface Options {
  */
 export interface RedisStore extends SessionStoreService {
   readonly patch: NonNullable<SessionStoreService["patch"]>
+  readonly rotate: NonNullable<SessionStoreService["rotate"]>
   readonly lock: NonNullable<SessionStoreService["lock"]>
 }
 
@@ -104,6 +105,7 @@ interface ScriptedClient {
   effectSessionWrite(key: string, ...args: Array<string>): Promise<number>
   effectSessionPatch(key: string, ...args: Array<string>): Promise<number>
   effectSessionUnlock(key: string, token: string): Promise<number>
+  effectSessionRetire(key: string, now: string, grace: string, until: string): Promise<number>
   hgetall(key: string): Promise<Record<string, string>>
   set(key: string, value: string, px: "PX", ttl: number, nx: "NX"): Promise<"OK" | null>
   del(key: string): Promise<number>
@@ -114,6 +116,7 @@ const defineCommands = (client: Redis | Cluster): ScriptedClient => {
   client.defineCommand("effectSessionWrite", { numberOfKeys: 1, lua: Scripts.WRITE })
   client.defineCommand("effectSessionPatch", { numberOfKeys: 1, lua: Scripts.PATCH })
   client.defineCommand("effectSessionUnlock", { numberOfKeys: 1, lua: Scripts.UNLOCK })
+  client.defineCommand("effectSessionRetire", { numberOfKeys: 1, lua: Scripts.RETIRE })
   return client as unknown as ScriptedClient
 }
 
@@ -304,6 +307,26 @@ export const make = (
         )
       })
 
+    // The new record first, then the old one retired only if it is still there, else the new one
+    // deleted again: nobody can reach the new record before this returns (its ID is not out yet),
+    // so this is as good as one atomic step, and each script touches one key (Redis Cluster).
+    const rotate: RedisStore["rotate"] = (from, to, data, ttl, grace) =>
+      Effect.zipRight(
+        write(to, data, ttl),
+        Effect.clockWith((clock) => {
+          const now = clock.unsafeCurrentTimeMillis()
+          const graceMillis = Math.ceil(Duration.toMillis(grace))
+          return Effect.flatMap(
+            command(
+              "rotate",
+              () =>
+                redis.effectSessionRetire(prefix + from, String(now), String(graceMillis), String(now + graceMillis))
+            ),
+            (retired) => retired === 1 ? Effect.succeed(true) : Effect.as(destroy(to), false)
+          )
+        })
+      )
+
     const lock: RedisStore["lock"] = (id, lockOptions) =>
       Effect.gen(function*() {
         const key = `${prefix}lock:${id}`
@@ -325,7 +348,7 @@ export const make = (
         }
       })
 
-    return { read, write, destroy, patch, lock } satisfies RedisStore
+    return { read, write, destroy, patch, rotate, lock } satisfies RedisStore
   })
 
 /** Delay between two attempts to take a held lock. */

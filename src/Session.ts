@@ -15,8 +15,8 @@ import * as Either from "effect/Either"
 import { dual } from "effect/Function"
 import type * as Option from "effect/Option"
 import type * as Schema from "effect/Schema"
+import * as lifecycle from "./internal/lifecycle.js"
 import * as options_ from "./internal/options.js"
-import * as internal from "./internal/session.js"
 import type {
   SessionConfigError,
   SessionKeyMissing,
@@ -275,30 +275,10 @@ export interface SessionService {
     readonly ttl?: Duration.DurationInput
     readonly absoluteTimeout?: Duration.DurationInput
   }) => Effect.Effect<void, SessionConfigError | SessionStoreError>
-  readonly lock: (options?: LockSettingsInput) => Effect.Effect<void, SessionLockTimeout | SessionStoreError>
+  readonly lock: (
+    options?: LockOptions
+  ) => Effect.Effect<void, SessionLockTimeout | SessionConfigError | SessionStoreError>
 }
-
-/** Lock settings as the request flow takes them (milliseconds). */
-type LockSettingsInput = { readonly ttlMillis: number; readonly waitMillis: number }
-
-/**
- * Validates middleware options without building anything: the typed error `Session.middleware`
- * would throw.
- *
- * @example
- * ```ts
- * import { Either } from "effect"
- * import { Session } from "effect-session"
- *
- * Either.isRight(Session.validateOptions({ ttl: "30 minutes" })) // true
- * Either.isLeft(Session.validateOptions({ sameSite: "none", insecure: true })) // true
- * ```
- *
- * @since 0.1.0
- * @category constructors
- */
-export const validateOptions = (options?: Options<any, any>): Either.Either<void, SessionConfigError> =>
-  Either.map(options_.resolve(options), () => undefined)
 
 /**
  * The middleware type: it removes `Session` from an app's requirements and adds `SessionStore`.
@@ -316,56 +296,29 @@ export const validateOptions = (options?: Options<any, any>): Either.Either<void
 export interface Middleware<EH = never, RH = never> {
   <E, R>(
     app: HttpApp.Default<E, R>
-  ): HttpApp.Default<Exclude<E, SessionStoreError> | EH, Exclude<R, Session> | SessionStore | RH>
+  ): HttpApp.Default<Exclude<E, SessionStoreError | SessionLockTimeout> | EH, Exclude<R, Session> | SessionStore | RH>
 }
 
-const makeMiddlewareUnsafe = <EH, RH>(options?: Options<EH, RH>): Middleware<EH, RH> => {
+const middleware = <EH = never, RH = never>(options?: Options<EH, RH>): Middleware<EH, RH> => {
   const resolved = options_.resolve(options)
   if (Either.isLeft(resolved)) throw resolved.left
-  return internal.makeMiddleware(Session, resolved.right) as Middleware<EH, RH>
+  const config = resolved.right
+  return (app) => lifecycle.run(config, app)
 }
-
-/**
- * Builds the middleware as an Effect that fails with `SessionConfigError` on invalid options,
- * for construction inside a layer (`Layer.unwrapEffect`), where it fails the layer build.
- *
- * @example
- * ```ts
- * import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
- * import { Effect, Layer } from "effect"
- * import { MemoryStoreLive, Session } from "effect-session"
- *
- * const ServerLive = Layer.unwrapEffect(
- *   Effect.map(Session.makeMiddleware({ ttl: "1 hour" }), (session) =>
- *     HttpRouter.empty.pipe(
- *       HttpRouter.get("/", HttpServerResponse.text("ok")),
- *       session,
- *       HttpServer.serve()
- *     ))
- * ).pipe(Layer.provide(MemoryStoreLive))
- * ```
- *
- * @since 0.1.0
- * @category constructors
- */
-export const makeMiddleware = <EH = never, RH = never>(
-  options?: Options<EH, RH>
-): Effect.Effect<Middleware<EH, RH>, SessionConfigError> =>
-  Effect.try({
-    try: () => makeMiddlewareUnsafe(options),
-    catch: (e) => e as SessionConfigError
-  })
 
 // The tag's base class exists before `Session` does, so static initialisers can use it (it has
 // the same key, so it finds the same service).
 const SessionBase = Context.Tag("effect-session/Session")<Session, SessionService>()
 
-// Each accessor looks the handle up and calls the method of the same name on it.
+// Each accessor looks the handle up and calls the method of the same name on it. `any`: one
+// forwarder serves every method, overloads included; each static below states its exact type,
+// which is the method's type with `Session` added to its requirements.
+
 const accessor = (method: (service: SessionService) => (...args: Array<any>) => any): any => (...args: Array<any>) =>
   Effect.flatMap(SessionBase, (service) => method(service).apply(service, args))
 
-const property = <K extends keyof SessionService>(key: K): SessionService[K] =>
-  Effect.flatMap(SessionBase, (service) => service[key] as any) as any
+const property = <K extends keyof SessionService>(key: K): any =>
+  Effect.flatMap(SessionBase, (service) => service[key] as Effect.Effect<unknown, unknown, unknown>)
 
 /**
  * The per-request session. It is both the `Context.Tag` that the middleware provides and the
@@ -417,30 +370,49 @@ export class Session extends SessionBase {
    * )
    * ```
    */
-  static readonly middleware: <EH = never, RH = never>(options?: Options<EH, RH>) => Middleware<EH, RH> =
-    makeMiddlewareUnsafe
+  static readonly middleware: <EH = never, RH = never>(options?: Options<EH, RH>) => Middleware<EH, RH> = middleware
 
   /**
-   * `makeMiddleware` (above), reachable as `Session.makeMiddleware` from the package root.
+   * Builds the middleware as an Effect that fails with `SessionConfigError` on invalid options,
+   * for construction inside a layer (`Layer.unwrapEffect`), where it fails the layer build.
    *
    * @example
    * ```ts
-   * import { Session } from "effect-session"
-   * const built = Session.makeMiddleware({ ttl: "1 hour" }) // Effect<Middleware, SessionConfigError>
+   * import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+   * import { Effect, Layer } from "effect"
+   * import { MemoryStoreLive, Session } from "effect-session"
+   *
+   * const ServerLive = Layer.unwrapEffect(
+   *   Effect.map(Session.makeMiddleware({ ttl: "1 hour" }), (session) =>
+   *     HttpRouter.empty.pipe(
+   *       HttpRouter.get("/", HttpServerResponse.text("ok")),
+   *       session,
+   *       HttpServer.serve()
+   *     ))
+   * ).pipe(Layer.provide(MemoryStoreLive))
    * ```
    */
-  static readonly makeMiddleware: typeof makeMiddleware = makeMiddleware
+  static readonly makeMiddleware = <EH = never, RH = never>(
+    options?: Options<EH, RH>
+  ): Effect.Effect<Middleware<EH, RH>, SessionConfigError> =>
+    Effect.map(options_.resolve(options), (config): Middleware<EH, RH> => (app) => lifecycle.run(config, app))
 
   /**
-   * `validateOptions` (above), reachable as `Session.validateOptions` from the package root.
+   * Validates middleware options without building anything: the typed error `Session.middleware`
+   * would throw.
    *
    * @example
    * ```ts
+   * import { Either } from "effect"
    * import { Session } from "effect-session"
-   * const checked = Session.validateOptions({ ttl: -1 }) // Either.left(SessionConfigError)
+   *
+   * Either.isRight(Session.validateOptions({ ttl: "30 minutes" })) // true
+   * Either.isLeft(Session.validateOptions({ sameSite: "none", insecure: true })) // true
    * ```
    */
-  static readonly validateOptions: typeof validateOptions = validateOptions
+  static readonly validateOptions = <EH = never, RH = never>(
+    options?: Options<EH, RH>
+  ): Either.Either<void, SessionConfigError> => Either.map(options_.resolve(options), () => undefined)
 
   /**
    * Every key and value (a fresh plain object; metadata is not included).
@@ -932,10 +904,7 @@ export class Session extends SessionBase {
     (args) => Effect.isEffect(args[0]),
     <A, E, R>(self: Effect.Effect<A, E, R>, options?: LockOptions) =>
       Effect.zipRight(
-        Effect.flatMap(
-          options === undefined ? Effect.succeed(undefined) : options_.resolveLock(options),
-          (settings) => Effect.flatMap(SessionBase, (service) => service.lock(settings))
-        ),
+        Effect.flatMap(SessionBase, (service) => service.lock(options)),
         self
       )
   )

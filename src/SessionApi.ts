@@ -19,11 +19,13 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import * as Schema from "effect/Schema"
+import * as lifecycle from "./internal/lifecycle.js"
 import * as options_ from "./internal/options.js"
-import * as internal from "./internal/session.js"
-import { type FailureHandler, type Options, Session, type SessionService } from "./Session.js"
+import type { SessionState } from "./internal/state.js"
+import { type FailureHandler, type Options, Session } from "./Session.js"
 import type { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore } from "./SessionStore.js"
 
@@ -263,29 +265,26 @@ export const layer = <RH = never>(
 
       /** The pre-response handler: save, then the response with the session cookie. */
       const save = (
-        state: internal.SessionState,
+        state: SessionState,
         request: HttpServerRequest.HttpServerRequest,
         response: HttpServerResponse.HttpServerResponse
       ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
         (response.status >= 500
           // A server failure (or a load that failed): keep the stored session as it was.
           ? Effect.succeed(response)
-          : internal.finish(state, response).pipe(
-            Effect.catchAll((error) =>
-              internal.failureResponse(config, state, request, error) as Effect.Effect<
-                HttpServerResponse.HttpServerResponse
-              >
-            )
+          : Effect.catchAll(
+            lifecycle.save(state, response),
+            (error) => lifecycle.failure(config, request, error, Option.some(response))
           )).pipe(Effect.ensuring(state.unlock))
 
       return SessionMiddleware.of(Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
-        const state = internal.makeState(config, store, yield* Effect.clock, request, yield* Effect.tracer)
+        const state = lifecycle.begin(config, store, yield* Effect.clock, request)
         // Released after the save, or with the request's scope if the response never comes.
         yield* Effect.addFinalizer(() => state.unlock)
-        if (config.lock !== undefined && state.hasCookie) yield* mapStoreErrors(state.lock())
+        yield* mapStoreErrors(lifecycle.acquire(config, state))
         yield* HttpApp.appendPreResponseHandler((request, response) => save(state, request, response))
-        return state as unknown as SessionService
+        return state
       }))
     })
   )

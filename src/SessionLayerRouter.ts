@@ -6,13 +6,12 @@
  * @since 0.1.0
  */
 import * as HttpLayerRouter from "@effect/platform/HttpLayerRouter"
-import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import type * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
+import * as lifecycle from "./internal/lifecycle.js"
 import * as options_ from "./internal/options.js"
-import * as internal from "./internal/session.js"
 import { type Options, Session } from "./Session.js"
 import type { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore } from "./SessionStore.js"
@@ -92,20 +91,15 @@ export const middleware = <EH = never, RH = never>(options?: Options<EH, RH>): S
       // What `onError` needs comes from where the layer is built; the request's own context wins.
       const context = yield* Effect.context<RH>()
       const onError = resolved.onError
-      const config: options_.Resolved = onError === undefined ? resolved : {
+      const config: options_.Resolved<EH, never> = {
         ...resolved,
-        onError: (error, failure) =>
-          Effect.mapInputContext(onError(error, failure), (input) => Context.merge(context, input))
+        onError: onError === undefined ?
+          undefined :
+          (error, failure) => Effect.mapInputContext(onError(error, failure), (input) => Context.merge(context, input))
       }
-      const wrap = internal.makeMiddleware(Session, config)
       return (
         route: Effect.Effect<HttpServerResponse.HttpServerResponse, Handled | HttpLayerRouter.unhandled, Session>
-      ) =>
-        Effect.provideService(wrap(route), SessionStore, store) as Effect.Effect<
-          HttpServerResponse.HttpServerResponse,
-          HttpLayerRouter.unhandled | EH,
-          HttpServerRequest.HttpServerRequest
-        >
+      ) => Effect.provideService(lifecycle.run(config, route), SessionStore, store)
     })
   ) as SessionMiddleware<EH, RH>
 

@@ -3,13 +3,11 @@
  *
  * @since 0.1.0
  */
-import type * as Clock from "effect/Clock"
+import { Patch } from "effect-session-core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
 import type * as Option from "effect/Option"
-import { setOwn } from "./internal/record.js"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 
@@ -70,55 +68,22 @@ export interface SessionStoreService {
     options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }
   ) => Effect.Effect<Effect.Effect<void>, SessionLockTimeout | SessionStoreError>
   /**
-   * Optional capability, for stores that live in the process (the memory store): `read`, `write`
-   * and `patch` as plain synchronous functions. When a store has it (and no tracer is installed),
-   * the middleware loads and saves a session without a single Effect step. See
-   * `SessionStoreUnsafe`.
+   * Optional capability: move a session to a new key in one atomic step (what `regenerate` saves
+   * with). If the record under `from` exists (and is not itself retired), write `data` under `to`
+   * with `ttl` and retire `from`: delete it when `grace` is zero, otherwise keep it read-only for
+   * `grace` (its expiry capped to now + `grace`, and the reserved key `"__session.retired"` set to
+   * that time, so that its `patch` is refused) and succeed with `true`. If `from` is gone, write
+   * nothing and succeed with `false`: a session destroyed meanwhile (a logout) is never moved to a
+   * new ID. Stores without it get a read, a write and a delete (or retiring write) in turn: best
+   * effort, a concurrent destroy can fall between them.
    */
-  readonly unsafe?: SessionStoreUnsafe
-}
-
-/**
- * The synchronous twin of a store's `read`, `write` and `patch`, for stores whose data is in the
- * process and never needs to wait: each runs at once and returns its `Exit`. `clock` is the
- * calling fiber's `Clock` (expiry follows it, so `TestClock` drives these too). Each must do
- * exactly what its Effect counterpart does when run on a fiber with that clock; a store that has
- * this capability must also have `patch`.
- *
- * Following Effect's naming (`Clock.unsafeCurrentTimeMillis`, `Deferred.unsafeDone`), "unsafe"
- * marks a side effect performed outside of an Effect, not a lack of checks.
- *
- * @example
- * ```ts
- * import { Duration, Effect, Exit } from "effect"
- * import { MemoryStore } from "effect-session"
- *
- * const program = Effect.scoped(Effect.gen(function*() {
- *   const store = yield* MemoryStore.make()
- *   const clock = yield* Effect.clock
- *   const written = store.unsafe.write("key", { n: 1 }, Duration.minutes(5), clock)
- *   const read = store.unsafe.read("key", clock) // Exit.succeed(Option.some({ n: 1 }))
- *   return Exit.isSuccess(written) && Exit.isSuccess(read)
- * }))
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface SessionStoreUnsafe {
-  readonly read: (id: string, clock: Clock.Clock) => Exit.Exit<Option.Option<SessionData>, SessionStoreError>
-  readonly write: (
-    id: string,
+  readonly rotate?: (
+    from: string,
+    to: string,
     data: SessionData,
     ttl: Duration.Duration,
-    clock: Clock.Clock
-  ) => Exit.Exit<void, SessionStoreError>
-  readonly patch: (
-    id: string,
-    patch: SessionPatch,
-    ttl: Duration.Duration,
-    clock: Clock.Clock
-  ) => Exit.Exit<boolean, SessionStoreError>
+    grace: Duration.Duration
+  ) => Effect.Effect<boolean, SessionStoreError>
 }
 
 /**
@@ -140,43 +105,7 @@ export interface SessionStoreUnsafe {
  * @since 0.1.0
  * @category models
  */
-export interface SessionPatch {
-  /** remove every key of the current record first (a `flush`) */
-  readonly clear: boolean
-  /** keys to remove */
-  readonly remove: ReadonlyArray<string>
-  /** keys to set, to plain JSON values */
-  readonly set: ReadonlyArray<readonly [key: string, value: unknown]>
-  /** numeric deltas: the key becomes (its current number, or 0 if absent or not a number) + delta */
-  readonly add: ReadonlyArray<readonly [key: string, delta: number]>
-}
-
-/**
- * Applies a patch to a record, returning a new record: the reference semantics every store's
- * `patch` must match (the memory store uses it directly; the conformance suite checks others).
- *
- * @example
- * ```ts
- * import { SessionStore } from "effect-session"
- *
- * SessionStore.applyPatch({ n: 1, a: "x" }, { clear: false, remove: ["a"], set: [["b", true]], add: [["n", 2]] })
- * // { n: 3, b: true }
- * ```
- *
- * @since 0.1.0
- * @category patches
- */
-export const applyPatch = (record: SessionData, patch: SessionPatch): SessionData => {
-  // Spread and `defineProperty` create own properties: a key named "__proto__" stays data.
-  const next: Record<string, unknown> = patch.clear ? {} : { ...record }
-  for (const key of patch.remove) delete next[key]
-  for (const [key, value] of patch.set) setOwn(next, key, value)
-  for (const [key, delta] of patch.add) {
-    const current = Object.prototype.hasOwnProperty.call(next, key) ? next[key] : undefined
-    setOwn(next, key, (typeof current === "number" ? current : 0) + delta)
-  }
-  return next
-}
+export type SessionPatch = Patch.SessionPatch
 
 /**
  * The store service. Provide one with a layer: `MemoryStoreLive`, `MemoryStore.layer(...)`,
@@ -202,6 +131,19 @@ export const applyPatch = (record: SessionData, patch: SessionPatch): SessionDat
  * @category tags
  */
 export class SessionStore extends Context.Tag("effect-session/SessionStore")<SessionStore, SessionStoreService>() {
-  /** @see applyPatch */
-  static readonly applyPatch = applyPatch
+  /**
+   * Applies a patch to a record, returning a new record: the reference semantics every store's
+   * `patch` must match (the memory store uses it directly; the conformance suite checks others).
+   * A store's `patch` also refuses a record a rotation retired (`"__session.retired"` present):
+   * it answers `false` and writes nothing.
+   *
+   * @example
+   * ```ts
+   * import { SessionStore } from "effect-session"
+   *
+   * SessionStore.applyPatch({ n: 1, a: "x" }, { clear: false, remove: ["a"], set: [["b", true]], add: [["n", 2]] })
+   * // { n: 3, b: true }
+   * ```
+   */
+  static readonly applyPatch: (record: SessionData, patch: SessionPatch) => SessionData = Patch.apply
 }

@@ -12,7 +12,7 @@
  * SessionStoreSuite.run("MyStore", MemoryStore.layer({ ttl: "1 hour" }), { defaultTtl: "1 hour" })
  * ```
  *
- * The optional `patch`, `lock` and `unsafe` capabilities are tested when the store offers them (their tests
+ * The optional `patch`, `rotate` and `lock` capabilities are tested when the store offers them (their tests
  * are reported as skipped, with the reason, when it does not). Import it only from test files: it
  * needs `vitest` and `@effect/vitest`.
  *
@@ -34,7 +34,7 @@ import * as TestClock from "effect/TestClock"
 import { randomBytes } from "node:crypto"
 import type { SessionData } from "./SessionCodec.js"
 import type { SessionStoreError } from "./SessionError.js"
-import { applyPatch, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
+import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
  * What the suite needs to know beyond the store's layer. Every field is optional; a case whose
@@ -71,7 +71,28 @@ export interface Options {
   readonly largeValueBytes?: number | undefined
   /** Per-test timeout in milliseconds. Default 30 seconds. */
   readonly timeout?: number | undefined
+  /**
+   * The optional capabilities to test. Named ones must be present: a store (or a wrapper around
+   * one) that lost a capability it should have fails instead of skipping. Default: every
+   * capability the store offers is tested, and the others are reported as skipped.
+   */
+  readonly capabilities?: ReadonlyArray<Capability> | undefined
 }
+
+/**
+ * The optional capabilities of `SessionStoreService` the suite has cases for.
+ *
+ * @example
+ * ```ts
+ * import type * as SessionStoreSuite from "effect-session/SessionStoreSuite"
+ *
+ * const all: ReadonlyArray<SessionStoreSuite.Capability> = ["patch", "rotate", "lock"]
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Capability = "patch" | "rotate" | "lock"
 
 /** A fresh ID per case and run: shared backends never see two runs collide. */
 const makeIds = (count: number): Array<string> => {
@@ -242,7 +263,7 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
     const expectPatched = (id: string, record: SessionData, changes: SessionPatch) =>
       Effect.map(store.read(id), (read) => {
         const found = Option.getOrThrow(read)
-        const expected = normalised(applyPatch(record, changes))
+        const expected = normalised(SessionStore.applyPatch(record, changes))
         expect(found).toStrictEqual(expected)
         expect(Object.keys(found).sort()).toEqual(Object.keys(expected).sort())
       })
@@ -252,6 +273,27 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
     /** `it.live` (real time) on the store under test */
     const live = <E>(title: string, body: Effect.Effect<void, E, SessionStore>) =>
       it.live(title, () => provide(body), timeout)
+
+    /**
+     * Registers `cases` for a capability when it is to be tested: present, or required by
+     * `options.capabilities` (then a missing one is a failing case).
+     */
+    const capability = <K extends Capability>(
+      key: K,
+      title: string,
+      cases: (operation: NonNullable<SessionStoreService[K]>) => void
+    ) => {
+      const wanted = options.capabilities === undefined || options.capabilities.includes(key)
+      const operation = store[key]
+      if (!wanted) return noteSkipped(key, "not among options.capabilities")
+      if (operation === undefined) {
+        if (options.capabilities === undefined) return noteSkipped(key, `the store has no ${key} capability`)
+        return it(`has the ${key} capability (options.capabilities names it)`, () => {
+          throw new Error(`the store has no ${key}, but options.capabilities names it`)
+        })
+      }
+      describe(title, () => cases(operation as NonNullable<SessionStoreService[K]>))
+    }
 
     describe("read, write, destroy", () => {
       test(
@@ -492,329 +534,277 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
       }
     })
 
-    const patch = store.patch
-    if (patch === undefined) {
-      noteSkipped("patch", "the store has no patch capability")
-    } else {
-      describe("patch", () => {
-        for (const [title, record, changes] of patchFixtures) {
-          test(
-            `gives the same record as applyPatch: ${title}`,
-            withId((id) =>
-              Effect.gen(function*() {
-                yield* store.write(id, record, Duration.minutes(5))
-                expect(yield* patch(id, changes, Duration.minutes(5))).toBe(true)
-                yield* expectPatched(id, record, changes)
-              })
+    capability("patch", "patch", (patch) => {
+      for (const [title, record, changes] of patchFixtures) {
+        test(
+          `gives the same record as applyPatch: ${title}`,
+          withId((id) =>
+            Effect.gen(function*() {
+              yield* store.write(id, record, Duration.minutes(5))
+              expect(yield* patch(id, changes, Duration.minutes(5))).toBe(true)
+              yield* expectPatched(id, record, changes)
+            })
+          )
+        )
+      }
+
+      test(
+        "a patch on a missing record returns false and writes nothing",
+        withId((id) =>
+          Effect.gen(function*() {
+            const changes: SessionPatch = { clear: false, remove: [], set: [["a", 1]], add: [["n", 1]] }
+            expect(yield* patch(id, changes, Duration.minutes(5))).toBe(false)
+            expect(yield* store.read(id)).toEqual(Option.none())
+          })
+        )
+      )
+
+      test(
+        "a patch after destroy returns false: a destroyed session is never resurrected",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { user: "ada" }, Duration.minutes(5))
+            yield* store.destroy(id)
+            expect(yield* patch(id, { clear: false, remove: [], set: [["cart", [1]]], add: [] }, Duration.zero))
+              .toBe(false)
+            expect(yield* store.read(id)).toEqual(Option.none())
+          })
+        )
+      )
+
+      test(
+        "a patch on an expired record returns false and does not revive it",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { a: 1 }, Duration.minutes(1))
+            yield* TestClock.adjust(Duration.minutes(1))
+            expect(yield* patch(id, { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.minutes(1)))
+              .toBe(false)
+            expect(yield* store.read(id)).toEqual(Option.none())
+          })
+        )
+      )
+
+      test(
+        "a patch resets the TTL (zero: the store's default)",
+        withIds(2, ([id, other]) =>
+          Effect.gen(function*() {
+            yield* store.write(id!, { a: 1 }, Duration.minutes(1))
+            yield* store.write(other!, { a: 1 }, Duration.minutes(1))
+            yield* TestClock.adjust(Duration.seconds(50))
+            yield* patch(id!, { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.minutes(1))
+            yield* patch(other!, { clear: false, remove: [], set: [], add: [] }, Duration.zero)
+            yield* TestClock.adjust(Duration.seconds(50))
+            expect(yield* store.read(id!)).toEqual(Option.some({ a: 2 }))
+            if (options.defaultTtl !== undefined) {
+              expect(yield* store.read(other!)).toEqual(Option.some({ a: 1 }))
+            }
+            yield* TestClock.adjust(Duration.seconds(10))
+            expect(yield* store.read(id!)).toEqual(Option.none())
+          }))
+      )
+
+      test(
+        "200 concurrent patches adding 1 to one key count 200",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { n: 0 }, Duration.minutes(5))
+            const results = yield* Effect.all(
+              Array.from({ length: 200 }, () =>
+                patch(id, { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.minutes(5))),
+              { concurrency: "unbounded" }
             )
-          )
-        }
+            expect(results.every((applied) =>
+              applied
+            )).toBe(true)
+            expect(yield* store.read(id)).toEqual(Option.some({ n: 200 }))
+          })
+        )
+      )
 
-        test(
-          "a patch on a missing record returns false and writes nothing",
-          withId((id) =>
-            Effect.gen(function*() {
-              const changes: SessionPatch = { clear: false, remove: [], set: [["a", 1]], add: [["n", 1]] }
-              expect(yield* patch(id, changes, Duration.minutes(5))).toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-
-        test(
-          "a patch after destroy returns false: a destroyed session is never resurrected",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { user: "ada" }, Duration.minutes(5))
-              yield* store.destroy(id)
-              expect(yield* patch(id, { clear: false, remove: [], set: [["cart", [1]]], add: [] }, Duration.zero))
-                .toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-
-        test(
-          "a patch on an expired record returns false and does not revive it",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { a: 1 }, Duration.minutes(1))
-              yield* TestClock.adjust(Duration.minutes(1))
-              expect(yield* patch(id, { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.minutes(1)))
-                .toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-
-        test(
-          "a patch resets the TTL (zero: the store's default)",
-          withIds(2, ([id, other]) =>
-            Effect.gen(function*() {
-              yield* store.write(id!, { a: 1 }, Duration.minutes(1))
-              yield* store.write(other!, { a: 1 }, Duration.minutes(1))
-              yield* TestClock.adjust(Duration.seconds(50))
-              yield* patch(id!, { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.minutes(1))
-              yield* patch(other!, { clear: false, remove: [], set: [], add: [] }, Duration.zero)
-              yield* TestClock.adjust(Duration.seconds(50))
-              expect(yield* store.read(id!)).toEqual(Option.some({ a: 2 }))
-              if (options.defaultTtl !== undefined) {
-                expect(yield* store.read(other!)).toEqual(Option.some({ a: 1 }))
-              }
-              yield* TestClock.adjust(Duration.seconds(10))
-              expect(yield* store.read(id!)).toEqual(Option.none())
-            }))
-        )
-
-        test(
-          "200 concurrent patches adding 1 to one key count 200",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { n: 0 }, Duration.minutes(5))
-              const results = yield* Effect.all(
-                Array.from({ length: 200 }, () =>
-                  patch(id, { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.minutes(5))),
-                { concurrency: "unbounded" }
-              )
-              expect(results.every((applied) =>
-                applied
-              )).toBe(true)
-              expect(yield* store.read(id)).toEqual(Option.some({ n: 200 }))
-            })
-          )
-        )
-
-        test(
-          "50 concurrent patches setting different keys all survive",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { keep: true }, Duration.minutes(5))
-              yield* Effect.all(
-                Array.from(
-                  { length: 50 },
-                  (_, i) => patch(id, { clear: false, remove: [], set: [[`k${i}`, [i]]], add: [] }, Duration.minutes(5))
-                ),
-                { concurrency: "unbounded" }
-              )
-              const expected: Record<string, unknown> = { keep: true }
-              for (let i = 0; i < 50; i++) expected[`k${i}`] = [i]
-              expect(yield* store.read(id)).toEqual(Option.some(expected))
-            })
-          )
-        )
-
-        test(
-          "patched records read back as JSON and stay the store's own: values the patch was given, nested or not, can change afterwards without effect",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { n: 1, nested: { deep: [1] }, gone: "x" }, Duration.minutes(5))
-              // Only primitives: then reads (the second one too) are copies.
-              const primitives: SessionPatch = {
-                clear: false,
-                remove: [],
-                set: [["s", "t"], ["z", -0]],
-                add: [["n", 1]]
-              }
-              expect(yield* patch(id, primitives, Duration.minutes(5))).toBe(true)
-              const first = Option.getOrThrow(yield* store.read(id)) as { nested: { deep: Array<number> } }
-              first.nested.deep.push(2)
-              const given = { list: [1] }
-              expect(
-                yield* patch(id, { clear: false, remove: ["gone"], set: [["o", given]], add: [] }, Duration.minutes(5))
-              ).toBe(true)
-              given.list.push(2)
-              const read = Option.getOrThrow(yield* store.read(id))
-              expect(read).toStrictEqual({ n: 2, nested: { deep: [1] }, s: "t", z: 0, o: { list: [1] } })
-              expect(Object.is(read.z, 0)).toBe(true) // JSON has no -0
-            })
-          )
-        )
-
-        test(
-          "a patch with a value that is not plain JSON fails Unencodable and leaves the record as it was",
-          withId((id) =>
-            Effect.gen(function*() {
-              yield* store.write(id, { a: 1 }, Duration.minutes(5))
-              for (const value of [() => 1, 10n, new Date(0), Number.NaN]) {
-                const exit = yield* Effect.exit(
-                  patch(id, { clear: true, remove: [], set: [["bad", value]], add: [["a", 1]] }, Duration.minutes(5))
-                )
-                expectStoreError(exit, ["Unencodable"])
-              }
-              expect(yield* store.read(id)).toEqual(Option.some({ a: 1 }))
-            })
-          )
-        )
-      })
-    }
-
-    const unsafe = store.unsafe
-    if (unsafe === undefined) {
-      noteSkipped("unsafe", "the store has no synchronous (unsafe) operations")
-    } else {
-      describe("unsafe (the synchronous operations agree with the Effect ones)", () => {
-        const exitValue = <A, E>(exit: Exit.Exit<A, E>): A => {
-          if (Exit.isFailure(exit)) throw new Error(`expected a success, got ${Cause.pretty(exit.cause)}`)
-          return exit.value
-        }
-        test(
-          "a store with unsafe operations also has patch (the middleware saves through it)",
-          Effect.sync(() => expect(typeof store.patch).toBe("function"))
-        )
-        test(
-          "unsafe.write is seen by read, write by unsafe.read, and a miss is none",
-          withIds(3, ([a, b, never]) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              exitValue(unsafe.write(a!, { n: 1, s: "x" }, Duration.minutes(5), clock))
-              expect(yield* store.read(a!)).toEqual(Option.some({ n: 1, s: "x" }))
-              yield* store.write(b!, { list: [1, { k: true }] }, Duration.minutes(5))
-              expect(exitValue(unsafe.read(b!, clock))).toEqual(Option.some({ list: [1, { k: true }] }))
-              expect(exitValue(unsafe.read(never!, clock))).toEqual(Option.none())
-            }))
-        )
-        test(
-          "expiry follows the clock passed in (TestClock)",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              exitValue(unsafe.write(id, { n: 1 }, Duration.minutes(1), clock))
-              yield* TestClock.adjust(Duration.millis(59_999))
-              expect(exitValue(unsafe.read(id, clock))).toEqual(Option.some({ n: 1 }))
-              yield* TestClock.adjust(Duration.millis(1))
-              expect(exitValue(unsafe.read(id, clock))).toEqual(Option.none())
-              expect(exitValue(unsafe.patch(id, { clear: false, remove: [], set: [], add: [] }, Duration.zero, clock)))
-                .toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
-        )
-        for (const [title, record, changes] of patchFixtures) {
-          test(
-            `unsafe.patch gives the same record as applyPatch: ${title}`,
-            withId((id) =>
-              Effect.gen(function*() {
-                const clock = yield* Effect.clock
-                yield* store.write(id, record, Duration.minutes(5))
-                expect(exitValue(unsafe.patch(id, changes, Duration.minutes(5), clock))).toBe(true)
-                yield* expectPatched(id, record, changes)
-              })
+      test(
+        "50 concurrent patches setting different keys all survive",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { keep: true }, Duration.minutes(5))
+            yield* Effect.all(
+              Array.from(
+                { length: 50 },
+                (_, i) => patch(id, { clear: false, remove: [], set: [[`k${i}`, [i]]], add: [] }, Duration.minutes(5))
+              ),
+              { concurrency: "unbounded" }
             )
-          )
-        }
-        test(
-          "unsafe.patch of a missing record returns false and writes nothing",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              const changes: SessionPatch = { clear: false, remove: [], set: [["a", 1]], add: [["n", 1]] }
-              expect(exitValue(unsafe.patch(id, changes, Duration.minutes(5), clock))).toBe(false)
-              expect(yield* store.read(id)).toEqual(Option.none())
-            })
-          )
+            const expected: Record<string, unknown> = { keep: true }
+            for (let i = 0; i < 50; i++) expected[`k${i}`] = [i]
+            expect(yield* store.read(id)).toEqual(Option.some(expected))
+          })
         )
-        test(
-          "values that are not plain JSON fail Unencodable, in write and in patch, and change nothing",
-          withId((id) =>
-            Effect.gen(function*() {
-              const clock = yield* Effect.clock
-              yield* store.write(id, { a: 1 }, Duration.minutes(5))
-              for (const value of [() => 1, 10n, new Date(0), Number.NaN, undefined]) {
-                expectStoreError(unsafe.write(id, { a: 2, bad: value }, Duration.minutes(5), clock), ["Unencodable"])
-                expectStoreError(
-                  unsafe.patch(
-                    id,
-                    { clear: false, remove: [], set: [["bad", value]], add: [] },
-                    Duration.minutes(5),
-                    clock
-                  ),
-                  ["Unencodable"]
-                )
-              }
-              // an increment that overflows to Infinity cannot be stored either
-              yield* store.write(id, { a: 1, big: Number.MAX_VALUE }, Duration.minutes(5))
-              expectStoreError(
-                unsafe.patch(
-                  id,
-                  { clear: false, remove: [], set: [], add: [["big", Number.MAX_VALUE]] },
-                  Duration.minutes(5),
-                  clock
-                ),
-                ["Unencodable"]
+      )
+
+      test(
+        "patched records read back as JSON and stay the store's own: values the patch was given, nested or not, can change afterwards without effect",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { n: 1, nested: { deep: [1] }, gone: "x" }, Duration.minutes(5))
+            // Only primitives: then reads (the second one too) are copies.
+            const primitives: SessionPatch = {
+              clear: false,
+              remove: [],
+              set: [["s", "t"], ["z", -0]],
+              add: [["n", 1]]
+            }
+            expect(yield* patch(id, primitives, Duration.minutes(5))).toBe(true)
+            const first = Option.getOrThrow(yield* store.read(id)) as { nested: { deep: Array<number> } }
+            first.nested.deep.push(2)
+            const given = { list: [1] }
+            expect(
+              yield* patch(id, { clear: false, remove: ["gone"], set: [["o", given]], add: [] }, Duration.minutes(5))
+            ).toBe(true)
+            given.list.push(2)
+            const read = Option.getOrThrow(yield* store.read(id))
+            expect(read).toStrictEqual({ n: 2, nested: { deep: [1] }, s: "t", z: 0, o: { list: [1] } })
+            expect(Object.is(read.z, 0)).toBe(true) // JSON has no -0
+          })
+        )
+      )
+
+      test(
+        "a patch with a value that is not plain JSON fails Unencodable and leaves the record as it was",
+        withId((id) =>
+          Effect.gen(function*() {
+            yield* store.write(id, { a: 1 }, Duration.minutes(5))
+            for (const value of [() => 1, 10n, new Date(0), Number.NaN]) {
+              const exit = yield* Effect.exit(
+                patch(id, { clear: true, remove: [], set: [["bad", value]], add: [["a", 1]] }, Duration.minutes(5))
               )
-              expect(yield* store.read(id)).toEqual(Option.some({ a: 1, big: Number.MAX_VALUE }))
+              expectStoreError(exit, ["Unencodable"])
+            }
+            expect(yield* store.read(id)).toEqual(Option.some({ a: 1 }))
+          })
+        )
+      )
+    })
+
+    capability("rotate", "rotate", (rotate) => {
+      const record = { user: "ada", n: 1 }
+      test(
+        "moves the record: the new key holds it, the old one is gone (no grace)",
+        withIds(2, ([from, to]) =>
+          Effect.gen(function*() {
+            yield* store.write(from!, { user: "guest" }, Duration.minutes(5))
+            expect(yield* rotate(from!, to!, record, Duration.minutes(5), Duration.zero)).toBe(true)
+            expect(yield* store.read(to!)).toEqual(Option.some(record))
+            expect(yield* store.read(from!)).toEqual(Option.none())
+          }))
+      )
+
+      test(
+        "a missing old record (destroyed meanwhile): returns false and writes nothing",
+        withIds(2, ([from, to]) =>
+          Effect.gen(function*() {
+            expect(yield* rotate(from!, to!, record, Duration.minutes(5), Duration.zero)).toBe(false)
+            expect(yield* store.read(to!)).toEqual(Option.none())
+            expect(yield* store.read(from!)).toEqual(Option.none())
+          }))
+      )
+
+      test(
+        "with a grace period the old record is readable until it ends, read-only: a patch is refused",
+        withIds(3, ([from, to, again]) =>
+          Effect.gen(function*() {
+            yield* store.write(from!, { user: "guest" }, Duration.minutes(5))
+            expect(yield* rotate(from!, to!, record, Duration.minutes(5), Duration.seconds(3))).toBe(true)
+            const retired = Option.getOrThrow(yield* store.read(from!))
+            expect(retired.user).toBe("guest")
+            expect(typeof retired["__session.retired"]).toBe("number")
+            if (store.patch !== undefined) {
+              const changes: SessionPatch = { clear: false, remove: [], set: [["user", "mallory"]], add: [] }
+              expect(yield* store.patch(from!, changes, Duration.minutes(5))).toBe(false)
+            }
+            // a retired record cannot be rotated again
+            expect(yield* rotate(from!, again!, record, Duration.minutes(5), Duration.zero)).toBe(false)
+            expect(yield* store.read(again!)).toEqual(Option.none())
+            yield* TestClock.adjust(Duration.millis(2999))
+            expect(Option.map(yield* store.read(from!), (r) => r.user)).toEqual(Option.some("guest"))
+            yield* TestClock.adjust(Duration.millis(1))
+            expect(yield* store.read(from!)).toEqual(Option.none())
+            expect(yield* store.read(to!)).toEqual(Option.some(record))
+          }))
+      )
+
+      test(
+        "a grace period never extends an old record that expires sooner",
+        withIds(2, ([from, to]) =>
+          Effect.gen(function*() {
+            yield* store.write(from!, { user: "guest" }, Duration.seconds(2))
+            expect(yield* rotate(from!, to!, record, Duration.minutes(5), Duration.minutes(1))).toBe(true)
+            yield* TestClock.adjust(Duration.seconds(2))
+            expect(yield* store.read(from!)).toEqual(Option.none())
+          }))
+      )
+    })
+
+    capability("lock", "lock (real time)", (lock) => {
+      const hold = { ttl: Duration.seconds(10), wait: Duration.zero }
+
+      live(
+        "a held lock makes a second lock on the same ID wait, then fail with SessionLockTimeout",
+        withIds(2, ([id, other]) =>
+          Effect.gen(function*() {
+            const release = yield* lock(id!, hold)
+            const started = Date.now()
+            const second = yield* Effect.exit(lock(id!, { ttl: Duration.seconds(10), wait: Duration.millis(150) }))
+            const waited = Date.now() - started
+            expect(Exit.isFailure(second)).toBe(true)
+            if (Exit.isFailure(second)) {
+              const error = Cause.failureOption(second.cause)
+              expect(Option.map(error, (e) => e._tag)).toEqual(Option.some("SessionLockTimeout"))
+            }
+            expect(waited).toBeGreaterThanOrEqual(140)
+            // another ID is not blocked
+            const releaseOther = yield* lock(other!, hold)
+            yield* releaseOther
+            yield* release
+          }))
+      )
+
+      live(
+        "a released lock can be taken again at once, and a waiter gets it when the holder releases",
+        withId((id) =>
+          Effect.gen(function*() {
+            const release = yield* lock(id, hold)
+            yield* release
+            const again = yield* lock(id, hold)
+            const waiter = yield* Effect.fork(lock(id, { ttl: Duration.seconds(10), wait: Duration.seconds(5) }))
+            yield* Effect.sleep(Duration.millis(100))
+            yield* again
+            const releaseWaiter = yield* Effect.timeoutFail(Fiber.join(waiter), {
+              duration: Duration.seconds(5),
+              onTimeout: () => new Error("the waiter did not get the released lock")
             })
-          )
+            yield* releaseWaiter
+          })
         )
-      })
-    }
+      )
 
-    const lock = store.lock
-    if (lock === undefined) {
-      noteSkipped("lock", "the store has no lock capability")
-    } else {
-      describe("lock (real time)", () => {
-        const hold = { ttl: Duration.seconds(10), wait: Duration.zero }
-
-        live(
-          "a held lock makes a second lock on the same ID wait, then fail with SessionLockTimeout",
-          withIds(2, ([id, other]) =>
-            Effect.gen(function*() {
-              const release = yield* lock(id!, hold)
-              const started = Date.now()
-              const second = yield* Effect.exit(lock(id!, { ttl: Duration.seconds(10), wait: Duration.millis(150) }))
-              const waited = Date.now() - started
-              expect(Exit.isFailure(second)).toBe(true)
-              if (Exit.isFailure(second)) {
-                const error = Cause.failureOption(second.cause)
-                expect(Option.map(error, (e) => e._tag)).toEqual(Option.some("SessionLockTimeout"))
-              }
-              expect(waited).toBeGreaterThanOrEqual(140)
-              // another ID is not blocked
-              const releaseOther = yield* lock(other!, hold)
-              yield* releaseOther
-              yield* release
-            }))
+      live(
+        "a lock expires by itself after its TTL, and the stale holder's release does not free the next holder's lock",
+        withId((id) =>
+          Effect.gen(function*() {
+            const staleRelease = yield* lock(id, { ttl: Duration.millis(300), wait: Duration.zero })
+            const started = Date.now()
+            const release = yield* lock(id, { ttl: Duration.seconds(10), wait: Duration.seconds(5) })
+            expect(Date.now() - started).toBeGreaterThanOrEqual(200)
+            yield* staleRelease
+            const third = yield* Effect.exit(lock(id, { ttl: Duration.seconds(10), wait: Duration.zero }))
+            expect(Exit.isFailure(third)).toBe(true)
+            yield* release
+            const fourth = yield* lock(id, hold)
+            yield* fourth
+          })
         )
-
-        live(
-          "a released lock can be taken again at once, and a waiter gets it when the holder releases",
-          withId((id) =>
-            Effect.gen(function*() {
-              const release = yield* lock(id, hold)
-              yield* release
-              const again = yield* lock(id, hold)
-              const waiter = yield* Effect.fork(lock(id, { ttl: Duration.seconds(10), wait: Duration.seconds(5) }))
-              yield* Effect.sleep(Duration.millis(100))
-              yield* again
-              const releaseWaiter = yield* Effect.timeoutFail(Fiber.join(waiter), {
-                duration: Duration.seconds(5),
-                onTimeout: () => new Error("the waiter did not get the released lock")
-              })
-              yield* releaseWaiter
-            })
-          )
-        )
-
-        live(
-          "a lock expires by itself after its TTL, and the stale holder's release does not free the next holder's lock",
-          withId((id) =>
-            Effect.gen(function*() {
-              const staleRelease = yield* lock(id, { ttl: Duration.millis(300), wait: Duration.zero })
-              const started = Date.now()
-              const release = yield* lock(id, { ttl: Duration.seconds(10), wait: Duration.seconds(5) })
-              expect(Date.now() - started).toBeGreaterThanOrEqual(200)
-              yield* staleRelease
-              const third = yield* Effect.exit(lock(id, { ttl: Duration.seconds(10), wait: Duration.zero }))
-              expect(Exit.isFailure(third)).toBe(true)
-              yield* release
-              const fourth = yield* lock(id, hold)
-              yield* fourth
-            })
-          )
-        )
-      })
-    }
+      )
+    })
 
     if (options.unavailable === undefined) {
       noteSkipped("an unreachable backend fails with SessionStoreError", "no unavailable option")

@@ -7,17 +7,18 @@
 import * as Cookies from "@effect/platform/Cookies"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Id } from "effect-session-core"
+import { Id, Meta, type SessionMeta, StoredRecord } from "effect-session-core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as lifecycle from "./internal/lifecycle.js"
 import * as options_ from "./internal/options.js"
-import * as internal from "./internal/session.js"
+import type { SessionState } from "./internal/state.js"
 import * as MemoryStore from "./MemoryStore.js"
-import { type Options as SessionOptions, Session, type SessionService } from "./Session.js"
+import type { Options as SessionOptions, Session } from "./Session.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, type SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -27,8 +28,8 @@ import { type SessionPatch, SessionStore, type SessionStoreService } from "./Ses
 // -----------------------------------------------------------------------------
 
 /**
- * The store operations a failure plan can target. `"write"` also covers `"patch"`: both save a
- * session, and which one the middleware uses depends on the store's capabilities.
+ * The store operations a failure plan can target. `"write"` also covers `"patch"` and `"rotate"`:
+ * all save a session, and which one the middleware uses depends on the store's capabilities.
  *
  * @example
  * ```ts
@@ -40,7 +41,7 @@ import { type SessionPatch, SessionStore, type SessionStoreService } from "./Ses
  * @since 0.1.0
  * @category recording store
  */
-export type Operation = "read" | "write" | "destroy" | "patch" | "lock"
+export type Operation = "read" | "write" | "destroy" | "patch" | "rotate" | "lock"
 
 /**
  * One call a recording store received, in order, with its arguments. `id` is the storage key (a
@@ -73,6 +74,17 @@ export type StoreCall =
     readonly id: string
     readonly patch: SessionPatch
     readonly ttl: Duration.Duration
+    readonly injected: boolean
+  }
+  | {
+    readonly _tag: "rotate"
+    /** the key the session moves away from */
+    readonly id: string
+    /** the key it moves to */
+    readonly to: string
+    readonly data: SessionCodec.SessionData
+    readonly ttl: Duration.Duration
+    readonly grace: Duration.Duration
     readonly injected: boolean
   }
   | {
@@ -232,7 +244,7 @@ const record = (underlying: SessionStoreService, initial: FailurePlan | undefine
   const decide = (operation: Operation): SessionStoreError | undefined => {
     if (plan === undefined) return undefined
     const applies = plan.on === undefined || plan.on.has(operation) ||
-      (operation === "patch" && plan.on.has("write"))
+      ((operation === "patch" || operation === "rotate") && plan.on.has("write"))
     if (!applies) return undefined
     plan.matched++
     if (plan.matched <= plan.after || plan.failed >= plan.times) return undefined
@@ -269,6 +281,20 @@ const record = (underlying: SessionStoreService, initial: FailurePlan | undefine
           const error = decide("patch")
           log.push({ _tag: "patch", id, patch, ttl, injected: error !== undefined })
           return error === undefined ? underlying.patch!(id, patch, ttl) : Effect.fail(error)
+        })
+    }),
+    ...(underlying.rotate === undefined ? {} : {
+      rotate: (
+        from: string,
+        to: string,
+        data: SessionCodec.SessionData,
+        ttl: Duration.Duration,
+        grace: Duration.Duration
+      ) =>
+        Effect.suspend(() => {
+          const error = decide("rotate")
+          log.push({ _tag: "rotate", id: from, to, data, ttl, grace, injected: error !== undefined })
+          return error === undefined ? underlying.rotate!(from, to, data, ttl, grace) : Effect.fail(error)
         })
     }),
     ...(underlying.lock === undefined ? {} : {
@@ -402,7 +428,7 @@ export interface Options {
    */
   readonly isNew?: boolean
   /** The middleware options the app uses (cookie name, `ttl`, `absoluteTimeout`, `lock`…). */
-  readonly middleware?: SessionOptions<any, any>
+  readonly middleware?: SessionOptions<unknown, unknown>
   /** The store. Default: a fresh `MemoryStore`. It is recorded either way (`Outcome.calls`). */
   readonly store?: SessionStoreService
 }
@@ -522,7 +548,7 @@ export interface Client {
 }
 
 interface Begun {
-  readonly state: internal.SessionState
+  readonly state: SessionState
   readonly request: HttpServerRequest.HttpServerRequest
   /** Takes the session lock first when the middleware options ask for it. */
   readonly lock: Effect.Effect<void, SessionStoreError | SessionLockTimeout>
@@ -547,7 +573,7 @@ const checkSeed = (options: Options): SessionConfigError | undefined => {
   }
   for (const [field, record] of [["data", data], ["flash", flash]] as const) {
     for (const key of Object.keys(record)) {
-      if (internal.isReserved(key)) {
+      if (StoredRecord.isReserved(key)) {
         return configError(field, `${field}: the key ${JSON.stringify(key)} is reserved for the library's metadata`)
       }
       if (field === "flash" && Object.prototype.hasOwnProperty.call(data, key)) {
@@ -579,10 +605,10 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
     if (seeded || options.isNew === false) {
       const id = Id.generate()
       const now = clock.unsafeCurrentTimeMillis()
-      const meta: internal.Meta = { c: now, r: now }
+      const meta: SessionMeta = Meta.fresh(now)
       if (options.token !== undefined) meta.t = options.token
       if (options.flash !== undefined && Object.keys(options.flash).length > 0) meta.fo = Object.keys(options.flash)
-      const seed = { ...options.data, ...options.flash, ...Object.fromEntries(internal.metaEntries(meta)) }
+      const seed = { ...options.data, ...options.flash, ...Object.fromEntries(Meta.entries(meta)) }
       const ttl = config.ttlMillis > 0 ? Duration.millis(config.ttlMillis) : Duration.zero
       yield* direct.write(Id.storageKey(id), seed, ttl)
       jar = Option.some(id)
@@ -591,7 +617,7 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
     const report = <A>(
       value: A,
       response: HttpServerResponse.HttpServerResponse,
-      state: internal.SessionState,
+      state: SessionState,
       previousId: Option.Option<string>,
       firstCall: number
     ): Effect.Effect<Outcome<A>, SessionStoreError> =>
@@ -607,9 +633,9 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
         jar = id
         const found = Option.isSome(id) ? yield* direct.read(Id.storageKey(id.value)) : Option.none()
         const stored: SessionCodec.SessionData = Option.getOrElse(found, () => ({}))
-        const data: Record<string, unknown> = {}
-        for (const key of Object.keys(stored)) if (!internal.isReserved(key)) data[key] = stored[key]
-        const meta: Partial<internal.Meta> = internal.readMeta(stored) ?? {}
+        const data = StoredRecord.userData(stored)
+        const read = Meta.read(stored, clock.unsafeCurrentTimeMillis())
+        const meta: Partial<SessionMeta> = read._tag === "Meta" ? read.meta : {}
         const isNew = snapshot.loaded && snapshot.isNew && Option.isSome(cookie) && !destroyed
         return {
           value,
@@ -639,15 +665,15 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
             ...(requestOptions.body === undefined ? {} : { body: requestOptions.body })
           })
         )
-        const state = internal.makeState(config, recorder.store, clock, request)
+        const state = lifecycle.begin(config, recorder.store, clock, request)
         const previousId = jar
         const firstCall = recorder.log.length
         return {
           state,
           request,
-          lock: config.lock !== undefined && state.hasCookie ? state.lock() : Effect.void,
+          lock: lifecycle.acquire(config, state),
           complete: <A>(value: A) =>
-            internal.finish(state, HttpServerResponse.isServerResponse(value) ? value : HttpServerResponse.empty())
+            lifecycle.save(state, HttpServerResponse.isServerResponse(value) ? value : HttpServerResponse.empty())
               .pipe(
                 Effect.ensuring(state.unlock),
                 Effect.flatMap((response) => report(value, response, state, previousId, firstCall))
@@ -658,7 +684,7 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
     const run = <A, E, R>(handler: Effect.Effect<A, E, R>, requestOptions?: RequestOptions) =>
       Effect.flatMap(begin(requestOptions), (begun) =>
         Effect.zipRight(begun.lock, handler).pipe(
-          Effect.provideService(Session as unknown as Context.Tag<Session, SessionService>, begun.state as never),
+          lifecycle.provide(begun.state),
           Effect.provideService(HttpServerRequest.HttpServerRequest, begun.request),
           Effect.onError(() => begun.state.unlock),
           Effect.flatMap((value) => begun.complete(value)),
@@ -761,7 +787,7 @@ export const layer = (
       yield* begun.lock
       yield* Effect.addFinalizer(() => begun.state.unlock)
       const service = TestRequest.of({ client, finish: (response) => begun.complete(response) })
-      return Context.make(Session as unknown as Context.Tag<Session, SessionService>, begun.state as never).pipe(
+      return Context.make(lifecycle.SessionTag, begun.state).pipe(
         Context.add(HttpServerRequest.HttpServerRequest, begun.request),
         Context.add(TestRequest, service)
       )

@@ -19,6 +19,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
+import { Patch, StoredRecord } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
@@ -35,7 +36,7 @@ import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as Schema from "./internal/sqlSchema.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
-import { applyPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
+import { SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
  * SQL store options. Every field is optional.
@@ -90,6 +91,7 @@ export interface Options {
  */
 export interface SqlStore extends SessionStoreService {
   readonly patch: NonNullable<SessionStoreService["patch"]>
+  readonly rotate: NonNullable<SessionStoreService["rotate"]>
   readonly lock: NonNullable<SessionStoreService["lock"]>
   /** Deletes every expired row (and expired lock) now, in batches; returns how many sessions it removed. */
   readonly sweep: Effect.Effect<number, SessionStoreError>
@@ -256,11 +258,43 @@ export const make = (
               : sql<{ readonly data: string }>`SELECT data FROM ${t} WHERE id = ${id} AND ${alive(now)} FOR UPDATE`)
             if (rows.length === 0) return false
             const current = yield* SessionCodec.decode(String(rows[0]!.data))
-            const text = yield* SessionCodec.encode(applyPatch(current, changes))
+            if (Patch.refuses(current)) return false
+            const text = yield* SessionCodec.encode(Patch.apply(current, changes))
             yield* sql`UPDATE ${t} SET data = ${text}, expires_at = ${expiresAt(now, ttl)} WHERE id = ${id}`
             return true
           }))
         ))
+
+    // One transaction: the old row is locked (or, on SQLite, the database's write lock taken) before
+    // it is checked, so a concurrent destroy either happens before (nothing is moved) or waits.
+    const rotate: SqlStore["rotate"] = (from, to, data, ttl, grace) =>
+      Effect.flatMap(SessionCodec.encode(data), (text) =>
+        Effect.flatMap(now, (now) =>
+          bounded(
+            "rotate",
+            sql.withTransaction(Effect.gen(function*() {
+              if (dialect === "sqlite") yield* sql`UPDATE ${t} SET expires_at = expires_at WHERE id = ${from}`
+              const rows = yield* (dialect === "sqlite"
+                ? sql<{ readonly data: string; readonly expires_at: unknown }>`SELECT data, expires_at FROM ${t}
+                    WHERE id = ${from} AND ${alive(now)}`
+                : sql<{ readonly data: string; readonly expires_at: unknown }>`SELECT data, expires_at FROM ${t}
+                    WHERE id = ${from} AND ${alive(now)} FOR UPDATE`)
+              if (rows.length === 0) return false
+              const old = yield* SessionCodec.decode(String(rows[0]!.data))
+              if (StoredRecord.isRetired(old)) return false
+              yield* upsert(to, text, expiresAt(now, ttl))
+              const graceMillis = Math.ceil(Duration.toMillis(grace))
+              if (graceMillis > 0) {
+                const until = now + graceMillis
+                const expiry = rows[0]!.expires_at === null ? until : Math.min(Number(rows[0]!.expires_at), until)
+                const retired = yield* SessionCodec.encode(StoredRecord.retire(old, until))
+                yield* sql`UPDATE ${t} SET data = ${retired}, expires_at = ${expiry} WHERE id = ${from}`
+              } else {
+                yield* sql`DELETE FROM ${t} WHERE id = ${from}`
+              }
+              return true
+            }))
+          )))
 
     const lock: SqlStore["lock"] = (id, lockOptions) =>
       Effect.gen(function*() {
@@ -331,7 +365,7 @@ export const make = (
       Effect.forkScoped
     )
 
-    return { read, write, destroy, patch, lock, sweep } satisfies SqlStore
+    return { read, write, destroy, patch, rotate, lock, sweep } satisfies SqlStore
   })
 
 /**

@@ -5,18 +5,12 @@
  */
 
 /**
- * The per-request session tag, its accessors and its middleware.
+ * The per-request session tag, its accessors and its middleware; its types are reachable from it
+ * (`Session.Options`, `Session.FailureHandler`, …).
  *
  * @since 0.1.0
  */
 export { Session } from "./Session.js"
-
-/**
- * Types that go with `Session`: `Session.Options`, `Session.FailureHandler`, ….
- *
- * @since 0.1.0
- */
-export * as SessionModule from "./Session.js"
 
 /**
  * The store service tag.
@@ -26,11 +20,11 @@ export * as SessionModule from "./Session.js"
 export { SessionStore } from "./SessionStore.js"
 
 /**
- * Types that go with `SessionStore`: `SessionStoreService`, `SessionPatch`, `SessionStoreUnsafe`.
+ * Types that go with `SessionStore`: `SessionStoreService`, `SessionPatch`.
  *
  * @since 0.1.0
  */
-export type { SessionPatch, SessionStoreService, SessionStoreUnsafe } from "./SessionStore.js"
+export type { SessionPatch, SessionStoreService } from "./SessionStore.js"
 
 /**
  * The library's tagged errors.

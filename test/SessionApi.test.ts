@@ -16,7 +16,7 @@ import {
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Logger, Schema } from "effect"
-import { Session, SessionConfigError, type SessionModule } from "effect-session"
+import { Session, SessionConfigError } from "effect-session"
 import * as SessionApi from "effect-session/SessionApi"
 import { ApiLive } from "../examples/http-api.js"
 import { Jar, request } from "./utils/http.js"
@@ -81,7 +81,7 @@ const serveWith = <E, R>(session: Layer.Layer<SessionApi.SessionMiddleware, E, R
     )
   )
 
-const server = (options?: SessionModule.Options) => serveWith(SessionApi.layer(options))
+const server = (options?: Session.Options) => serveWith(SessionApi.layer(options))
 
 /** Records the log lines of every fiber, the server's included. */
 const captureLogs = () => {

@@ -6,7 +6,7 @@ import { HttpLayerRouter, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Exit, Layer, TestClock } from "effect"
-import { Session, SessionConfigError, type SessionModule } from "effect-session"
+import { Session, SessionConfigError } from "effect-session"
 import * as SessionLayerRouter from "effect-session/SessionLayerRouter"
 import { AppLive } from "../examples/layer-router.js"
 import { Jar, request } from "./utils/http.js"
@@ -27,7 +27,7 @@ const serveWith = <E, R>(session: Layer.Layer<HttpLayerRouter.Request<"Requires"
     Layer.provideMerge(Recording.layer({ sweepInterval: "1 day" }))
   )
 
-const server = (options?: SessionModule.Options) => serveWith(SessionLayerRouter.layer(options))
+const server = (options?: Session.Options) => serveWith(SessionLayerRouter.layer(options))
 
 const sessionCookie = (jar: Jar, name = COOKIE) => jar.last.find((c) => c.name === name)
 

@@ -6,7 +6,7 @@ import { HttpClient, HttpClientRequest, HttpRouter, HttpServerResponse } from "@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Layer, Logger, Option, TestClock } from "effect"
 import type { MemoryStore } from "effect-session"
-import { Session, type SessionModule } from "effect-session"
+import { Session } from "effect-session"
 import { Jar, type Reply, request, serve, type SetCookie } from "./utils/http.js"
 import * as Recording from "./utils/recording-store.js"
 
@@ -67,7 +67,7 @@ const routes = HttpRouter.empty.pipe(
 
 // The sweeper is tested with MemoryStore; here a daily sweep keeps long TestClock jumps cheap
 // (expiry itself is exact on read).
-const server = (options?: SessionModule.Options<any, any>, store?: MemoryStore.Options) =>
+const server = (options?: Session.Options<any, any>, store?: MemoryStore.Options) =>
   serve(routes, options).pipe(Layer.provideMerge(Recording.layer({ sweepInterval: "1 day", ...store })))
 
 /** Records log lines from every fiber, the server's handler fibers included. */
@@ -789,7 +789,7 @@ describe("Session.middleware over HTTP", () => {
       }).pipe(Effect.provide(server()), Effect.provide(captureLogs().layer)))
 
     const seen: Array<{ phase: string; hasResponse: boolean; reason: string }> = []
-    const onError: SessionModule.FailureHandler = (error, context) => {
+    const onError: Session.FailureHandler = (error, context) => {
       seen.push({
         phase: context.phase,
         hasResponse: Option.isSome(context.response),
@@ -865,5 +865,28 @@ describe("Session.middleware over HTTP", () => {
         expect(yield* Recording.peek(key)).toBeUndefined()
         expect(metaLogs.lines.filter((l) => l.level === "WARN").length).toBe(1)
       }).pipe(Effect.provide(server()), Effect.provide(metaLogs.layer)))
+  })
+})
+
+describe("an app run without a store layer (no type-check, as under tsx)", () => {
+  it.effect("answers 500 and logs an error that names the fix", () => {
+    const logs = captureLogs()
+    const routes = HttpRouter.empty.pipe(
+      HttpRouter.get("/", Effect.as(Session.put("a", 1), HttpServerResponse.text("ok")))
+    )
+    // The cast stands for what tsx allows: running a program the type-checker would reject.
+    const noStore = serve(routes, { insecure: true }) as unknown as Layer.Layer<HttpClient.HttpClient>
+    return Effect.gen(function*() {
+      const reply = yield* request("GET", "/")
+      expect(reply.status).toBe(500)
+      expect(reply.setCookies).toEqual([])
+      const errors = logs.lines.filter((line) => line.level === "ERROR").map((line) => line.message)
+      expect(
+        errors.some((message) =>
+          message.includes("no SessionStore") && message.includes("provide a SessionStore layer") &&
+          message.includes("MemoryStoreLive")
+        )
+      ).toBe(true)
+    }).pipe(Effect.provide(noStore), Effect.provide(logs.layer))
   })
 })

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Either, Exit } from "effect"
-import { Session, SessionConfigError, type SessionModule } from "effect-session"
+import { Session, SessionConfigError } from "effect-session"
 
-type AnyOptions = SessionModule.Options<any, any>
+type AnyOptions = Session.Options<any, any>
 
 const invalid: Array<[string, AnyOptions, string]> = [
   ["ttl -1", { ttl: -1 }, "ttl"],

@@ -98,7 +98,7 @@ describe("npm package", () => {
       "dist/MemoryStore.js",
       "dist/MemoryStore.d.ts",
       "dist/Session.js",
-      "dist/internal/session.js",
+      "dist/internal/lifecycle.js",
       "src/index.ts"
     ]))
     expect(files.filter((f) => /(^|\/)(test|bench|examples|node_modules)\/|\.test\.ts$|tsbuildinfo/.test(f))).toEqual(

@@ -30,7 +30,6 @@ import {
   Session,
   SessionCodec,
   SessionConfigError,
-  type SessionModule,
   SessionStore,
   SessionStoreError,
   type SessionStoreService
@@ -161,7 +160,7 @@ const adminRoutes = routes.pipe(
   )
 )
 
-const server = (options?: SessionModule.Options<any, any>, store?: MemoryStore.Options) =>
+const server = (options?: Session.Options<any, any>, store?: MemoryStore.Options) =>
   serve(routes, options).pipe(Layer.provideMerge(Recording.layer({ sweepInterval: "30 days", ...store })))
 
 // -----------------------------------------------------------------------------
@@ -541,7 +540,7 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         })
       }).pipe(Effect.provide(server({ cookieName: "__Secure-sid", domain: "example.com" }))))
 
-    const impossible: Array<[string, SessionModule.Options<any, any>, string]> = [
+    const impossible: Array<[string, Session.Options<any, any>, string]> = [
       ["SameSite=None without Secure", { sameSite: "none", insecure: true }, "sameSite"],
       ["Partitioned without Secure", { partitioned: true, insecure: true }, "partitioned"],
       ["__Host- without Secure", { cookieName: "__Host-sid", insecure: true }, "cookieName"],
@@ -1004,7 +1003,7 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
 
     it.effect("errors: what the failure handler receives names the storage key at most, never the ID", () => {
       const seen: Array<string> = []
-      const onError: SessionModule.FailureHandler = (error, context) => {
+      const onError: Session.FailureHandler = (error, context) => {
         seen.push(error.message, String(error), JSON.stringify(error), inspect(error, { depth: 10 }))
         return Effect.succeed(HttpServerResponse.text(`failed in ${context.phase}`, { status: 503 }))
       }

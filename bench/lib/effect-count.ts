@@ -1,7 +1,7 @@
 /** The `/count` route for the effect-session servers, and their middleware options. */
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
-import { Session, type SessionModule } from "effect-session"
+import { Session } from "effect-session"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./config.js"
 
 /** Reads `n` (0 when absent), stores `n + 1`, answers it. */
@@ -14,4 +14,4 @@ export const count = Effect.gen(function*() {
 
 export const router = HttpRouter.empty.pipe(HttpRouter.get(ROUTE, count))
 
-export const sessionOptions: SessionModule.Options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }
+export const sessionOptions: Session.Options = { cookieName: COOKIE_NAME, ttl: TTL_MILLIS, insecure: true }

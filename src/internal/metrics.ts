@@ -42,14 +42,15 @@ const labelsByOperation = {
   write: [MetricLabel.make("operation", "write")],
   patch: [MetricLabel.make("operation", "patch")],
   destroy: [MetricLabel.make("operation", "destroy")],
-  lock: [MetricLabel.make("operation", "lock")]
+  lock: [MetricLabel.make("operation", "lock")],
+  rotate: [MetricLabel.make("operation", "rotate")]
 }
 
 export type Operation = keyof typeof labelsByOperation
 
 const noLabels: ReadonlyArray<never> = []
 
-/** Adds one to a counter, synchronously: no Effect step on the request path. */
+/** Adds one to a counter, synchronously (the caller is already inside a step of its own). */
 export const count = (counter: Metric.Metric.Counter<number>): void => counter.unsafeUpdate(1, noLabels)
 
 /**
@@ -72,15 +73,6 @@ export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): 
   })
 
 /**
- * `track` for an operation that already ran synchronously: `start` is `performance.now()` taken
- * before it (pass it before the call: arguments are evaluated left to right).
- */
-export const trackNow = <A, E>(operation: Operation, start: number, exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
-  record(operation, start, Exit.isFailure(exit))
-  return exit
-}
-
-/**
  * Records one store operation that began at `start` (`performance.now()`) and has just ended, and
  * whether it failed: for callers that see the outcome themselves (no Effect step of its own).
  */
@@ -89,22 +81,3 @@ export const record = (operation: Operation, start: number, failed: boolean): vo
   storeLatency.unsafeUpdate(performance.now() - start, labels)
   if (failed) storeErrors.unsafeUpdate(1, labels)
 }
-
-/** The tracer of the default services: spans made for it reach no exporter. */
-export const nativeTracer = Effect.runSync(Effect.tracer)
-
-/**
- * Wraps store I/O in a span when a tracer is installed (e.g. `@effect/opentelemetry`); without one
- * the span would reach nobody, and making it costs more than a memory-store read.
- */
-export const span =
-  (name: string, attributes?: Record<string, unknown>) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.tracerWith((tracer) =>
-      tracer === nativeTracer
-        ? effect
-        : Effect.withSpan(effect, name, {
-          captureStackTrace: false,
-          ...(attributes !== undefined ? { attributes } : {})
-        })
-    )

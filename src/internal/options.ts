@@ -5,7 +5,7 @@ import type { FailureHandler, Options } from "../Session.js"
 import { SessionConfigError } from "../SessionError.js"
 
 /** Options after validation, with every default filled in. Durations are in milliseconds. */
-export interface Resolved {
+export interface Resolved<EH = never, RH = never> {
   readonly cookieName: string
   /** Idle lifetime: the record's TTL and the cookie's Max-Age. 0 = browser-session cookie, store default. */
   readonly ttlMillis: number
@@ -15,7 +15,7 @@ export interface Resolved {
   /** How long an unchanged session may go before its expiry (and cookie) are extended. */
   readonly touchAfterMillis: number
   readonly cookie: NonNullable<Cookies.Cookie["options"]>
-  readonly onError: FailureHandler<any, any> | undefined
+  readonly onError: FailureHandler<EH, RH> | undefined
   /** lock every request that names a session (Laravel's blocking), or `undefined` */
   readonly lock: LockSettings | undefined
   /** how long a regenerated-away record stays readable; 0 = deleted at once */
@@ -101,7 +101,9 @@ const DEFAULT_TTL = Duration.hours(2)
 const MAX_TOUCH_AFTER_MILLIS = 60_000
 
 /** Validates middleware options and fills in the safe defaults. */
-export const resolve = (options: Options<any, any> = {}): Either.Either<Resolved, SessionConfigError> => {
+export const resolve = <EH = never, RH = never>(
+  options: Options<EH, RH> = {}
+): Either.Either<Resolved<EH, RH>, SessionConfigError> => {
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 

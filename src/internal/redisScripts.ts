@@ -23,6 +23,9 @@ export const EXPIRY_FIELD = "x"
 /** The expiry of a record that never expires. */
 export const NEVER = "never"
 
+/** The hash field of the reserved key `"__session.retired"` (a key's field is its JSON text). */
+export const RETIRED_FIELD = JSON.stringify("__session.retired")
+
 /**
  * Replaces a record and its expiry in one step.
  *
@@ -49,7 +52,7 @@ return 1
 /**
  * Applies a patch to the record as it is now: clear, then remove, then set, then add (the order of
  * `SessionStore.applyPatch`), then resets its expiry. Returns 0 and writes nothing when the record
- * is missing or expired by the caller's clock. Every result is computed before the first write, so
+ * is missing, expired by the caller's clock, or retired by a rotation. Every result is computed before the first write, so
  * a failing `add` (a non-finite result) leaves the record untouched.
  *
  * KEYS[1] record key; ARGV[1] now (ms); ARGV[2] expiry (`never` or ms); ARGV[3] PX (`0`: none);
@@ -65,6 +68,8 @@ if x ~= "${NEVER}" then
   if not at then return redis.error_reply("CORRUPT session record has an invalid expiry") end
   if tonumber(ARGV[1]) >= at then return 0 end
 end
+-- a record retired by a rotation is read-only: refused, like a missing one
+if redis.call("HEXISTS", key, '${RETIRED_FIELD}') == 1 then return 0 end
 local clear = ARGV[4] == "1"
 local nremove = tonumber(ARGV[5])
 local nset = tonumber(ARGV[6])
@@ -135,4 +140,37 @@ if redis.call("GET", KEYS[1]) == ARGV[1] then
   return redis.call("DEL", KEYS[1])
 end
 return 0
+`
+
+/**
+ * Retires a record that a rotation moved away from, if and only if it is still there (present, not
+ * expired by the caller's clock, not already retired): with a grace period it stays readable until
+ * then (the `"__session.retired"` field set to that time, its expiry capped to it), without one it
+ * is deleted. Returns 1 when it retired the record, 0 when there was none. One key, so it runs on
+ * Redis Cluster too: the store writes the new record first and deletes it again on 0.
+ *
+ * KEYS[1] record key; ARGV[1] now (ms); ARGV[2] grace in ms (`0`: delete); ARGV[3] end of the grace (ms).
+ */
+export const RETIRE = `
+local key = KEYS[1]
+local x = redis.call("HGET", key, "${EXPIRY_FIELD}")
+if not x then return 0 end
+local at = nil
+if x ~= "${NEVER}" then
+  at = tonumber(x)
+  if not at then return redis.error_reply("CORRUPT session record has an invalid expiry") end
+  if tonumber(ARGV[1]) >= at then return 0 end
+end
+if redis.call("HEXISTS", key, '${RETIRED_FIELD}') == 1 then return 0 end
+local grace = tonumber(ARGV[2])
+if grace <= 0 then
+  redis.call("DEL", key)
+  return 1
+end
+redis.call("HSET", key, '${RETIRED_FIELD}', ARGV[3])
+if at == nil or tonumber(ARGV[3]) < at then
+  redis.call("HSET", key, "${EXPIRY_FIELD}", ARGV[3])
+  redis.call("PEXPIRE", key, grace)
+end
+return 1
 `

@@ -41,7 +41,10 @@ export const names = (table: string): Names => ({
   index: `${table.split(".").pop()}_expires_at`
 })
 
-/** `CREATE … IF NOT EXISTS` statements for the store's tables, in order. */
+/**
+ * `CREATE … IF NOT EXISTS` statements for the store's tables, in order. (`any`: DDL returns no rows;
+ * `Statement`'s row type has no "nothing" to name.)
+ */
 export const createStatements = (
   sql: SqlClient.SqlClient,
   dialect: Dialect,

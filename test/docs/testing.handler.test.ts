@@ -36,7 +36,7 @@ describe("login", () => {
       yield* login("ada") // the handler runs as it would behind the middleware
       const outcome = yield* SessionTest.finish() // saves, then reports
       expect(outcome.data.user).toBe("ada")
-      expect(outcome.calls.map((call) => call._tag)).toEqual(["read", "destroy", "write"])
+      expect(outcome.calls.map((call) => call._tag)).toEqual(["read", "rotate"])
     }).pipe(Effect.provide(SessionTest.layer({ data: { cart: [] } }))))
 })
 // #endregion

@@ -7,7 +7,7 @@
  */
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { Deferred, Effect, Layer, Ref, Schema } from "effect"
-import { Session, type SessionModule, SessionStore } from "effect-session"
+import { Session, SessionStore } from "effect-session"
 import { Jar, request, serve } from "./http.js"
 
 /** A reusable gate: `arrive` blocks until `n` fibers have arrived. */
@@ -74,7 +74,7 @@ export const workloadRouter = (barrier: Effect.Effect<void>, slowLoaded: Effect.
 
 export const serveWorkload = (
   barrier: Effect.Effect<void>,
-  options?: SessionModule.Options<any, any>,
+  options?: Session.Options<any, any>,
   slowLoaded?: Effect.Effect<void>
 ) => serve(workloadRouter(barrier, slowLoaded), { insecure: true, ...options })
 

@@ -5,12 +5,12 @@
 import { HttpClient, HttpClientRequest, type HttpClientResponse, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
-import { Session, type SessionModule, type SessionStore } from "effect-session"
+import { Session, type SessionStore } from "effect-session"
 
 /** A route table, wrapped in the session middleware and served on a loopback port. */
 export const serve = <E, R>(
   router: HttpRouter.HttpRouter<E, R>,
-  options?: SessionModule.Options<any, any>
+  options?: Session.Options<any, any>
 ) =>
   HttpServer.serve()(Session.middleware(options)(router) as any).pipe(
     Layer.provideMerge(NodeHttpServer.layerTest)

@@ -1,0 +1,143 @@
+/**
+ * A request's session, start to end: begin from the request (`begin`), take the session lock when
+ * the options ask for it (`acquire`), run the app with `Session` provided (`provide`), save and set
+ * the cookie (`save`), or turn a store failure into the failure handler's response (`failure`).
+ *
+ * `run` puts the steps together for adapters that wrap an app (`Session.middleware`,
+ * `SessionLayerRouter`); `SessionApi` and `SessionTest` call the steps themselves, because their
+ * framework runs the handler between them.
+ */
+import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { isTagged } from "effect/Predicate"
+import type { FailureContext, Session, SessionService } from "../Session.js"
+import type { SessionLockTimeout, SessionStoreError } from "../SessionError.js"
+import { SessionStore, type SessionStoreService } from "../SessionStore.js"
+import type { Resolved } from "./options.js"
+import { SessionState } from "./state.js"
+
+/** The `Session` tag (same key as the public class, which is defined on top of this module's users). */
+export const SessionTag = Context.GenericTag<Session, SessionService>("effect-session/Session")
+
+/** The session failures the lifecycle turns into a response. */
+export type Handled = SessionStoreError | SessionLockTimeout
+
+/** Whether `u` is one of the session failures the lifecycle handles. */
+export const isHandled = <E>(u: E): u is Extract<E, Handled> =>
+  isTagged(u, "SessionStoreError") || isTagged(u, "SessionLockTimeout")
+
+/** 1. The request's session: nothing is read until a handler uses it. */
+export const begin = (
+  config: Resolved<unknown, unknown>,
+  store: SessionStoreService,
+  clock: Clock.Clock,
+  request: HttpServerRequest.HttpServerRequest
+): SessionState => new SessionState(config, store, clock, request.method, request.headers.cookie)
+
+/** 2. With the `lock` option, a request that names a session waits for it before the handler runs. */
+export const acquire = (config: Resolved<unknown, unknown>, state: SessionState): Effect.Effect<void, Handled> =>
+  config.lock !== undefined && state.hasCookie ? state.lockWith(config.lock) : Effect.void
+
+/** 3. `effect` with `Session` provided. */
+export const provide =
+  (state: SessionState) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, Exclude<R, Session>> =>
+    Effect.provideService(effect, SessionTag, state)
+
+/** 4. Saves the session and returns `response` with the session cookie the saves decided on. */
+export const save = (
+  state: SessionState,
+  response: HttpServerResponse.HttpServerResponse
+): Effect.Effect<HttpServerResponse.HttpServerResponse, SessionStoreError> =>
+  Effect.map(state.commit(true), () => state.decorate(response))
+
+const unavailable = (error: Handled, context: FailureContext) =>
+  error._tag === "SessionLockTimeout"
+    // 423 Locked: the session exists and is busy with another request; retrying later will work.
+    ? Effect.succeed(HttpServerResponse.text("Locked", {
+      status: 423,
+      headers: { "cache-control": "no-store", "retry-after": "1" }
+    }))
+    : Effect.as(
+      Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
+        Effect.annotateLogs({ "effect-session": context.phase, reason: error.reason })
+      ),
+      HttpServerResponse.text("Service Unavailable", {
+        status: 503,
+        headers: { "cache-control": "no-store", "retry-after": "1" }
+      })
+    )
+
+/**
+ * 5. The failure handler's response for a store failure: during "load" (the handler never produced
+ * a response) or "save" (`response` is the handler's, without the session cookie).
+ */
+export const failure = <EH, RH>(
+  config: Resolved<EH, RH>,
+  request: HttpServerRequest.HttpServerRequest,
+  error: Handled,
+  response: Option.Option<HttpServerResponse.HttpServerResponse>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH> =>
+  (config.onError ?? unavailable)(error, {
+    request,
+    phase: Option.isNone(response) ? "load" : "save",
+    response
+  })
+
+const missingStore = Effect.logError(
+  "effect-session: no SessionStore in the context of Session.middleware: provide a SessionStore layer, " +
+    "e.g. Layer.provide(MemoryStoreLive)"
+).pipe(
+  Effect.zipRight(Effect.dieMessage("effect-session: no SessionStore provided (provide a SessionStore layer)"))
+)
+
+/**
+ * The whole request for an app: `Session` is in its context while it runs, and only then; the
+ * session is saved before the response leaves (uninterruptibly, like the lock's release); the
+ * app's own failures and defects pass through. Changes are saved only when the app succeeds.
+ */
+export const run = <E, R, EH, RH>(
+  config: Resolved<EH, RH>,
+  app: HttpApp.Default<E, R>
+): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | SessionStore | RH> =>
+  Effect.flatMap(
+    // Looked up rather than required, so that an app run without a store layer (no type-check, as
+    // under tsx) says what is missing instead of answering a bare 500.
+    Effect.serviceOption(SessionStore),
+    Option.match({
+      onNone: () => missingStore,
+      onSome: (store) =>
+        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+          Effect.clockWith((clock) => {
+            const state = begin(config, store, clock, request)
+            const handled = Effect.uninterruptibleMask((restore) =>
+              restore(provide(state)(Effect.zipRight(acquire(config, state), app))).pipe(
+                Effect.matchCauseEffect({
+                  onFailure: (
+                    cause
+                  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH> => {
+                    const error = Cause.failureOption(cause)
+                    return Option.isSome(error) && isHandled(error.value)
+                      ? failure(config, request, error.value, Option.none())
+                      : Effect.failCause(cause)
+                  },
+                  onSuccess: (response) =>
+                    Effect.catchAll(
+                      save(state, response),
+                      (error) => failure(config, request, error, Option.some(response))
+                    )
+                }),
+                Effect.ensuring(state.unlock)
+              )
+            )
+            // The session failures were turned into responses above; TypeScript cannot subtract
+            // them from the app's generic error type by itself.
+            return handled as Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, Handled> | EH, RH>
+          }))
+    })
+  )

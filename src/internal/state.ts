@@ -1,0 +1,809 @@
+/**
+ * One request's session: the `SessionService` that handlers reach through `Session`. Nothing
+ * touches the store until a handler first reads or writes; the record is then loaded once, every
+ * later call works on memory (the core's `Changes`), and `commit` saves what changed.
+ *
+ * In the order a request uses it: load (`load`, `settle`), read and write (the accessors),
+ * lifecycle operations (`regenerate`, `invalidate`, `destroy`, `setLifetime`, `lock`), save
+ * (`commit`), and the cookie the saves decided (`decorate`).
+ */
+import * as Cookies from "@effect/platform/Cookies"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import {
+  Changes,
+  Cookie,
+  type CookieDecision,
+  Flash,
+  Id,
+  Lifetime,
+  Meta,
+  Save,
+  StoredRecord
+} from "effect-session-core"
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as FiberId from "effect/FiberId"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import type { LockOptions, SaveResult, SessionService } from "../Session.js"
+import * as SessionCodec from "../SessionCodec.js"
+import {
+  SessionConfigError,
+  SessionKeyMissing,
+  type SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "../SessionError.js"
+import * as SessionKey from "../SessionKey.js"
+import type { SessionStoreService } from "../SessionStore.js"
+import * as Metrics from "./metrics.js"
+import { decodeDuration, type LockSettings, type Resolved, resolveLock } from "./options.js"
+import * as Storage from "./storage.js"
+
+/**
+ * A key of any value type. `any`: `SessionKey` is invariant in its types (its schema both decodes
+ * and encodes), so no other type admits every key; the public overloads give callers their types.
+ */
+
+type AnyKey = SessionKey.SessionKey<any, any, any>
+type KeyInput = string | AnyKey
+
+/** The plans that write. */
+type Writing = Exclude<Save.Plan, { readonly _tag: "Skip" } | { readonly _tag: "Refused" }>
+
+/** Laravel's `block()` defaults: hold at most 10 s, wait at most 10 s. */
+const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
+
+const nameOf = (key: KeyInput): string => typeof key === "string" ? key : key.key
+
+const reservedKeyError = (key: string) =>
+  new SessionValueError({
+    key,
+    reason: "ReservedKey",
+    message: `session key ${JSON.stringify(key)} is reserved for the library's metadata`
+  })
+
+export class SessionState implements SessionService {
+  /** the ID the client sent, already checked to be well-formed */
+  private readonly cookieId: string | undefined
+  /** the current ID; `undefined` for a new session until it needs one */
+  private currentId: string | undefined
+  /** the storage key of the record this session has in the store (`undefined`: not stored yet) */
+  private key: string | undefined
+  /** `regenerate` was called: the storage key the record moves away from at the next save */
+  private rotateFrom: string | undefined
+  /** loaded from a record that another request's rotation retired: read-only */
+  private retired = false
+  private loaded = false
+  /** set while a load runs, for other fibers of the request that need it too */
+  private loading: Deferred.Deferred<void, SessionStoreError> | undefined
+  /** created during this request (no cookie, or an unknown, expired or destroyed one) */
+  private fresh = true
+  private changes: Changes.Changes
+  /** the expiry must be renewed (and the cookie re-issued) at the next save: `setLifetime`, `flush` */
+  private renew = false
+  /** the session must be written even if unchanged: a new ID must reach the store and the cookie */
+  private mustWrite = false
+  private flashAged = false
+  private cookie: CookieDecision = { _tag: "Leave" }
+  /** releases the session lock, when this request holds one */
+  private lockRelease: Effect.Effect<void> | undefined
+
+  constructor(
+    private readonly config: Resolved<unknown, unknown>,
+    private readonly store: SessionStoreService,
+    private readonly clock: Clock.Clock,
+    private readonly method: string,
+    cookieHeader: string | undefined
+  ) {
+    this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
+    this.changes = Changes.fresh(0)
+  }
+
+  // Printing the handle (a log line, an error, a debugger) never shows the session ID.
+  toString(): string {
+    return "Session(<redacted>)"
+  }
+  toJSON(): unknown {
+    return { _id: "Session", id: "<redacted>", loaded: this.loaded }
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString()
+  }
+
+  private currentTime(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
+  /** Whether the request carried a well-formed session cookie. */
+  get hasCookie(): boolean {
+    return this.cookieId !== undefined
+  }
+
+  // --- loading ---------------------------------------------------------------
+
+  private startFresh(): void {
+    this.currentId = undefined
+    this.key = undefined
+    this.rotateFrom = undefined
+    this.retired = false
+    this.fresh = true
+    this.changes = Changes.fresh(this.currentTime())
+    this.mustWrite = false
+    this.renew = false
+  }
+
+  /** Loads the record on first use; concurrent first uses in one request share one load. */
+  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+    if (this.loaded) return Effect.void
+    if (this.loading !== undefined) return Deferred.await(this.loading)
+    const loading = Deferred.unsafeMake<void, SessionStoreError>(FiberId.none)
+    this.loading = loading
+    return this.read().pipe(
+      Effect.onExit((exit) => {
+        this.loading = undefined
+        if (exit._tag === "Success") this.loaded = true
+        return Deferred.done(loading, exit)
+      })
+    )
+  })
+
+  /** The read and what follows from it. */
+  private read(): Effect.Effect<void, SessionStoreError> {
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      return Effect.void
+    }
+    const key = Id.storageKey(id)
+    return Storage.read(this.store, key).pipe(
+      Effect.withSpan("effect-session.load", { captureStackTrace: false }),
+      Effect.matchCauseEffect({
+        onSuccess: (found) => this.settle(id, key, found),
+        onFailure: (cause) => {
+          // A record the store cannot decode is corrupt: discarded. Any other failure is the store's.
+          const error = Cause.failureOption(cause)
+          if (Option.isNone(error) || error.value.reason !== "CorruptRecord") return Effect.failCause(cause)
+          this.startFresh()
+          return this.discard(key, error.value.message)
+        }
+      })
+    )
+  }
+
+  /**
+   * What a read found, applied to this state. Anything but a record whose metadata is sound and
+   * whose lifetime has not ended is never adopted: the session starts fresh (no fixation).
+   */
+  private settle(id: string, key: string, found: unknown): Effect.Effect<void> {
+    this.startFresh()
+    if (!Option.isOption(found)) return this.discard(key, "the store's read did not return an Option")
+    if (Option.isNone(found)) {
+      Metrics.count(Metrics.expired)
+      return Effect.void
+    }
+    const record = found.value
+    if (!StoredRecord.isRecord(record)) return this.discard(key, "not a record")
+    const now = this.currentTime()
+    const meta = Meta.read(record, now)
+    if (meta._tag === "Corrupt") return this.discard(key, meta.reason)
+    const retiredUntil = StoredRecord.retiredUntil(record)
+    if (retiredUntil !== undefined && now >= retiredUntil) {
+      Metrics.count(Metrics.expired)
+      return Effect.void
+    }
+    if (Lifetime.isExpired(meta.meta, this.config, now)) {
+      // Past its absolute lifetime: never adopted, whatever the store's TTL says.
+      Metrics.count(Metrics.expired)
+      return Effect.ignore(Storage.destroy(this.store, key))
+    }
+    this.currentId = id
+    this.key = key
+    this.retired = retiredUntil !== undefined
+    this.fresh = false
+    this.changes = Changes.fromRecord(record, meta.meta)
+    return Effect.void
+  }
+
+  /** A record that cannot be used is deleted (best effort: it is never adopted either way). */
+  private discard(key: string, why: string): Effect.Effect<void> {
+    return Storage.destroy(this.store, key).pipe(
+      Effect.ignore,
+      Effect.zipRight(Effect.logWarning(`effect-session: discarded a stored session record (${why})`)),
+      Effect.annotateLogs("effect-session", "load")
+    )
+  }
+
+  /** Runs `f` once the session is loaded. */
+  private withLoaded<A, E = never, R = never>(
+    f: () => Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | SessionStoreError, R> {
+    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.load, f))
+  }
+
+  private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
+    return this.withLoaded(() => Effect.sync(f))
+  }
+
+  // --- reading ---------------------------------------------------------------
+
+  private decode<A, I, R>(
+    name: string,
+    schema: Schema.Schema<A, I, R>,
+    value: unknown
+  ): Effect.Effect<A, SessionValueError, R> {
+    return Effect.mapError(
+      Schema.decodeUnknown(schema)(value),
+      (cause) =>
+        new SessionValueError({
+          key: name,
+          reason: "DecodeFailed",
+          message: `session value for ${JSON.stringify(name)} does not match its schema`,
+          cause
+        })
+    )
+  }
+
+  /** The value under `key`, decoded with the key's schema (or `schema`) when there is one. */
+  private lookup(
+    key: KeyInput,
+    schema: Schema.Schema.Any | undefined
+  ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
+    return this.withLoaded(() => {
+      const name = nameOf(key)
+      const value = Changes.get(this.changes, name)
+      if (value === undefined) return Effect.succeedNone
+      const s = typeof key === "string" ? schema : key.schema
+      return s === undefined ? Effect.succeedSome(value) : Effect.asSome(this.decode(name, s, value))
+    })
+  }
+
+  get id(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.currentId ??= Id.generate())
+  }
+
+  get isNew(): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => this.fresh)
+  }
+
+  get all(): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => Object.fromEntries(this.changes.data))
+  }
+
+  get(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
+  get<A, I, R>(key: SessionKey.SessionKey<A, I, R>): Effect.Effect<
+    A,
+    SessionKeyMissing | SessionValueError | SessionStoreError,
+    R
+  >
+  get<A, I, R>(
+    key: string,
+    schema: Schema.Schema<A, I, R>
+  ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, R>
+  get(
+    key: KeyInput,
+    schema?: Schema.Schema.Any
+  ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    return Effect.flatMap(
+      this.lookup(key, schema),
+      Option.match({
+        onNone: () => Effect.fail(new SessionKeyMissing({ key: nameOf(key) })),
+        onSome: Effect.succeed
+      })
+    )
+  }
+
+  getOption(key: string): Effect.Effect<Option.Option<unknown>, SessionStoreError>
+  getOption<A, I, R>(
+    key: SessionKey.SessionKey<A, I, R>
+  ): Effect.Effect<Option.Option<A>, SessionValueError | SessionStoreError, R>
+  getOption<A, I, R>(
+    key: string,
+    schema: Schema.Schema<A, I, R>
+  ): Effect.Effect<Option.Option<A>, SessionValueError | SessionStoreError, R>
+  getOption(
+    key: KeyInput,
+    schema?: Schema.Schema.Any
+  ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
+    return this.lookup(key, schema)
+  }
+
+  getString(key: string): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => {
+      const value = Changes.get(this.changes, key)
+      return typeof value === "string" ? value : ""
+    })
+  }
+
+  has(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => {
+      const value = Changes.get(this.changes, key)
+      return value !== undefined && value !== null
+    })
+  }
+
+  exists(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => Changes.has(this.changes, key))
+  }
+
+  missing(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => !Changes.has(this.changes, key))
+  }
+
+  only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() =>
+      Object.fromEntries(
+        keys.filter((k) => Changes.has(this.changes, k)).map((k) => [k, this.changes.data.get(k)])
+      )
+    )
+  }
+
+  except(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => Object.fromEntries([...this.changes.data].filter(([k]) => !keys.includes(k))))
+  }
+
+  // --- writing ---------------------------------------------------------------
+
+  /** Checks that `value` may be stored under the plain key `name`. */
+  private check(name: string, value: unknown): Effect.Effect<unknown, SessionValueError> {
+    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKeyError(name))
+    const problem = value === undefined
+      ? "the value is undefined: use Session.forget to remove a key"
+      : SessionCodec.checkValue(value)
+    return problem === undefined
+      ? Effect.succeed(value)
+      : Effect.fail(
+        new SessionValueError({
+          key: name,
+          reason: "Unencodable",
+          message: `session value for ${JSON.stringify(name)}: ${problem}`
+        })
+      )
+  }
+
+  /** Checks that `value` may be stored under `key`, encoding it with the key's schema if it has one. */
+  private encode(key: KeyInput, value: unknown): Effect.Effect<unknown, SessionValueError, unknown> {
+    if (typeof key === "string") return this.check(key, value)
+    if (StoredRecord.isReserved(key.key)) return Effect.fail(reservedKeyError(key.key))
+    return Schema.encode(key.schema)(value).pipe(
+      Effect.mapError((cause) =>
+        new SessionValueError({
+          key: key.key,
+          reason: "EncodeFailed",
+          message: `session value for ${JSON.stringify(key.key)} does not match its schema`,
+          cause
+        })
+      ),
+      Effect.flatMap((encoded) => this.check(key.key, encoded))
+    )
+  }
+
+  /** Stores `value` under `key` (encoded and checked), then runs `after` with the key's name. */
+  private store_(
+    key: KeyInput,
+    value: unknown,
+    after?: (name: string) => void
+  ): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return Effect.flatMap(this.encode(key, value), (encoded) =>
+      this.sync(() => {
+        const name = nameOf(key)
+        Changes.set(this.changes, name, encoded)
+        after?.(name)
+      }))
+  }
+
+  put(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  put<A, I, R>(key: SessionKey.SessionKey<A, I, R>, value: A): Effect.Effect<
+    void,
+    SessionValueError | SessionStoreError,
+    R
+  >
+  put(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return this.store_(key, value)
+  }
+
+  forget(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      for (const key of typeof keys === "string" ? [keys] : keys) Changes.remove(this.changes, key)
+    })
+  }
+
+  pull(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
+  pull<A, I, R>(
+    key: SessionKey.SessionKey<A, I, R>
+  ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, R>
+  pull(key: KeyInput): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    const get: Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> =
+      typeof key === "string" ? this.get(key) : this.get(key)
+    return Effect.tap(get, () => this.forget(nameOf(key)))
+  }
+
+  private adjust(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.withLoaded(() => {
+      if (StoredRecord.isReserved(key)) return Effect.fail(reservedKeyError(key))
+      const current = Changes.get(this.changes, key) ?? 0
+      if (typeof current !== "number") {
+        return Effect.fail(
+          new SessionValueError({
+            key,
+            reason: "NotANumber",
+            message: `session value for ${JSON.stringify(key)} is not a number`
+          })
+        )
+      }
+      const next = current + by
+      if (!Number.isFinite(next) || !Number.isFinite(by)) {
+        return Effect.fail(
+          new SessionValueError({
+            key,
+            reason: "NotANumber",
+            message: `incrementing ${JSON.stringify(key)} by ${by} does not give a finite number`
+          })
+        )
+      }
+      Changes.add(this.changes, key, by, next)
+      return Effect.succeed(next)
+    })
+  }
+
+  increment(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.adjust(key, by)
+  }
+
+  decrement(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.adjust(key, -by)
+  }
+
+  push(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError> {
+    return Effect.flatMap(this.check(key, value), (encoded) =>
+      this.withLoaded(() => {
+        const current = Changes.get(this.changes, key) ?? []
+        if (!Array.isArray(current)) {
+          return Effect.fail(
+            new SessionValueError({
+              key,
+              reason: "NotAnArray",
+              message: `session value for ${JSON.stringify(key)} is not an array`
+            })
+          )
+        }
+        Changes.set(this.changes, key, [...current, encoded])
+        return Effect.void
+      }))
+  }
+
+  remember<E, R>(
+    key: string,
+    compute: Effect.Effect<unknown, E, R>
+  ): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, R>
+  remember<A, I, R1, E, R>(
+    key: SessionKey.SessionKey<A, I, R1>,
+    compute: Effect.Effect<A, E, R>
+  ): Effect.Effect<A, E | SessionValueError | SessionStoreError, R | R1>
+  remember(
+    key: KeyInput,
+    compute: Effect.Effect<unknown, unknown, unknown>
+  ): Effect.Effect<unknown, unknown, unknown> {
+    return Effect.flatMap(this.lookup(key, undefined), (found) =>
+      Option.isSome(found) && found.value !== null
+        ? Effect.succeed(found.value)
+        : Effect.tap(compute, (value) => this.store_(key, value)))
+  }
+
+  /**
+   * Removes every key, the CSRF token and flash data, and resets the session's own lifetimes and
+   * creation time: nothing of the session before it decides how long the one after it lives. The
+   * cookie is re-issued with the middleware's lifetime.
+   */
+  get flush(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      Changes.flush(this.changes, this.currentTime())
+      this.renew = true
+    })
+  }
+
+  // --- flash -----------------------------------------------------------------
+
+  flash(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  flash<A, I, R>(key: SessionKey.SessionKey<A, I, R>, value: A): Effect.Effect<
+    void,
+    SessionValueError | SessionStoreError,
+    R
+  >
+  flash(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return this.store_(key, value, (name) => Flash.flash(this.changes.meta, name))
+  }
+
+  now(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
+  now<A, I, R>(key: SessionKey.SessionKey<A, I, R>, value: A): Effect.Effect<
+    void,
+    SessionValueError | SessionStoreError,
+    R
+  >
+  now(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    return this.store_(key, value, (name) => Flash.now(this.changes.meta, name))
+  }
+
+  get reflash(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => Flash.reflash(this.changes.meta))
+  }
+
+  keep(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => Flash.keep(this.changes.meta, typeof keys === "string" ? [keys] : keys))
+  }
+
+  // --- CSRF token ------------------------------------------------------------
+
+  get token(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.changes.meta.t ??= Id.generate())
+  }
+
+  get regenerateToken(): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => this.changes.meta.t = Id.generate())
+  }
+
+  // --- lifecycle ---------------------------------------------------------------
+
+  /**
+   * A new ID for the same data. Nothing is written yet: the save moves the record to the new ID
+   * and retires the old one in one store step, and only if the old record still exists (a logout
+   * meanwhile wins).
+   */
+  get regenerate(): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
+      if (this.key !== undefined) {
+        this.rotateFrom ??= this.key
+        this.key = undefined
+      }
+      this.currentId = Id.generate()
+      this.mustWrite = true
+      // A CSRF token seen before the privilege change must not be valid after it.
+      if (this.changes.meta.t !== undefined) this.changes.meta.t = Id.generate()
+    })
+  }
+
+  /**
+   * Logout: the old record is deleted now (whatever `regenerateGrace` says), and the request goes
+   * on with a new, empty session under a new ID, with the middleware's lifetimes.
+   */
+  get invalidate(): Effect.Effect<void, SessionStoreError> {
+    return this.withLoaded(() => {
+      const old = this.storedKeys()
+      const wasNew = this.fresh
+      this.startFresh()
+      // The same session goes on (it is not "new" unless it was), empty, under a new ID.
+      this.fresh = wasNew
+      this.currentId = Id.generate()
+      this.mustWrite = true
+      return this.destroyAll(old)
+    })
+  }
+
+  get destroy(): Effect.Effect<void, SessionStoreError> {
+    return this.withLoaded(() => {
+      const old = this.storedKeys()
+      this.startFresh()
+      this.cookie = { _tag: "Clear" }
+      if (old.length > 0) Metrics.count(Metrics.destroyed)
+      return this.destroyAll(old)
+    })
+  }
+
+  /** The keys this session has records under: its own, and the one a pending rotation leaves. */
+  private storedKeys(): ReadonlyArray<string> {
+    return [this.rotateFrom, this.key].filter((key): key is string => key !== undefined)
+  }
+
+  private destroyAll(keys: ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return Effect.forEach(keys, (key) => Storage.destroy(this.store, key), { discard: true })
+  }
+
+  /** Per-session lifetimes ("remember me"): stored with the session, used for every later save. */
+  setLifetime(lifetime: {
+    readonly ttl?: Duration.DurationInput
+    readonly absoluteTimeout?: Duration.DurationInput
+  }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
+    return this.withLoaded(() => {
+      const ttl = lifetimeMillis("ttl", lifetime.ttl)
+      if (Either.isLeft(ttl)) return Effect.fail(ttl.left)
+      const absolute = lifetimeMillis("absoluteTimeout", lifetime.absoluteTimeout)
+      if (Either.isLeft(absolute)) return Effect.fail(absolute.left)
+      const meta = this.changes.meta
+      if (ttl.right !== undefined) meta.l = ttl.right
+      if (absolute.right !== undefined) meta.a = absolute.right || undefined
+      this.renew = true
+      return Effect.void
+    })
+  }
+
+  /**
+   * Takes the session's lock (Laravel's session blocking) for the rest of the request. A request
+   * without a session cookie has nothing to lock: its session is new and nobody else holds it.
+   */
+  lock(options?: LockOptions): Effect.Effect<void, SessionLockTimeout | SessionConfigError | SessionStoreError> {
+    if (options === undefined) return this.lockWith(this.config.lock ?? DEFAULT_LOCK)
+    return Effect.flatMap(resolveLock(options), (settings) => this.lockWith(settings))
+  }
+
+  /** `lock` with settings already checked. */
+  lockWith(settings: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
+    return Effect.suspend(() => {
+      if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
+      const lock = this.store.lock
+      if (lock === undefined) {
+        return Effect.fail(
+          new SessionStoreError({
+            reason: "Unsupported",
+            message: "session locking: this store has no lock capability"
+          })
+        )
+      }
+      const options = { ttl: Duration.millis(settings.ttlMillis), wait: Duration.millis(settings.waitMillis) }
+      return Metrics.track("lock", lock(Id.storageKey(this.cookieId), options)).pipe(
+        Effect.flatMap((release) => {
+          this.lockRelease = release
+          // Loaded before the lock was held? Read again, unless this request already changed it.
+          if (this.loaded && !this.mustWrite && !Changes.changed(this.changes)) {
+            this.loaded = false
+            return this.load
+          }
+          return Effect.void
+        })
+      )
+    })
+  }
+
+  /** Releases the lock, if held: the lifecycle calls it once the response is ready. */
+  get unlock(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const release = this.lockRelease
+      this.lockRelease = undefined
+      return release ?? Effect.void
+    })
+  }
+
+  // --- saving ----------------------------------------------------------------
+
+  get save(): Effect.Effect<SaveResult, SessionStoreError> {
+    return this.commit(false)
+  }
+
+  /**
+   * Writes the session if it changed (or its expiry is due to be renewed) and decides the cookie
+   * (`Save.plan`). `final` marks the save after the handler, which also ages flash data.
+   *
+   * A session the store holds is saved with the store's atomic `patch` when it has one: only this
+   * request's changes are applied, to the record as it is now, so concurrent requests changing
+   * different keys all count, and a session destroyed, regenerated or retired meanwhile is not
+   * brought back (`"SessionGone"`: the changes are dropped and the response carries no session
+   * cookie). Stores without `patch` get the whole record (last writer wins).
+   */
+  commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
+    return Effect.suspend(() => {
+      if (!this.loaded) return Effect.succeed<SaveResult>("Unchanged")
+      if (final && !this.flashAged) {
+        this.flashAged = true
+        Changes.ageFlash(this.changes)
+      }
+      const now = this.currentTime()
+      const plan = Save.plan(
+        {
+          persisted: this.key !== undefined,
+          rotating: this.rotateFrom !== undefined,
+          retired: this.retired,
+          changed: this.mustWrite || Changes.changed(this.changes),
+          mayCreate: this.method !== "HEAD",
+          renew: this.renew,
+          meta: this.changes.meta
+        },
+        this.config,
+        now
+      )
+      if (plan._tag === "Skip") return Effect.succeed<SaveResult>("Unchanged")
+      if (plan._tag === "Refused") return Effect.succeed(this.gone(plan))
+      this.changes.meta.r = now
+      return this.run(plan).pipe(
+        Effect.map((applied) => applied ? this.written(plan) : this.gone(plan)),
+        Effect.withSpan("effect-session.save", { captureStackTrace: false, attributes: { "session.plan": plan._tag } })
+      )
+    })
+  }
+
+  /** The store operation a plan names; whether the session still existed. */
+  private run(plan: Writing): Effect.Effect<boolean, SessionStoreError> {
+    const changes = this.changes
+    switch (plan._tag) {
+      case "Create": {
+        this.currentId ??= Id.generate()
+        const key = Id.storageKey(this.currentId)
+        return Effect.as(Storage.write(this.store, key, Changes.toRecord(changes), plan.ttlMillis), true).pipe(
+          Effect.tap(() => {
+            this.key = key
+            Metrics.count(Metrics.created)
+          })
+        )
+      }
+      case "Rotate": {
+        const key = Id.storageKey(this.currentId!)
+        const from = this.rotateFrom!
+        return Storage.rotate(
+          this.store,
+          from,
+          key,
+          Changes.toRecord(changes),
+          plan.ttlMillis,
+          this.config.regenerateGraceMillis
+        ).pipe(Effect.tap((moved) => {
+          if (!moved) return
+          this.key = key
+          this.rotateFrom = undefined
+        }))
+      }
+      default:
+        return Storage.update(
+          this.store,
+          this.key!,
+          () => Changes.toPatch(changes),
+          () => Changes.toRecord(changes),
+          plan.ttlMillis
+        )
+    }
+  }
+
+  private written(plan: Save.Plan): SaveResult {
+    Changes.saved(this.changes, undefined)
+    this.cookie = Save.cookieAfter(plan, true, this.cookie)
+    this.mustWrite = false
+    this.renew = false
+    return "Written"
+  }
+
+  /** Destroyed, regenerated away, retired or expired by another request since this one loaded it. */
+  private gone(plan: Save.Plan): SaveResult {
+    this.startFresh()
+    this.cookie = Save.cookieAfter(plan, false, this.cookie)
+    return "SessionGone"
+  }
+
+  /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
+  decorate(response: HttpServerResponse.HttpServerResponse): HttpServerResponse.HttpServerResponse {
+    const decision = this.cookie
+    if (decision._tag === "Leave") return response
+    const { cookie: options, cookieName } = this.config
+    const cookie = decision._tag === "Set"
+      ? Cookies.unsafeMakeCookie(
+        cookieName,
+        this.currentId!,
+        decision.maxAgeMillis === undefined
+          ? options
+          : { ...options, maxAge: Duration.seconds(Cookie.maxAgeSeconds(decision.maxAgeMillis)) }
+      )
+      : Cookies.unsafeMakeCookie(cookieName, "", { ...options, maxAge: Duration.zero })
+    const withCookie = HttpServerResponse.updateCookies(response, (cookies) => Cookies.setCookie(cookies, cookie))
+    // A response that sets or clears a session cookie must never be kept by a shared cache.
+    return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+  }
+
+  /** For `SessionTest`'s report after a request: reads the state without loading or changing it. */
+  snapshot(): { readonly loaded: boolean; readonly isNew: boolean } {
+    return { loaded: this.loaded, isNew: this.fresh }
+  }
+}
+
+/** A lifetime option of `setLifetime`, in ms: a duration no longer than a session may live. */
+const lifetimeMillis = (
+  option: string,
+  input: Duration.DurationInput | undefined
+): Either.Either<number | undefined, SessionConfigError> => {
+  if (input === undefined) return Either.right(undefined)
+  return Either.flatMap(decodeDuration(option, input), (duration) => {
+    const millis = Duration.toMillis(duration)
+    return Meta.isLifetime(millis)
+      ? Either.right(millis)
+      : Either.left(new SessionConfigError({ option, message: `${option} must be at most 100 years` }))
+  })
+}
