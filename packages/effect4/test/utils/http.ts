@@ -29,7 +29,7 @@ export interface Reply {
 export const makeJar = (name = "lagodev_session") => {
   let value: string | undefined
   const send = (
-    method: "GET" | "POST" | "HEAD",
+    method: "GET" | "POST" | "HEAD" | "DELETE",
     path: string,
     options?: { readonly headers?: Record<string, string>; readonly form?: Record<string, string> }
   ) =>
