@@ -197,6 +197,7 @@ export class SessionStore extends Context.Service<SessionStore, SessionStoreServ
    * ```
    *
    * @since 0.1.0
+   * @category utils
    */
   static readonly applyPatch: (record: SessionData, patch: SessionPatch) => SessionData = applyPatchInternal
 }
