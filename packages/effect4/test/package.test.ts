@@ -168,6 +168,16 @@ describe("npm package", () => {
       await tsc({ ...common, module: "ES2022", moduleResolution: "node", skipLibCheck: true, noEmit: true }, [
         "modules.ts"
       ])
+      // "nodenext", with the package's own .d.ts checked (skipLibCheck false): the root module
+      // needs nothing beyond the README's install (no vitest, no SQL driver)
+      writeFileSync(
+        join(app, "root.ts"),
+        `import * as Root from "effect-session-v4"\nimport type { Options } from "effect-session-v4/Session"\n` +
+          `const options: Options = { ttl: "1 hour" }\nexport { options, Root }\n`
+      )
+      await tsc({ ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: false, noEmit: true }, [
+        "root.ts"
+      ])
       // "nodenext", through `exports`: the example, emitted to run
       await tsc(
         { ...common, module: "NodeNext", moduleResolution: "NodeNext", skipLibCheck: true, outDir: "out" },
