@@ -20,7 +20,6 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { isTagged } from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as lifecycle from "./internal/lifecycle.js"
 import * as options_ from "./internal/options.js"
@@ -146,9 +145,6 @@ export class SessionMiddleware extends HttpApiMiddleware.Tag<SessionMiddleware>(
   { provides: Session, failure: SessionApiError }
 ) {}
 
-const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeout =>
-  isTagged(u, "SessionStoreError") || isTagged(u, "SessionLockTimeout")
-
 const toApiError = (error: SessionStoreError | SessionLockTimeout): SessionApiError =>
   error._tag === "SessionLockTimeout" ? new SessionLocked() : new SessionUnavailable()
 
@@ -187,7 +183,7 @@ export const mapStoreErrors = <A, E, R>(
 ): Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R> =>
   Effect.catchIf(
     self,
-    isSessionFailure,
+    lifecycle.isHandled,
     (error) => Effect.zipRight(logFailure(error, "handler"), Effect.fail(toApiError(error)))
   ) as Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R>
 
