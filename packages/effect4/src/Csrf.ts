@@ -41,7 +41,7 @@ import type { SessionStoreError } from "./SessionError.js"
  * import { HttpServerResponse } from "effect/http"
  * import { Csrf } from "effect-session-v4"
  *
- * const handler = Effect.andThen(Csrf.verify, HttpServerResponse.text("saved")).pipe(
+ * const handler = Effect.as(Csrf.verify, HttpServerResponse.text("saved")).pipe(
  *   Effect.catchTag("CsrfTokenMismatch", (e) => Effect.succeed(HttpServerResponse.text(`refused (${e.reason})`, { status: 419 })))
  * )
  * ```

@@ -13,13 +13,6 @@
 export { Session } from "./Session.js"
 
 /**
- * The session module's types and helpers (`Options`, `FailureHandler`, `validateOptions`, …).
- *
- * @since 0.1.0
- */
-export * as SessionModule from "./Session.js"
-
-/**
  * Tagged errors: `SessionStoreError`, `SessionKeyMissing`, `SessionValueError`,
  * `SessionConfigError`, `SessionLockTimeout`.
  *
