@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { Csrf, MemoryStore, Session } from "effect-session-v4"
-import { type HttpClient, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpClient, HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { makeJar, serveWith } from "./utils/http.js"
 
 const Named = Schema.Struct({ name: Schema.String })
@@ -26,6 +26,15 @@ const handlers = Layer.mergeAll(
   HttpRouter.add("POST", "/rotate", Effect.map(Session.regenerateToken, (token) => HttpServerResponse.text(token))),
   HttpRouter.add("POST", "/regenerate", Effect.as(Session.regenerate, HttpServerResponse.text("regenerated"))),
   HttpRouter.add("DELETE", "/thing", HttpServerResponse.text("deleted")),
+  HttpRouter.add(
+    "POST",
+    "/upload",
+    Effect.gen(function*() {
+      // the multipart form the check parsed is parsed once, and the handler reads it again
+      const form = yield* HttpServerRequest.schemaBodyForm(Schema.Struct({ name: Schema.String }))
+      return HttpServerResponse.text(`upload ${form.name}`)
+    })
+  ),
   HttpRouter.add("POST", "/webhooks/stripe", HttpServerResponse.text("hooked"))
 )
 
@@ -97,6 +106,26 @@ const suite = (
         expect((yield* jar.post("/submit", { _token: second, name: "a" })).status).toBe(419)
         const third = (yield* jar.get("/form")).body
         expect((yield* jar.post("/submit", { _token: third, name: "a" })).status).toBe(200)
+      })))
+
+    it.effect("a multipart form's _token field passes too, and the handler reads the form", () =>
+      withServer(Effect.gen(function*() {
+        const jar = makeJar()
+        const token = (yield* jar.get("/form")).body
+        const client = yield* HttpClient.HttpClient
+        const send = (fields: Record<string, string>) => {
+          const form = new FormData()
+          for (const [k, v] of Object.entries(fields)) form.append(k, v)
+          return client.execute(
+            HttpClientRequest.post("/upload").pipe(
+              HttpClientRequest.setHeader("cookie", `lagodev_session=${jar.value}`),
+              HttpClientRequest.bodyFormData(form)
+            )
+          ).pipe(Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)))
+        }
+        expect(yield* send({ _token: token, name: "ada" })).toEqual([200, "upload ada"])
+        expect((yield* send({ _token: "forged", name: "ada" }))[0]).toBe(419)
+        expect((yield* send({ name: "ada" }))[0]).toBe(419)
       })))
 
     it.effect("except skips the check", () =>
