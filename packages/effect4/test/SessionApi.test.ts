@@ -3,9 +3,10 @@
  * `SessionApi.SessionMiddleware`, served by `HttpRouter.serve`, over a recording store.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema } from "effect"
-import { Session, SessionApi, SessionTest } from "effect-session-v4"
+import { Deferred, Effect, Fiber, Layer, Option, Schema } from "effect"
+import { MemoryStore, Session, SessionApi, SessionTest } from "effect-session-v4"
 import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
+import { TestClock } from "effect/testing"
 import { makeJar, serveWith } from "./utils/http.js"
 
 class Refused extends Schema.TaggedError<Refused>()("Refused", {}, { httpApiStatus: 400 }) {}
@@ -104,6 +105,45 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
       expect(reply.setCookie).toMatch(/Max-Age=0/)
       expect((yield* jar.get("/read")).body).toBe("null")
     })))
+
+  it.effect("with the lock option, a request on a busy session is the declared 423 SessionLocked", () =>
+    Effect.gen(function*() {
+      const loaded = yield* Deferred.make<void>()
+      const go = yield* Deferred.make<void>()
+      class Busy extends HttpApiGroup.make("busy")
+        .add(HttpApiEndpoint.post("increment", "/increment", { success: Schema.Number }))
+        .add(HttpApiEndpoint.get("hold", "/hold", { success: Schema.Boolean }))
+        .middleware(SessionApi.SessionMiddleware)
+      {}
+      class BusyApi extends HttpApi.make("busy").add(Busy) {}
+      const BusyLive = HttpApiBuilder.group(BusyApi, "busy", (handlers) =>
+        handlers
+          .handle("increment", () => Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie))
+          .handle("hold", () =>
+            Effect.andThen(Deferred.succeed(loaded, undefined), Deferred.await(go)).pipe(Effect.as(true))))
+      const BusyApp = HttpApiBuilder.layer(BusyApi).pipe(
+        Layer.provide(BusyLive),
+        Layer.provide(SessionApi.layer({ insecure: true, lock: { wait: "1 second", ttl: "1 hour" } }))
+      )
+      yield* Effect.gen(function*() {
+        const jar = makeJar()
+        yield* jar.post("/increment")
+        const holder = yield* Effect.forkChild(jar.get("/hold"))
+        yield* Deferred.await(loaded)
+        const waiter = yield* Effect.forkChild(jar.post("/increment"))
+        // the waiter waits on TestClock: drive it until it gives up (the holder's lock lasts an hour)
+        while (waiter.pollUnsafe() === undefined) {
+          yield* TestClock.adjust("250 millis")
+          yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
+        }
+        const busy = yield* Fiber.join(waiter)
+        expect(busy.status).toBe(423)
+        expect(JSON.parse(busy.body)).toEqual({ _tag: "SessionLocked" })
+        yield* Deferred.succeed(go, undefined)
+        expect((yield* Fiber.join(holder)).status).toBe(200)
+        expect((yield* jar.post("/increment")).body).toBe("2")
+      }).pipe(Effect.provide(serveWith(BusyApp, MemoryStore.layer())))
+    }))
 
   it.effect("invalid options fail the layer with SessionConfigError", () =>
     Effect.gen(function*() {
