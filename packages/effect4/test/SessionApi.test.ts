@@ -4,10 +4,10 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option, Schema } from "effect"
-import { MemoryStore, Session, SessionApi, SessionTest } from "effect-session-v4"
+import { Session, SessionApi, SessionTest } from "effect-session-v4"
 import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
-import { TestClock } from "effect/testing"
 import { makeJar, serveWith } from "./utils/http.js"
+import { driveUntil, makeLockWatch } from "./utils/lock.js"
 
 class Refused extends Schema.TaggedError<Refused>()("Refused", {}, { httpApiStatus: 400 }) {}
 
@@ -108,6 +108,7 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
 
   it.effect("with the lock option, a request on a busy session is the declared 423 SessionLocked", () =>
     Effect.gen(function*() {
+      const watch = yield* makeLockWatch
       const loaded = yield* Deferred.make<void>()
       const go = yield* Deferred.make<void>()
       class Busy extends HttpApiGroup.make("busy")
@@ -123,7 +124,7 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
             Effect.andThen(Deferred.succeed(loaded, undefined), Deferred.await(go)).pipe(Effect.as(true))))
       const BusyApp = HttpApiBuilder.layer(BusyApi).pipe(
         Layer.provide(BusyLive),
-        Layer.provide(SessionApi.layer({ insecure: true, lock: { wait: "1 second", ttl: "1 hour" } }))
+        Layer.provide(SessionApi.layer({ insecure: true, ttl: "30 days", lock: { wait: "1 second", ttl: "30 days" } }))
       )
       yield* Effect.gen(function*() {
         const jar = makeJar()
@@ -131,18 +132,16 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
         const holder = yield* Effect.forkChild(jar.get("/hold"))
         yield* Deferred.await(loaded)
         const waiter = yield* Effect.forkChild(jar.post("/increment"))
-        // the waiter waits on TestClock: drive it until it gives up (the holder's lock lasts an hour)
-        while (waiter.pollUnsafe() === undefined) {
-          yield* TestClock.adjust("250 millis")
-          yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
-        }
+        // once it waits (on TestClock), move the clock until it gives up: no real sleeps
+        yield* Deferred.await(watch.second)
+        yield* driveUntil(() => waiter.pollUnsafe() !== undefined)
         const busy = yield* Fiber.join(waiter)
         expect(busy.status).toBe(423)
         expect(JSON.parse(busy.body)).toEqual({ _tag: "SessionLocked" })
         yield* Deferred.succeed(go, undefined)
         expect((yield* Fiber.join(holder)).status).toBe(200)
         expect((yield* jar.post("/increment")).body).toBe("2")
-      }).pipe(Effect.provide(serveWith(BusyApp, MemoryStore.layer())))
+      }).pipe(Effect.provide(serveWith(BusyApp, watch.layer)))
     }))
 
   it.effect("invalid options fail the layer with SessionConfigError", () =>

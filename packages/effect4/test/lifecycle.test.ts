@@ -12,6 +12,7 @@ import { HttpRouter, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { randomBytes } from "node:crypto"
 import { makeJar, serveWith } from "./utils/http.js"
+import { driveUntil, makeLockWatch } from "./utils/lock.js"
 import { describeWith, SERVICES } from "./utils/services.js"
 
 const json = (value: unknown) => HttpServerResponse.jsonUnsafe(value)
@@ -246,24 +247,28 @@ describe("requests that must not create or break a session", () => {
       })))
 
   it.effect("the lock: a request on a busy session gets 423 once its wait is over, and the session works after", () =>
-    withApp({ lock: { wait: "2 seconds", ttl: "1 hour" } }, (gates) =>
-      Effect.gen(function*() {
+    Effect.gen(function*() {
+      const gates = yield* makeGates
+      const watch = yield* makeLockWatch
+      yield* Effect.gen(function*() {
         const jar = makeJar()
         yield* jar.get("/count")
         const holder = yield* Effect.forkChild(jar.get("/hold"))
         yield* Deferred.await(gates.loaded)
         const waiter = yield* Effect.forkChild(jar.get("/count"))
-        // drive the clock until the waiter gives up: it waits on TestClock, so no real sleeps
-        // (the holder's lock lasts an hour, far beyond the waiter's 2 s)
-        while (waiter.pollUnsafe() === undefined) {
-          yield* TestClock.adjust("250 millis")
-          yield* Effect.promise(() => new Promise((resolve) => setImmediate(resolve)))
-        }
+        // once it waits (on TestClock), move the clock until it gives up: no real sleeps
+        yield* Deferred.await(watch.second)
+        yield* driveUntil(() => waiter.pollUnsafe() !== undefined)
         const busy = yield* Fiber.join(waiter)
         expect(busy.status).toBe(423)
         expect(busy.headers["retry-after"]).toBe("1")
         yield* Deferred.succeed(gates.go, undefined)
         expect((yield* Fiber.join(holder)).status).toBe(200)
         expect(body(yield* jar.get("/count"))).toEqual({ views: 2 })
-      })))
+      }).pipe(
+        Effect.provide(
+          serveWith(routes(gates, { ttl: "30 days", lock: { wait: "2 seconds", ttl: "30 days" } }), watch.layer)
+        )
+      )
+    }))
 })
