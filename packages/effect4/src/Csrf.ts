@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { Csrf as Rules } from "effect-session-core"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -19,7 +20,6 @@ import * as Option from "effect/Option"
 import * as Path from "effect/Path"
 import type { Scope } from "effect/Scope"
 import type * as Types from "effect/Types"
-import { createHash, timingSafeEqual } from "node:crypto"
 import { Session } from "./Session.js"
 import type { SessionStoreError } from "./SessionError.js"
 
@@ -97,13 +97,10 @@ export interface Options<E = never, R = never> {
     | undefined
 }
 
-/** Methods that must not change state (RFC 9110 §9.2.1), so they carry no token. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
-
 /**
- * Whether `given` is `expected`, in time that depends on neither value. Both are hashed with
- * SHA-256 first: `timingSafeEqual` needs equal-length buffers, and hashing gives them that
- * without an early return that would reveal the token's length.
+ * Whether `given` is `expected`, in time that depends on neither value (the core's
+ * `Csrf.tokensMatch`: both are hashed with SHA-256 first, so no early return reveals the token's
+ * length).
  *
  * @example
  * ```ts
@@ -116,11 +113,7 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TR
  * @since 0.1.0
  * @category utils
  */
-export const tokensMatch = (expected: string, given: string): boolean =>
-  timingSafeEqual(
-    createHash("sha256").update(expected, "utf8").digest(),
-    createHash("sha256").update(given, "utf8").digest()
-  )
+export const tokensMatch: (expected: string, given: string) => boolean = Rules.tokensMatch
 
 interface Config {
   readonly field: string
@@ -129,23 +122,10 @@ interface Config {
 }
 
 const resolve = (options: Options<any, any>): Config => ({
-  field: options.field ?? "_token",
-  headers: (options.headers ?? ["x-csrf-token", "x-xsrf-token"]).map((name) => name.toLowerCase()),
+  field: options.field ?? Rules.DEFAULT_FIELD,
+  headers: (options.headers ?? Rules.DEFAULT_HEADERS).map((name) => name.toLowerCase()),
   except: options.except
 })
-
-const formKind = (contentType: string | undefined): "urlencoded" | "multipart" | undefined => {
-  if (contentType === undefined) return undefined
-  const type = contentType.split(";", 1)[0]!.trim().toLowerCase()
-  return type === "application/x-www-form-urlencoded"
-    ? "urlencoded"
-    : type === "multipart/form-data"
-    ? "multipart"
-    : undefined
-}
-
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value === undefined || value.length === 0 ? undefined : value
 
 /**
  * A multipart body's token. Parsing one persists its files, which needs the platform's
@@ -165,12 +145,7 @@ const multipartToken = (
       Effect.provideService(FileSystem.FileSystem, fs.value),
       Effect.provideService(Path.Path, path.value)
     )
-    const value = form[field]
-    return typeof value === "string"
-      ? value
-      : Array.isArray(value) && typeof value[0] === "string"
-      ? value[0]
-      : undefined
+    return Rules.fieldToken(form[field])
   })
 
 /**
@@ -185,17 +160,17 @@ const submitted = (
   config: Config
 ): Effect.Effect<string | undefined, HttpServerError.HttpServerError | Multipart.MultipartError, Scope> => {
   for (const name of config.headers) {
-    const value = nonEmpty(request.headers[name])
+    const value = Rules.nonEmpty(request.headers[name])
     if (value !== undefined) return Effect.succeed(value)
   }
-  switch (formKind(request.headers["content-type"])) {
+  switch (Rules.formKind(request.headers["content-type"])) {
     case "urlencoded":
       return Effect.map(
         request.urlParamsBody,
-        (params) => nonEmpty(Option.getOrUndefined(UrlParams.getFirst(params, config.field)))
+        (params) => Rules.nonEmpty(Option.getOrUndefined(UrlParams.getFirst(params, config.field)))
       )
     case "multipart":
-      return Effect.map(multipartToken(request, config.field), nonEmpty)
+      return multipartToken(request, config.field)
     default:
       return Effect.succeed(undefined)
   }
@@ -220,7 +195,7 @@ const check = (
   })
 
 const mustCheck = (request: HttpServerRequest.HttpServerRequest, config: Config): boolean =>
-  !SAFE_METHODS.has(request.method) && (config.except === undefined || !config.except(request))
+  !Rules.isSafeMethod(request.method) && (config.except === undefined || !config.except(request))
 
 /**
  * Checks the current request's CSRF token, for use inside a handler (the middleware does the same
