@@ -6,6 +6,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
+import ts from "typescript"
 
 const root = new URL("..", import.meta.url).pathname
 
@@ -71,5 +72,55 @@ describe("documentation examples", () => {
       )
     )
     expect(output).toBe("")
+  })
+})
+
+/** Every public export of src/*.ts, and every static of an exported class, with its JSDoc text. */
+const documented = () => {
+  const found: Array<{ readonly name: string; readonly doc: string }> = []
+  for (const file of readdirSync(join(root, "src")).filter((f) => f.endsWith(".ts"))) {
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(join(root, "src", file), "utf8"),
+      ts.ScriptTarget.Latest,
+      true
+    )
+    const doc = (node: ts.Node) => ts.getJSDocCommentsAndTags(node).map((d) => d.getText()).join("\n")
+    const exported = (node: ts.Node) =>
+      ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === ts.SyntaxKind.ExportKeyword)
+    for (const statement of source.statements) {
+      if (!exported(statement)) continue
+      if (ts.isVariableStatement(statement)) {
+        for (const d of statement.declarationList.declarations) {
+          found.push({ name: `${file}: ${d.name.getText()}`, doc: doc(statement) })
+        }
+      } else if (
+        ts.isFunctionDeclaration(statement) || ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) || ts.isClassDeclaration(statement)
+      ) {
+        const name = statement.name?.getText() ?? "default"
+        found.push({ name: `${file}: ${name}`, doc: doc(statement) })
+        if (ts.isClassDeclaration(statement)) {
+          for (const member of statement.members) {
+            const modifiers = ts.canHaveModifiers(member) ? ts.getModifiers(member) ?? [] : []
+            const isStatic = modifiers.some((m) => m.kind === ts.SyntaxKind.StaticKeyword)
+            const isPrivate = modifiers.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)
+            if (isStatic && !isPrivate && member.name !== undefined) {
+              found.push({ name: `${file}: ${name}.${member.name.getText()}`, doc: doc(member) })
+            }
+          }
+        }
+      }
+    }
+  }
+  return found
+}
+
+describe("JSDoc", () => {
+  it("every public export and every static has @since, @category and a ts example", () => {
+    const exports = documented()
+    expect(exports.length).toBeGreaterThan(100)
+    const incomplete = exports.filter(({ doc }) => !/@since/.test(doc) || !/@category/.test(doc) || !/```ts/.test(doc))
+    expect(incomplete.map((e) => e.name)).toEqual([])
   })
 })
