@@ -65,6 +65,28 @@ const routes = (gates: Gates, options: Session.Options = {}, mode: "route" | "gl
     ),
     HttpRouter.add(
       "GET",
+      "/slow-read",
+      Effect.gen(function*() {
+        const user = yield* Session.getString("user")
+        yield* Deferred.succeed(gates.loaded, undefined)
+        yield* Deferred.await(gates.go)
+        return json({ user })
+      })
+    ),
+    HttpRouter.add(
+      "GET",
+      "/slow-regenerate",
+      Effect.gen(function*() {
+        yield* Session.getString("user")
+        yield* Deferred.succeed(gates.loaded, undefined)
+        yield* Deferred.await(gates.go)
+        yield* Session.regenerate
+        yield* Session.put("elevated", true)
+        return json({ ok: true })
+      })
+    ),
+    HttpRouter.add(
+      "GET",
       "/hold",
       Effect.gen(function*() {
         yield* Session.getOption("views")
@@ -136,6 +158,53 @@ const races = (name: string, store: () => Layer.Layer<SessionStore, unknown>) =>
           expect(body(yield* again.get("/read"))).toEqual({ views: null })
         }).pipe(Effect.provide(serveWith(routes(gates), store())))
       }))
+
+    it.effect("a read-only slow request whose renewal is due sends no cookie after a login replaced its session", () =>
+      Effect.gen(function*() {
+        const gates = yield* makeGates
+        yield* Effect.gen(function*() {
+          const jar = makeJar()
+          yield* jar.get("/count")
+          const slowJar = makeJar()
+          slowJar.set(jar.value)
+          const slow = yield* Effect.forkChild(slowJar.get("/slow-read"))
+          yield* Deferred.await(gates.loaded)
+          yield* jar.post("/login")
+          yield* TestClock.adjust("1 second")
+          yield* Deferred.succeed(gates.go, undefined)
+          const late = yield* Fiber.join(slow)
+          expect(late.status).toBe(200)
+          expect(late.setCookie).toBeUndefined()
+          expect(body(yield* jar.get("/all"))).toEqual({ views: 1, user: "ada" })
+        }).pipe(Effect.provide(serveWith(routes(gates, { touchAfter: 0 }), store())))
+      }))
+
+    for (const grace of [undefined, "1 minute"] as const) {
+      it.effect(`logout wins over a regenerate in flight${grace ? ` (regenerateGrace ${grace})` : ""}: no new ID, the old one stays dead`, () =>
+        Effect.gen(function*() {
+          const gates = yield* makeGates
+          yield* Effect.gen(function*() {
+            const jar = makeJar()
+            yield* jar.post("/login")
+            const old = jar.value
+            // a stolen copy of the cookie, and a slow request about to regenerate
+            const slowJar = makeJar()
+            slowJar.set(old)
+            const slow = yield* Effect.forkChild(slowJar.get("/slow-regenerate"))
+            yield* Deferred.await(gates.loaded)
+            const logout = yield* jar.post("/logout")
+            expect(logout.setCookie).toMatch(/Max-Age=0/)
+            yield* Deferred.succeed(gates.go, undefined)
+            const late = yield* Fiber.join(slow)
+            expect(late.status).toBe(200)
+            expect(late.setCookie).toBeUndefined()
+            const again = makeJar()
+            again.set(old)
+            expect(body(yield* again.get("/all"))).toEqual({})
+            expect(Option.isNone(yield* stored(old))).toBe(true)
+          }).pipe(Effect.provide(serveWith(routes(gates, grace ? { regenerateGrace: grace } : {}), store())))
+        }))
+    }
 
     it.effect("regenerateGrace: the old ID reads during the grace, is dead after it, and no request extends it", () =>
       Effect.gen(function*() {
