@@ -87,6 +87,17 @@ const routes = (gates: Gates, options: Session.Options = {}, mode: "route" | "gl
     ),
     HttpRouter.add(
       "GET",
+      "/slow-destroy",
+      Effect.gen(function*() {
+        yield* Session.getString("user")
+        yield* Deferred.succeed(gates.loaded, undefined)
+        yield* Deferred.await(gates.go)
+        yield* Session.destroy
+        return json({ ok: true })
+      })
+    ),
+    HttpRouter.add(
+      "GET",
       "/hold",
       Effect.gen(function*() {
         yield* Session.getOption("views")
@@ -177,6 +188,25 @@ const races = (name: string, store: () => Layer.Layer<SessionStore, unknown>) =>
           expect(late.setCookie).toBeUndefined()
           expect(body(yield* jar.get("/all"))).toEqual({ views: 1, user: "ada" })
         }).pipe(Effect.provide(serveWith(routes(gates, { touchAfter: 0 }), store())))
+      }))
+
+    it.effect("a slow destroy after another request regenerated the session never deletes the newer cookie", () =>
+      Effect.gen(function*() {
+        const gates = yield* makeGates
+        yield* Effect.gen(function*() {
+          const jar = makeJar()
+          yield* jar.get("/count")
+          const slowJar = makeJar()
+          slowJar.set(jar.value)
+          const slow = yield* Effect.forkChild(slowJar.get("/slow-destroy"))
+          yield* Deferred.await(gates.loaded)
+          yield* jar.post("/login")
+          yield* Deferred.succeed(gates.go, undefined)
+          const late = yield* Fiber.join(slow)
+          expect(late.status).toBe(200)
+          expect(late.setCookie).toBeUndefined()
+          expect(body(yield* jar.get("/all"))).toEqual({ views: 1, user: "ada" })
+        }).pipe(Effect.provide(serveWith(routes(gates), store())))
       }))
 
     for (const grace of [undefined, "1 minute"] as const) {

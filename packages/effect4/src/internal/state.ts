@@ -552,18 +552,27 @@ export class SessionState implements SessionService {
     })
   }
 
+  /**
+   * Deletes the session's record(s) and clears the cookie — but only if the record is still this
+   * session's when the request gets there (the core's `Save.cookieAfterDestroy`): one that another
+   * request destroyed or regenerated away since the load is left alone, and so is the cookie, which
+   * the browser may by now hold for the session that replaced it.
+   */
   get destroy(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const keys = [this.key, this.rotation?.from].filter((k): k is string => k !== undefined)
       const wasRetired = this.retired
       this.startFresh()
-      this.cookie = { _tag: "Clear" }
+      this.cookie = LEAVE
       // A retired record is another session's past: it expires with its grace, untouched.
       if (keys.length === 0 || wasRetired) return Effect.void
-      return Effect.andThen(
-        Metrics.count(Metrics.destroyed),
-        Effect.forEach(keys, (key) => Metrics.track("destroy", this.store.destroy(key)), { discard: true })
-      )
+      return Effect.forEach(keys, (key) =>
+        Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
+          const decision = Save.cookieAfterDestroy(Option.getOrUndefined(found))
+          if (decision._tag === "Leave") return Effect.void
+          this.cookie = decision
+          return Effect.andThen(Metrics.count(Metrics.destroyed), Metrics.track("destroy", this.store.destroy(key)))
+        }), { discard: true })
     })
   }
 
