@@ -10,6 +10,7 @@ export default tseslint.config(
       "dist/**",
       "packages/*/dist/**",
       "build/**",
+      "packages/*/build/**",
       "coverage/**",
       "docs/**"
     ]
