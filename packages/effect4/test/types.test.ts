@@ -49,9 +49,28 @@ const csrfCombined = runnable(
   )
 )
 
+// Global: Csrf's global middleware needs the session's global middleware beside it.
+const servedCsrfAlone = HttpRouter.serve(route.pipe(Layer.provide(Csrf.make({}, { global: true })))).pipe(
+  Layer.provide(MemoryStoreLive)
+)
+// @ts-expect-error Session is not provided to Csrf's global middleware (nor to the route)
+const csrfGlobalAlone = runnable(servedCsrfAlone)
+const csrfGlobal = runnable(
+  HttpRouter.serve(
+    route.pipe(
+      Layer.provide(Csrf.make({}, { global: true })),
+      Layer.provide(Session.middleware({}, { global: true }))
+    )
+  ).pipe(Layer.provide(MemoryStoreLive))
+)
+
 describe("types", () => {
   it("the middleware's types are checked by tsc", () => {
-    expect([withoutMiddleware, withMiddleware, global, withoutStore, csrfCombined].every(Effect.isEffect)).toBe(true)
+    expect(
+      [withoutMiddleware, withMiddleware, global, withoutStore, csrfCombined, csrfGlobalAlone, csrfGlobal].every(
+        Effect.isEffect
+      )
+    ).toBe(true)
     expect(csrfAlone).toBeDefined()
   })
 })
