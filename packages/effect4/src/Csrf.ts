@@ -121,7 +121,7 @@ interface Config {
   readonly except: ((request: HttpServerRequest.HttpServerRequest) => boolean) | undefined
 }
 
-const resolve = (options: Options<any, any>): Config => ({
+const resolve = (options: Options<unknown, unknown>): Config => ({
   field: options.field ?? Rules.DEFAULT_FIELD,
   headers: (options.headers ?? Rules.DEFAULT_HEADERS).map((name) => name.toLowerCase()),
   except: options.except
