@@ -314,10 +314,10 @@ export type GlobalMiddleware<EH = never, RH = never> = Layer.Layer<
  * @since 0.1.0
  * @category constructors
  */
-export const validateOptions = (options?: Options<any, any>): Result.Result<void, SessionConfigError> =>
+export const validateOptions = (options?: Options<unknown, unknown>): Result.Result<void, SessionConfigError> =>
   Result.map(options_.resolve(options), () => undefined)
 
-const resolveOrThrow = (options: Options<any, any> | undefined): options_.Resolved => {
+const resolveOrThrow = (options: Options<unknown, unknown> | undefined): options_.Resolved => {
   const resolved = options_.resolve(options)
   if (Result.isFailure(resolved)) throw resolved.failure
   return resolved.success
@@ -376,7 +376,8 @@ const middleware: MakeMiddleware = (<EH, RH>(options?: Options<EH, RH>, mode?: {
 // the same key, so it finds the same service).
 const SessionBase = Context.Service<Session, SessionService>()("effect-session/Session")
 
-// Each accessor looks the handle up and calls the method of the same name on it.
+// Each accessor looks the handle up and calls the method of the same name on it. `any`: the
+// statics declare their (overloaded) types; one generic forwarder cannot express them all.
 const accessor = <K extends keyof SessionService>(key: K): any => (...args: Array<any>) =>
   SessionBase.use((service) => (service[key] as any)(...args))
 
