@@ -5,18 +5,21 @@
  * session is loaded on first use, saved after the handler and before the response leaves, and
  * its cookie added to that response.
  *
- * Which responses save the session: a handler that succeeds. A handler that fails (with a
- * declared error, an undeclared one or a defect) keeps the stored session as it was, as a failed
- * request behind `Session.middleware` does (effect 4's `HttpApi` encodes a handler's errors after
- * the middleware has run, so the middleware sees a failure, not a response).
+ * Which responses save the session: every response the API produces with a status below 500,
+ * including the endpoint's declared errors such as a `400` or `401` (a failed validation may flash
+ * messages, as in Laravel), as in the effect 3 package. A `5xx` — a defect, an undeclared error, a
+ * declared error whose status is 500 or more, `SessionUnavailable` — keeps the stored session as
+ * it was, like a failed request behind `Session.middleware`.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
+import type * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
 import * as options_ from "./internal/options.js"
 import * as internal from "./internal/state.js"
 import { type Options, Session } from "./Session.js"
@@ -156,13 +159,38 @@ export const mapStoreErrors = <A, E, R>(
     (error) => Effect.andThen(logFailure(error, "handler"), Effect.fail(toApiError(error)))
   ) as Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R>
 
+/** The status `HttpApi` answers a declared error with: its `httpApiStatus` annotation, else 500. */
+const statusOf = (ast: SchemaAST.AST): number =>
+  SchemaAST.resolveAt<number>("httpApiStatus")(ast) ??
+    (ast.context?.annotations?.httpApiStatus as number | undefined) ?? 500
+
+/**
+ * Whether a handler's failure still saves the session: it is one of the endpoint's declared errors
+ * and `HttpApi` answers it with a status below 500. Built once per endpoint.
+ */
+const savesOn = (() => {
+  const cache = new WeakMap<HttpApiEndpoint.Top, (error: unknown) => boolean>()
+  return (endpoint: HttpApiEndpoint.Top): (error: unknown) => boolean => {
+    let saves = cache.get(endpoint)
+    if (saves === undefined) {
+      const declared = [...endpoint.error].map((schema) => ({
+        is: Schema.is(schema),
+        below500: statusOf(schema.ast) < 500
+      }))
+      saves = (error) => declared.find((d) => d.is(error))?.below500 ?? false
+      cache.set(endpoint, saves)
+    }
+    return saves
+  }
+})()
+
 /**
  * Implements `SessionMiddleware`. Options are `Session.middleware`'s (`onError` aside: a store
  * failure is the declared `SessionUnavailable`, a lock timeout `SessionLocked`), validated when the
  * layer is built (invalid options fail it with `SessionConfigError`); the store is taken from the
  * layer's context once. Each request runs the one session lifecycle `Session.middleware` runs: a
- * request that never touches its session costs no store I/O, and a save that fails never becomes
- * a `200`.
+ * request that never touches its session costs no store I/O, a save that fails never becomes a
+ * `200`, and a declared error below 500 saves the session too (its response gets the cookie).
  *
  * @example
  * ```ts
@@ -203,11 +231,17 @@ export const layer = (
       const store = yield* SessionStore
       const onError = (error: SessionStoreError | SessionLockTimeout, context: Session.FailureContext) =>
         Effect.andThen(logFailure(error, context.phase), Effect.fail(toApiError(error)))
-      return SessionMiddleware.of((httpEffect) =>
+      return SessionMiddleware.of((httpEffect, { endpoint }) =>
         Effect.clockWith((clock) =>
           HttpServerRequest.HttpServerRequest.use((request) => {
             const state = new internal.SessionState(config, store, clock, request.method, request.headers.cookie)
-            return internal.serve(state, request, Effect.provideService(httpEffect, Session, state), onError)
+            return internal.serve(
+              state,
+              request,
+              Effect.provideService(httpEffect, Session, state),
+              onError,
+              savesOn(endpoint)
+            )
           })
         )
       )

@@ -10,12 +10,15 @@ import { makeJar, serveWith } from "./utils/http.js"
 import { driveUntil, makeLockWatch } from "./utils/lock.js"
 
 class Refused extends Schema.TaggedError<Refused>()("Refused", {}, { httpApiStatus: 400 }) {}
+class Broken extends Schema.TaggedError<Broken>()("Broken", {}, { httpApiStatus: 500 }) {}
 
 class Counter extends HttpApiGroup.make("counter")
   .add(HttpApiEndpoint.post("increment", "/increment", { success: Schema.Number }))
   .add(HttpApiEndpoint.get("read", "/read", { success: Schema.NullOr(Schema.Number) }))
   .add(HttpApiEndpoint.get("none", "/none", { success: Schema.String }))
   .add(HttpApiEndpoint.post("refuse", "/refuse", { success: Schema.Number, error: Refused }))
+  .add(HttpApiEndpoint.post("broken", "/broken", { success: Schema.Number, error: Broken }))
+  .add(HttpApiEndpoint.post("defect", "/defect", { success: Schema.Number }))
   .add(HttpApiEndpoint.post("logout", "/logout", { success: Schema.Boolean }))
   .middleware(SessionApi.SessionMiddleware)
 {}
@@ -33,6 +36,10 @@ const CounterLive = HttpApiBuilder.group(Api, "counter", (handlers) =>
     .handle("none", () => Effect.succeed("no session needed"))
     .handle("refuse", () =>
       Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie, Effect.andThen(Effect.fail(new Refused()))))
+    .handle("broken", () =>
+      Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie, Effect.andThen(Effect.fail(new Broken()))))
+    .handle("defect", () =>
+      Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie, Effect.andThen(Effect.die("boom"))))
     .handle("logout", () =>
       Session.destroy.pipe(Effect.as(true), SessionApi.mapStoreErrors)))
 
@@ -86,14 +93,34 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
       expect(reply.status).toBe(503)
       expect(JSON.parse(reply.body)).toEqual({ _tag: "SessionUnavailable" })
       expect(reply.setCookie).toBeUndefined()
+      // also when the save is for a declared 4xx error: never the 400 with its changes lost
+      const refused = yield* jar.post("/refuse")
+      expect(refused.status).toBe(503)
+      expect(refused.setCookie).toBeUndefined()
     })))
 
-  it.effect("a handler that fails keeps the stored session as it was", () =>
+  it.effect("a declared error below 500 still saves the session, and its response carries the cookie", () =>
+    withServer(Effect.gen(function*() {
+      const jar = makeJar()
+      const refused = yield* jar.post("/refuse")
+      expect(refused.status).toBe(400)
+      expect(JSON.parse(refused.body)).toEqual({ _tag: "Refused" })
+      expect(refused.setCookie).toMatch(/^lagodev_session=[A-Za-z0-9_-]{43};/)
+      expect((yield* jar.get("/read")).body).toBe("1")
+      expect((yield* jar.post("/refuse")).status).toBe(400)
+      expect((yield* jar.get("/read")).body).toBe("2")
+    })))
+
+  it.effect("a 5xx (a declared 500 error, a defect) keeps the stored session as it was", () =>
     withServer(Effect.gen(function*() {
       const jar = makeJar()
       yield* jar.post("/increment")
-      const refused = yield* jar.post("/refuse")
-      expect(refused.status).toBe(400)
+      const broken = yield* jar.post("/broken")
+      expect(broken.status).toBe(500)
+      expect(broken.setCookie).toBeUndefined()
+      const defect = yield* jar.post("/defect")
+      expect(defect.status).toBe(500)
+      expect(defect.setCookie).toBeUndefined()
       expect((yield* jar.get("/read")).body).toBe("1")
     })))
 
