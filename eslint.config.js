@@ -12,6 +12,7 @@ export default tseslint.config(
       "packages/*/build/**",
       "**/.tmp/**",
       "build/**",
+      "packages/*/build/**",
       "coverage/**",
       "docs/**"
     ]

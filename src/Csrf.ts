@@ -12,11 +12,11 @@ import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Multipart from "@effect/platform/Multipart"
 import type * as Path from "@effect/platform/Path"
 import * as UrlParams from "@effect/platform/UrlParams"
+import { Csrf as Rules } from "effect-session-core"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { createHash, timingSafeEqual } from "node:crypto"
 import { Session } from "./Session.js"
 import type { SessionStoreError } from "./SessionError.js"
 
@@ -93,13 +93,10 @@ export interface Options<E = never, R = never> {
   ) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 }
 
-/** Methods that must not change state (RFC 9110 §9.2.1), so they carry no token. */
-const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TRACE"])
-
 /**
- * Whether `given` is `expected`, in time that depends on neither value. Both are hashed with
- * SHA-256 first: `timingSafeEqual` needs equal-length buffers, and hashing gives them that
- * without an early return that would reveal the token's length.
+ * Whether `given` is `expected`, in time that depends on neither value (the core's
+ * `Csrf.tokensMatch`: both are hashed with SHA-256 first, so no early return reveals the token's
+ * length).
  *
  * @example
  * ```ts
@@ -112,11 +109,7 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS", "TR
  * @since 0.1.0
  * @category utils
  */
-export const tokensMatch = (expected: string, given: string): boolean =>
-  timingSafeEqual(
-    createHash("sha256").update(expected, "utf8").digest(),
-    createHash("sha256").update(given, "utf8").digest()
-  )
+export const tokensMatch: (expected: string, given: string) => boolean = Rules.tokensMatch
 
 interface Config {
   readonly field: string
@@ -125,8 +118,8 @@ interface Config {
 }
 
 const resolve = <E, R>(options: Options<E, R>): Config => ({
-  field: options.field ?? "_token",
-  headers: (options.headers ?? ["x-csrf-token", "x-xsrf-token"]).map((name) => name.toLowerCase()),
+  field: options.field ?? Rules.DEFAULT_FIELD,
+  headers: (options.headers ?? Rules.DEFAULT_HEADERS).map((name) => name.toLowerCase()),
   except: options.except
 })
 
@@ -140,19 +133,6 @@ type BodyRead =
   }
 
 const NOT_READ: BodyRead = { _tag: "None" }
-
-const formKind = (contentType: string | undefined): "urlencoded" | "multipart" | undefined => {
-  if (contentType === undefined) return undefined
-  const type = contentType.split(";", 1)[0]!.trim().toLowerCase()
-  return type === "application/x-www-form-urlencoded"
-    ? "urlencoded"
-    : type === "multipart/form-data"
-    ? "multipart"
-    : undefined
-}
-
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value === undefined || value.length === 0 ? undefined : value
 
 /**
  * The token the request carries: a header first (so a request that sends one never has its body
@@ -168,29 +148,23 @@ const submitted = (
   Scope.Scope | FileSystem.FileSystem | Path.Path
 > => {
   for (const name of config.headers) {
-    const value = nonEmpty(request.headers[name])
+    const value = Rules.nonEmpty(request.headers[name])
     if (value !== undefined) return Effect.succeed([value, NOT_READ])
   }
-  switch (formKind(request.headers["content-type"])) {
+  switch (Rules.formKind(request.headers["content-type"])) {
     case "urlencoded": {
       // `text` is cached on the request object: the handler's own reads get the same string.
       const text = request.text
       return Effect.map(text, (body) => {
         const value = new URLSearchParams(body).get(config.field)
-        return [nonEmpty(value ?? undefined), { _tag: "Text", text }] as const
+        return [Rules.nonEmpty(value), { _tag: "Text", text }] as const
       })
     }
     case "multipart": {
       // `multipart` is cached too, and persists files in the request's scope, not the check's.
       const multipart = request.multipart
       return Effect.map(multipart, (form) => {
-        const value = form[config.field]
-        const token = typeof value === "string"
-          ? value
-          : Array.isArray(value) && typeof value[0] === "string"
-          ? value[0]
-          : undefined
-        return [nonEmpty(token), { _tag: "Multipart", multipart }] as const
+        return [Rules.fieldToken(form[config.field]), { _tag: "Multipart", multipart }] as const
       })
     }
     default:
@@ -218,7 +192,7 @@ const check = (
   })
 
 const mustCheck = (request: HttpServerRequest.HttpServerRequest, config: Config): boolean =>
-  !SAFE_METHODS.has(request.method) && (config.except === undefined || !config.except(request))
+  !Rules.isSafeMethod(request.method) && (config.except === undefined || !config.except(request))
 
 const encoder = new TextEncoder()
 

@@ -43,6 +43,9 @@ export * as Changes from "./changes.js"
 /** The save decision: what to write, with which TTL, and the cookie. */
 export * as Save from "./save.js"
 
+/** The CSRF check's rules: checked methods, default field and headers, form kinds, the comparison. */
+export * as Csrf from "./csrf.js"
+
 export type { CookieDecision } from "./cookie.js"
 export type { Meta as SessionMeta } from "./meta.js"
 export type { SessionPatch } from "./patch.js"

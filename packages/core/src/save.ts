@@ -6,6 +6,7 @@
 import type { CookieDecision } from "./cookie.js"
 import * as Lifetime from "./lifetime.js"
 import type { Meta } from "./meta.js"
+import * as StoredRecord from "./storedRecord.js"
 
 /** What the session is, as far as saving goes. */
 export interface Input {
@@ -85,3 +86,13 @@ export const cookieAfter = (plan: Plan, applied: boolean, current: CookieDecisio
       return plan.cookie._tag === "Leave" ? current : plan.cookie
   }
 }
+
+/**
+ * The cookie a response carries after `destroy`, given whether the session's record was still
+ * ours when the request destroyed it: in the store, a record, and not retired by a rotation. Only
+ * then is the cookie cleared (`Max-Age=0`). A session that another request had already destroyed
+ * or regenerated away (or that never was stored) gets no cookie at all: the browser may by now hold
+ * the cookie of the session that replaced it, and clearing would log it out of that one.
+ */
+export const cookieAfterDestroy = (stored: unknown): CookieDecision =>
+  StoredRecord.isRecord(stored) && !StoredRecord.isRetired(stored) ? { _tag: "Clear" } : { _tag: "Leave" }

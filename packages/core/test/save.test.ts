@@ -74,3 +74,15 @@ describe("Save", () => {
     expect(Save.cookieAfter({ _tag: "Skip" }, true, { _tag: "Clear" })).toEqual({ _tag: "Clear" })
   })
 })
+
+describe("Save.cookieAfterDestroy", () => {
+  it("clears the cookie only when the destroyed record was still the session's own", () => {
+    expect(Save.cookieAfterDestroy({ __session: { c: 0, r: 0 }, user: "ada" })).toEqual({ _tag: "Clear" })
+    // gone (destroyed or regenerated away by another request), never stored, or not a record
+    expect(Save.cookieAfterDestroy(undefined)).toEqual({ _tag: "Leave" })
+    expect(Save.cookieAfterDestroy(null)).toEqual({ _tag: "Leave" })
+    expect(Save.cookieAfterDestroy("text")).toEqual({ _tag: "Leave" })
+    // retired by a rotation: the browser may hold the new session's cookie
+    expect(Save.cookieAfterDestroy({ __session: { c: 0, r: 0 }, "__session.retired": 5 })).toEqual({ _tag: "Leave" })
+  })
+})

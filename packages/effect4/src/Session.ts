@@ -314,10 +314,10 @@ export type GlobalMiddleware<EH = never, RH = never> = Layer.Layer<
  * @since 0.1.0
  * @category constructors
  */
-export const validateOptions = (options?: Options<any, any>): Result.Result<void, SessionConfigError> =>
+export const validateOptions = (options?: Options<unknown, unknown>): Result.Result<void, SessionConfigError> =>
   Result.map(options_.resolve(options), () => undefined)
 
-const resolveOrThrow = (options: Options<any, any> | undefined): options_.Resolved => {
+const resolveOrThrow = (options: Options<unknown, unknown> | undefined): options_.Resolved => {
   const resolved = options_.resolve(options)
   if (Result.isFailure(resolved)) throw resolved.failure
   return resolved.success
@@ -376,7 +376,8 @@ const middleware: MakeMiddleware = (<EH, RH>(options?: Options<EH, RH>, mode?: {
 // the same key, so it finds the same service).
 const SessionBase = Context.Service<Session, SessionService>()("effect-session/Session")
 
-// Each accessor looks the handle up and calls the method of the same name on it.
+// Each accessor looks the handle up and calls the method of the same name on it. `any`: the
+// statics declare their (overloaded) types; one generic forwarder cannot express them all.
 const accessor = <K extends keyof SessionService>(key: K): any => (...args: Array<any>) =>
   SessionBase.use((service) => (service[key] as any)(...args))
 
@@ -432,6 +433,9 @@ export class Session extends SessionBase {
    *   Layer.provide(MemoryStoreLive)
    * )
    * ```
+   *
+   * @since 0.1.0
+   * @category middleware
    */
   static readonly middleware: MakeMiddleware = middleware
 
@@ -443,6 +447,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const built = Session.makeMiddleware({ ttl: "1 hour" }) // Effect<Session.Middleware, SessionConfigError>
    * ```
+   *
+   * @since 0.1.0
+   * @category middleware
    */
   static readonly makeMiddleware = <EH = never, RH = never>(
     options?: Options<EH, RH>
@@ -457,6 +464,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const checked = Session.validateOptions({ ttl: -1 }) // Result.fail(SessionConfigError)
    * ```
+   *
+   * @since 0.1.0
+   * @category constructors
    */
   static readonly validateOptions: typeof validateOptions = validateOptions
 
@@ -468,6 +478,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const data = Session.all // Effect<Record<string, unknown>, SessionStoreError, Session>
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly all: Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError, Session> = property("all")
 
@@ -483,6 +496,9 @@ export class Session extends SessionBase {
    * const name = Session.get("name")
    * const age = Session.get("age", Schema.Number)
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly get: {
     (key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError, Session>
@@ -503,6 +519,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const maybeUser = Session.getOption("userId")
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly getOption: {
     (key: string): Effect.Effect<Option.Option<unknown>, SessionStoreError, Session>
@@ -523,6 +542,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const name = Session.getString("name")
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly getString: (key: string) => Effect.Effect<string, SessionStoreError, Session> = accessor(
     "getString"
@@ -536,6 +558,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const loggedIn = Session.has("userId")
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly has: (key: string) => Effect.Effect<boolean, SessionStoreError, Session> = accessor("has")
 
@@ -547,6 +572,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const seen = Session.exists("consent")
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly exists: (key: string) => Effect.Effect<boolean, SessionStoreError, Session> = accessor("exists")
 
@@ -558,6 +586,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const anonymous = Session.missing("userId")
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly missing: (key: string) => Effect.Effect<boolean, SessionStoreError, Session> = accessor("missing")
 
@@ -569,6 +600,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const profile = Session.only(["name", "email"])
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly only: (
     keys: ReadonlyArray<string>
@@ -582,6 +616,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const rest = Session.except(["password_confirmed_at"])
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly except: (
     keys: ReadonlyArray<string>
@@ -596,6 +633,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const remember = Session.put("theme", "dark")
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly put: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, Session>
@@ -613,6 +653,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const clear = Session.forget(["cart", "coupon"])
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly forget: (keys: string | ReadonlyArray<string>) => Effect.Effect<void, SessionStoreError, Session> =
     accessor("forget")
@@ -625,6 +668,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const once = Session.pull("notice")
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly pull: {
     (key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError, Session>
@@ -642,6 +688,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const views = Session.increment("views")
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly increment: (
     key: string,
@@ -656,6 +705,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const left = Session.decrement("attempts")
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly decrement: (
     key: string,
@@ -670,6 +722,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const addToCart = Session.push("cart", { sku: "A-1", qty: 1 })
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly push: (
     key: string,
@@ -685,6 +740,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const locale = Session.remember("locale", Effect.succeed("en"))
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly remember: {
     <E, R>(
@@ -705,6 +763,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const reset = Session.flush
    * ```
+   *
+   * @since 0.1.0
+   * @category writing
    */
   static readonly flush: Effect.Effect<void, SessionStoreError, Session> = property("flush")
 
@@ -716,6 +777,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const notice = Session.flash("status", "Profile saved")
    * ```
+   *
+   * @since 0.1.0
+   * @category flash
    */
   static readonly flash: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, Session>
@@ -733,6 +797,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const inline = Session.now("status", "Shown once, right now")
    * ```
+   *
+   * @since 0.1.0
+   * @category flash
    */
   static readonly now: {
     (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, Session>
@@ -750,6 +817,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const again = Session.reflash
    * ```
+   *
+   * @since 0.1.0
+   * @category flash
    */
   static readonly reflash: Effect.Effect<void, SessionStoreError, Session> = property("reflash")
 
@@ -761,6 +831,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const keepStatus = Session.keep("status")
    * ```
+   *
+   * @since 0.1.0
+   * @category flash
    */
   static readonly keep: (keys: string | ReadonlyArray<string>) => Effect.Effect<void, SessionStoreError, Session> =
     accessor("keep")
@@ -773,6 +846,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const csrf = Session.token
    * ```
+   *
+   * @since 0.1.0
+   * @category csrf
    */
   static readonly token: Effect.Effect<string, SessionStoreError, Session> = property("token")
 
@@ -784,6 +860,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const fresh = Session.regenerateToken
    * ```
+   *
+   * @since 0.1.0
+   * @category csrf
    */
   static readonly regenerateToken: Effect.Effect<string, SessionStoreError, Session> = property("regenerateToken")
 
@@ -795,6 +874,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const id = Session.id
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly id: Effect.Effect<string, SessionStoreError, Session> = property("id")
 
@@ -806,6 +888,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const first = Session.isNew
    * ```
+   *
+   * @since 0.1.0
+   * @category reading
    */
   static readonly isNew: Effect.Effect<boolean, SessionStoreError, Session> = property("isNew")
 
@@ -819,6 +904,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const login = (userId: string) => Effect.andThen(Session.regenerate, Session.put("userId", userId))
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly regenerate: Effect.Effect<void, SessionStoreError, Session> = property("regenerate")
 
@@ -830,6 +918,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const logout = Session.invalidate
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly invalidate: Effect.Effect<void, SessionStoreError, Session> = property("invalidate")
 
@@ -841,6 +932,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const forgetMe = Session.destroy
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly destroy: Effect.Effect<void, SessionStoreError, Session> = property("destroy")
 
@@ -852,6 +946,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const checkpoint = Session.save // Effect<"Written" | "Unchanged" | "SessionGone", …>
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly save: Effect.Effect<SaveResult, SessionStoreError, Session> = property("save")
 
@@ -865,6 +962,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const logoutEverywhere = (ids: ReadonlyArray<string>) => Effect.forEach(ids, Session.revoke, { discard: true })
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly revoke = (sessionId: string): Effect.Effect<void, SessionStoreError, SessionStore> =>
     Id.isWellFormed(sessionId) ? SessionStore.use((store) => store.destroy(Id.storageKey(sessionId))) : Effect.void
@@ -878,6 +978,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const recordLogin = Effect.map(Session.id, Session.storageKey)
    * ```
+   *
+   * @since 0.1.0
+   * @category utils
    */
   static readonly storageKey = (sessionId: string): string => Id.storageKey(sessionId)
 
@@ -889,6 +992,9 @@ export class Session extends SessionBase {
    * import { Session } from "effect-session-v4"
    * const rememberMe = Session.setLifetime({ ttl: "30 days", absoluteTimeout: "90 days" })
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly setLifetime: (lifetime: {
     readonly ttl?: Duration.Input | undefined
@@ -907,6 +1013,9 @@ export class Session extends SessionBase {
    *
    * const checkout = Session.blocking(Session.forget("cart"), { wait: "5 seconds" })
    * ```
+   *
+   * @since 0.1.0
+   * @category lifecycle
    */
   static readonly blocking: {
     (options?: LockOptions): <A, E, R>(

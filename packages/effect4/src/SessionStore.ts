@@ -160,7 +160,7 @@ export interface SessionStoreService {
 
 /**
  * The store service. Provide one with a layer: `MemoryStoreLive`, `MemoryStore.layer(...)`,
- * `RedisStore.layer(...)`, `SqlStore.layer(...)`, `KeyValueStoreStore.layer(...)`, or your own
+ * `RedisStore.layer(...)`, `SqlStore.layer(...)`, `KeyValueSessionStore.layer(...)`, or your own
  * with `Layer.succeed`.
  *
  * @example
@@ -197,6 +197,7 @@ export class SessionStore extends Context.Service<SessionStore, SessionStoreServ
    * ```
    *
    * @since 0.1.0
+   * @category utils
    */
   static readonly applyPatch: (record: SessionData, patch: SessionPatch) => SessionData = applyPatchInternal
 }

@@ -235,7 +235,7 @@ export interface Options {
   /** the session the handler finds (stored first, as an existing session); omitted: a new session */
   readonly data?: Readonly<Record<string, unknown>> | undefined
   /** middleware options (lifetimes, cookie name, …) */
-  readonly middleware?: SessionOptions<any, any> | undefined
+  readonly middleware?: SessionOptions<unknown, unknown> | undefined
   /** the request method (default `GET`) */
   readonly method?: string | undefined
 }

@@ -13,26 +13,18 @@
 export { Session } from "./Session.js"
 
 /**
- * The session module's types and helpers (`Options`, `FailureHandler`, `validateOptions`, …).
- *
- * @since 0.1.0
- */
-export * as SessionModule from "./Session.js"
-
-/**
  * Tagged errors: `SessionStoreError`, `SessionKeyMissing`, `SessionValueError`,
  * `SessionConfigError`, `SessionLockTimeout`.
  *
  * @since 0.1.0
  */
-export * from "./SessionError.js"
-
-/**
- * Schema-typed session keys.
- *
- * @since 0.1.0
- */
-export * as SessionKey from "./SessionKey.js"
+export {
+  SessionConfigError,
+  SessionKeyMissing,
+  SessionLockTimeout,
+  SessionStoreError,
+  SessionValueError
+} from "./SessionError.js"
 
 /**
  * The store service any backend implements.
@@ -40,6 +32,20 @@ export * as SessionKey from "./SessionKey.js"
  * @since 0.1.0
  */
 export { SessionStore } from "./SessionStore.js"
+
+/**
+ * The store contract's types: what a store holds and what its optional capabilities receive.
+ *
+ * @since 0.1.0
+ */
+export type { SessionData, SessionPatch, SessionRotation, SessionStoreService } from "./SessionStore.js"
+
+/**
+ * Schema-typed session keys.
+ *
+ * @since 0.1.0
+ */
+export * as SessionKey from "./SessionKey.js"
 
 /**
  * Testing kit: a `Session` with no HTTP, and a store that records calls and injects failures.
@@ -63,15 +69,53 @@ export * as MemoryStore from "./MemoryStore.js"
 export { MemoryStoreLive } from "./MemoryStore.js"
 
 /**
- * The Redis store, on effect's `Redis` service.
+ * The Redis store, on effect's `Redis` service (`NodeRedis` or any provider).
  *
  * @since 0.1.0
  */
 export * as RedisStore from "./RedisStore.js"
 
 /**
- * The store conformance suite.
+ * The SQL store, on `effect/sql`'s `SqlClient` (PostgreSQL, MySQL/MariaDB, SQLite).
  *
  * @since 0.1.0
  */
-export * as SessionStoreSuite from "./SessionStoreSuite.js"
+export * as SqlStore from "./SqlStore.js"
+
+/**
+ * The minimal store over effect's `KeyValueStore`, so any of its backends serves sessions.
+ *
+ * @since 0.1.0
+ */
+export * as KeyValueSessionStore from "./KeyValueSessionStore.js"
+
+/**
+ * CSRF protection bound to the session (`419` when the token is missing or wrong).
+ *
+ * @since 0.1.0
+ */
+export * as Csrf from "./Csrf.js"
+
+/**
+ * The error `Csrf` refuses a request with.
+ *
+ * @since 0.1.0
+ */
+export { CsrfTokenMismatch } from "./Csrf.js"
+
+/**
+ * Sessions for `HttpApi` (`effect/http-api`): an `HttpApiMiddleware` that provides `Session`.
+ *
+ * @since 0.1.0
+ */
+export * as SessionApi from "./SessionApi.js"
+
+/**
+ * The store conformance suite's types. Its functions (`SessionStoreSuite.run`, …) register
+ * `@effect/vitest` tests, so they load `vitest`: import them from test files through
+ * `effect-session-v4/SessionStoreSuite`. Exported here as types only, so that importing the
+ * package root never needs vitest at run time.
+ *
+ * @since 0.1.0
+ */
+export type * as SessionStoreSuite from "./SessionStoreSuite.js"

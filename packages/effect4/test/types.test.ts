@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { MemoryStoreLive, Session } from "effect-session-v4"
+import { Csrf, MemoryStoreLive, Session } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import type { HttpServer } from "effect/http"
 
@@ -40,8 +40,37 @@ const servedWithoutStore = HttpRouter.serve(route.pipe(Layer.provide(Session.mid
 // @ts-expect-error SessionStore is not provided
 const withoutStore = runnable(servedWithoutStore)
 
+// Csrf needs Session: its route-level layer exists only once combined with the session middleware.
+// @ts-expect-error "Need to .combine(middleware) that satisfy the missing request dependencies"
+const csrfAlone = route.pipe(Layer.provide(Csrf.middleware.layer))
+const csrfCombined = runnable(
+  HttpRouter.serve(route.pipe(Layer.provide(Csrf.middleware.combine(Session.middleware()).layer))).pipe(
+    Layer.provide(MemoryStoreLive)
+  )
+)
+
+// Global: Csrf's global middleware needs the session's global middleware beside it.
+const servedCsrfAlone = HttpRouter.serve(route.pipe(Layer.provide(Csrf.make({}, { global: true })))).pipe(
+  Layer.provide(MemoryStoreLive)
+)
+// @ts-expect-error Session is not provided to Csrf's global middleware (nor to the route)
+const csrfGlobalAlone = runnable(servedCsrfAlone)
+const csrfGlobal = runnable(
+  HttpRouter.serve(
+    route.pipe(
+      Layer.provide(Csrf.make({}, { global: true })),
+      Layer.provide(Session.middleware({}, { global: true }))
+    )
+  ).pipe(Layer.provide(MemoryStoreLive))
+)
+
 describe("types", () => {
   it("the middleware's types are checked by tsc", () => {
-    expect([withoutMiddleware, withMiddleware, global, withoutStore].every(Effect.isEffect)).toBe(true)
+    expect(
+      [withoutMiddleware, withMiddleware, global, withoutStore, csrfCombined, csrfGlobalAlone, csrfGlobal].every(
+        Effect.isEffect
+      )
+    ).toBe(true)
+    expect(csrfAlone).toBeDefined()
   })
 })

@@ -18,7 +18,7 @@ export interface Resolved {
   /** How long an unchanged session may go before its expiry (and cookie) are extended. */
   readonly touchAfterMillis: number
   readonly cookie: NonNullable<Cookies.Cookie["options"]>
-  readonly onError: FailureHandler<any, any> | undefined
+  readonly onError: FailureHandler<unknown, unknown> | undefined
   /** lock every request that names a session (Laravel's blocking), or `undefined` */
   readonly lock: LockSettings | undefined
   /** how long a regenerated-away record stays readable; 0 = deleted at once */
@@ -73,7 +73,7 @@ export const resolveLock = (
 const DEFAULT_TTL_MILLIS = 2 * 60 * 60 * 1000
 
 /** Validates middleware options and fills in the safe defaults. */
-export const resolve = (options: Options<any, any> = {}): Result.Result<Resolved, SessionConfigError> => {
+export const resolve = (options: Options<unknown, unknown> = {}): Result.Result<Resolved, SessionConfigError> => {
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 

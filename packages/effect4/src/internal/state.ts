@@ -21,7 +21,8 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Cookies from "effect/http/Cookies"
-import type * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpEffect from "effect/http/HttpEffect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
@@ -39,6 +40,7 @@ import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
 import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 
+// `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
 type AnySchema = Schema.Codec<any, any, any, any>
 
@@ -552,18 +554,27 @@ export class SessionState implements SessionService {
     })
   }
 
+  /**
+   * Deletes the session's record(s) and clears the cookie — but only if the record is still this
+   * session's when the request gets there (the core's `Save.cookieAfterDestroy`): one that another
+   * request destroyed or regenerated away since the load is left alone, and so is the cookie, which
+   * the browser may by now hold for the session that replaced it.
+   */
   get destroy(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const keys = [this.key, this.rotation?.from].filter((k): k is string => k !== undefined)
       const wasRetired = this.retired
       this.startFresh()
-      this.cookie = { _tag: "Clear" }
+      this.cookie = LEAVE
       // A retired record is another session's past: it expires with its grace, untouched.
       if (keys.length === 0 || wasRetired) return Effect.void
-      return Effect.andThen(
-        Metrics.count(Metrics.destroyed),
-        Effect.forEach(keys, (key) => Metrics.track("destroy", this.store.destroy(key)), { discard: true })
-      )
+      return Effect.forEach(keys, (key) =>
+        Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
+          const decision = Save.cookieAfterDestroy(Option.getOrUndefined(found))
+          if (decision._tag === "Leave") return Effect.void
+          this.cookie = decision
+          return Effect.andThen(Metrics.count(Metrics.destroyed), Metrics.track("destroy", this.store.destroy(key)))
+        }), { discard: true })
     })
   }
 
@@ -757,9 +768,11 @@ export const defaultFailure = (
 /**
  * Serves one request: runs `app` (which finds `state` as its `Session`), saves the session after
  * the app produced its response (before it leaves), adds the cookie, and turns a store failure or
- * lock timeout into the failure handler's response. Changes are saved only when the app succeeds:
- * a request that fails keeps the stored session as it was. Only the app is interruptible: the
- * save and the lock release always run to the end.
+ * lock timeout into the failure handler's response. Changes are saved only when the app succeeds
+ * — or when it fails with an error `saveOnFailure` accepts (`HttpApi`'s declared 4xx errors, which
+ * the API encodes into a response after this flow): then the session is saved and its cookie added
+ * to whatever response the error becomes. Any other failure keeps the stored session as it was.
+ * Only the app is interruptible: the save and the lock release always run to the end.
  */
 export const serve = <E, R, EH, RH>(
   state: SessionState,
@@ -768,26 +781,47 @@ export const serve = <E, R, EH, RH>(
   onError: (
     error: SessionStoreError | SessionLockTimeout,
     context: FailureContext
-  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>
+  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>,
+  saveOnFailure?: (error: unknown) => boolean
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
   R | RH
 > => {
+  let saving = false
   const failure = (error: SessionStoreError | SessionLockTimeout) => {
     const response = state.pendingResponse
     return onError(error, {
       request,
-      phase: response === undefined ? "load" : "save",
+      phase: saving || response !== undefined ? "save" : "load",
       response: Option.fromNullishOr(response)
     })
   }
+  /** Saves for a failure that still becomes a response, and adds the cookie to that response. */
+  const saveThenFail = (error: E) =>
+    Effect.suspend(() => {
+      saving = true
+      return state.commit(true)
+    }).pipe(
+      Effect.andThen(
+        HttpEffect.appendPreResponseHandler((_, response) => Effect.succeed(state.decorate(response))).pipe(
+          Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+        )
+      ),
+      Effect.andThen(Effect.fail(error))
+    )
   const run = state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
   return Effect.uninterruptibleMask((restore) =>
     restore(run).pipe(
-      Effect.flatMap((response) => {
-        state.pendingResponse = response
-        return Effect.map(state.commit(true), () => state.decorate(response))
+      Effect.matchEffect({
+        onFailure: (error) =>
+          saveOnFailure !== undefined && !isSessionFailure(error) && saveOnFailure(error)
+            ? saveThenFail(error)
+            : Effect.fail(error),
+        onSuccess: (response) => {
+          state.pendingResponse = response
+          return Effect.map(state.commit(true), () => state.decorate(response))
+        }
       }),
       Effect.catchIf(
         (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>

@@ -10,6 +10,13 @@ export const serve = <A, E, R>(routes: Layer.Layer<A, E, R>) =>
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
 
+/** Serves `routes` on a loopback port over the given store layer (memory, Redis, a decorator…). */
+export const serveWith = <A, E, R, S, ES, RS>(routes: Layer.Layer<A, E, R>, store: Layer.Layer<S, ES, RS>) =>
+  HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }).pipe(
+    Layer.provideMerge(store),
+    Layer.provideMerge(NodeHttpServer.layerTest)
+  )
+
 export interface Reply {
   readonly status: number
   readonly body: string
@@ -22,7 +29,7 @@ export interface Reply {
 export const makeJar = (name = "lagodev_session") => {
   let value: string | undefined
   const send = (
-    method: "GET" | "POST" | "HEAD",
+    method: "GET" | "POST" | "HEAD" | "DELETE",
     path: string,
     options?: { readonly headers?: Record<string, string>; readonly form?: Record<string, string> }
   ) =>
