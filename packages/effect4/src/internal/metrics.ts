@@ -40,9 +40,16 @@ export type Operation = "read" | "write" | "patch" | "rotate" | "destroy" | "loc
 /** Adds one to `counter`. */
 export const count = (counter: Metric.Counter<number>): Effect.Effect<void> => Metric.update(counter, 1)
 
+const operations: ReadonlyArray<Operation> = ["read", "write", "patch", "rotate", "destroy", "lock"]
+
+/** The metrics of each operation, attributed once: per request, only the update remains. */
+const byOperation = Object.fromEntries(operations.map((operation) => [operation, {
+  latency: Metric.withAttributes(storeLatency, { operation }),
+  errors: Metric.withAttributes(storeErrors, { operation })
+}])) as Record<Operation, { readonly latency: typeof storeLatency; readonly errors: typeof storeErrors }>
+
 /** Runs a store operation with its latency and its failures recorded under `operation`. */
-export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  effect.pipe(
-    Effect.trackDuration(Metric.withAttributes(storeLatency, { operation })),
-    Effect.trackErrors(Metric.withAttributes(storeErrors, { operation }), () => 1)
-  )
+export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const metrics = byOperation[operation]
+  return effect.pipe(Effect.trackDuration(metrics.latency), Effect.trackErrors(metrics.errors, () => 1))
+}

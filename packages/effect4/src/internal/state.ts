@@ -40,6 +40,9 @@ import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
 import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 
+/** The session's spans capture no call-site stack: it would only ever point into this file. */
+const noStack = { captureStackTrace: false } as const
+
 // `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
 type AnySchema = Schema.Codec<any, any, any, any>
@@ -174,7 +177,7 @@ export class SessionState implements SessionService {
         return Effect.failCause(cause)
       },
       onSuccess: (found) => this.settle(id, key, found)
-    }).pipe(Effect.withSpan("effect-session.load"))
+    }).pipe(Effect.withSpan("effect-session.load", undefined, noStack))
   }
 
   /** Loads the record on first use; concurrent first uses share one load (they wait for its exit). */
@@ -669,7 +672,9 @@ export class SessionState implements SessionService {
       this.rotation = undefined
       this.renew = false
       return plan._tag === "Create" ? Effect.as(Metrics.count(Metrics.created), "Written") : Effect.succeed("Written")
-    }).pipe(Effect.withSpan("effect-session.save", { attributes: { "session.plan": plan._tag } }))
+    }).pipe(
+      Effect.withSpan("effect-session.save", { attributes: { "session.plan": plan._tag } }, noStack)
+    )
   }
 
   /**
