@@ -94,9 +94,9 @@ export interface Options<E = never, R = never> {
 }
 
 /**
- * Whether `given` is `expected`, in time that depends on neither value (the core's
- * `Csrf.tokensMatch`: both are hashed with SHA-256 first, so no early return reveals the token's
- * length).
+ * Whether `given` is `expected`, in time that depends on neither value. Both are hashed with
+ * SHA-256 first: `timingSafeEqual` needs equal-length buffers, and hashing gives them that
+ * without an early return that would reveal the token's length.
  *
  * @example
  * ```ts

@@ -9,13 +9,15 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as options_ from "./internal/options.js"
 import * as internal from "./internal/state.js"
 import { type Options as SessionOptions, type SaveResult, Session } from "./Session.js"
-import { SessionStoreError } from "./SessionError.js"
+import { type SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { type SessionData, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
@@ -263,7 +265,8 @@ export interface RunResult<A> {
 
 /**
  * Runs `effect` with a `Session` and no HTTP at all, over the `SessionStore` in context (use
- * `layerRecording`), then saves as the middleware would.
+ * `layerRecording`), through the middleware's own request flow: the lock when the options ask for
+ * one, the handler, the save.
  *
  * @example
  * ```ts
@@ -281,7 +284,11 @@ export interface RunResult<A> {
 export const run = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   options?: Options
-): Effect.Effect<RunResult<A>, E | SessionStoreError, Exclude<R, Session> | SessionStore> =>
+): Effect.Effect<
+  RunResult<A>,
+  E | SessionStoreError | SessionLockTimeout,
+  Exclude<R, Session> | SessionStore
+> =>
   Effect.gen(function*() {
     const resolved = options_.resolve({ insecure: true, ...options?.middleware })
     if (Result.isFailure(resolved)) return yield* Effect.die(resolved.failure)
@@ -296,13 +303,22 @@ export const run = <A, E, R>(
       yield* store.write(Id.storageKey(id), Changes.toRecord(seeded), Duration.millis(config.ttlMillis))
       cookie = `${config.cookieName}=${id}`
     }
-    const state = new internal.SessionState(config, store, clock, options?.method ?? "GET", cookie)
-    const value = yield* Effect.provideService(effect, Session, state)
-    const saved = yield* state.commit(true)
+    const method = options?.method ?? "GET"
+    const request = HttpServerRequest.fromWeb(
+      new Request("http://localhost/", { method, headers: cookie === undefined ? {} : { cookie } })
+    )
+    const state = new internal.SessionState(config, store, clock, method, cookie)
+    // The one request flow (lock, handler, save), with the handler's value kept beside the response.
+    let value: { readonly value: A } | undefined
+    const app = Effect.map(Effect.provideService(effect, Session, state), (a) => {
+      value = { value: a }
+      return HttpServerResponse.empty()
+    })
+    yield* internal.serve(state, request, app, (error) => Effect.fail(error))
     const id = state.snapshot().id
     const record = id === undefined ? Option.none() : yield* store.read(Id.storageKey(id))
     const stored = Option.isSome(record)
       ? StoredRecord.userData(record.value)
       : undefined
-    return { value, saved, id: Option.isSome(record) ? id : undefined, stored }
+    return { value: value!.value, saved: state.lastSave, id: Option.isSome(record) ? id : undefined, stored }
   })
