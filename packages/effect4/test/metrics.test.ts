@@ -1,0 +1,61 @@
+/**
+ * Metrics over real HTTP: every store operation the middleware makes is timed under its
+ * `operation` attribute, a failed one is counted, and lifecycle counters move. No attribute ever
+ * holds a session ID or a storage key.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import * as Metric from "effect/Metric"
+import { makeJar, serveWith } from "./utils/http.js"
+
+const Count = HttpRouter.add(
+  "GET",
+  "/count",
+  Effect.map(Session.increment("n"), (n) => HttpServerResponse.text(String(n)))
+).pipe(Layer.provide(Session.middleware({ insecure: true }).layer))
+
+const seriesOf = (id: string) => Effect.map(Metric.snapshot, (all) => all.filter((s) => s.id === id))
+
+const attribute = (s: { readonly attributes: Metric.Metric.AttributeSet | undefined }, key: string) =>
+  (s.attributes as Record<string, string> | undefined)?.[key]
+
+describe("metrics", () => {
+  it.effect("store operations are timed by operation, and sessions created are counted", () =>
+    Effect.gen(function*() {
+      const jar = makeJar()
+      expect((yield* jar.get("/count")).body).toBe("1") // new session: a write
+      expect((yield* jar.get("/count")).body).toBe("2") // returning: a read, then a patch
+      const timers = yield* seriesOf("effect_session_store_duration")
+      const operations = timers.map((s) => attribute(s, "operation"))
+      expect(operations).toEqual(expect.arrayContaining(["read", "write", "patch"]))
+      const created = yield* seriesOf("effect_session_created_total")
+      expect(created.map((s) => s.state)).toEqual([expect.objectContaining({ count: 1 })])
+      for (const s of [...timers, ...created]) {
+        for (const value of Object.values((s.attributes ?? {}) as Record<string, string>)) {
+          expect(value).not.toMatch(/^[A-Za-z0-9_-]{43}$/) // never an ID or a storage key
+        }
+      }
+    }).pipe(Effect.provide(serveWith(Count, MemoryStore.layer()))))
+
+  it.effect("a failed store operation is counted under its operation", () =>
+    Effect.gen(function*() {
+      const jar = makeJar()
+      expect((yield* jar.get("/count")).status).toBe(200)
+      expect((yield* jar.get("/count")).status).toBe(503) // the read fails
+      const errors = yield* seriesOf("effect_session_store_errors_total")
+      const read = errors.find((s) => attribute(s, "operation") === "read")
+      expect(read?.state).toEqual(expect.objectContaining({ count: 1 }))
+    }).pipe(Effect.provide(serveWith(
+      Count,
+      Layer.effect(
+        SessionStore,
+        Effect.map(Effect.service(SessionStore), (store) => ({
+          ...store,
+          // the first request (no cookie) never reads; the second one's read fails
+          read: () => Effect.fail(new SessionStoreError({ reason: "Unavailable", message: "down" }))
+        }))
+      ).pipe(Layer.provide(MemoryStore.layer()))
+    ))))
+})
