@@ -449,7 +449,8 @@ ${byScenario("returning")}
 
 ${byScenario("new")}
 
-"× own bare" is the session server's throughput over the same framework with no session;
+"× own bare" is the session server's throughput over the same framework with no session (bare
+effect 4 for the effect 4 rows);
 "× bare Effect" is over \`@effect/platform\` with no session, the ceiling for any Effect server.
 "CPU µs/req" is the server process's CPU time (user + system, from \`/proc\`) per request in the
 reported window: unlike req/s it hardly moves when other work shares the machine, so it is the
@@ -457,8 +458,9 @@ better guide to what each library costs. In the targets below, "by round" is the
 round (the two servers measured minutes apart at most), which drifts less with the machine's speed
 than a ratio of two best windows. [performance.md](performance.md) explains where the time goes.
 
-The two rows named "floor" are references, not peers: they bound what a target can ask for.
-"Map session as a Context service" is a \`Map\` keyed by the raw cookie value, served the way
+The rows named "floor" are references, not peers: they bound what a target can ask for.
+"Map session as a Context service" (on effect 3, and again on effect 4 through
+\`HttpRouter.middleware\`) is a \`Map\` keyed by the raw cookie value, served the way
 effect-session serves a session (a \`Context\` service that a middleware provides per request, read
 and written through Effect accessors), with none of the library's work: no hashing of the ID, no
 copies, no checks, no expiry. "Redis GET + SET in the handler" is the least a Redis session can do
