@@ -83,6 +83,16 @@ const routes = (gate: Gate) =>
         yield* Session.put("elevated", true)
         return text("elevated")
       })
+    ),
+    HttpRouter.get(
+      "/slow-logout",
+      Effect.gen(function*() {
+        yield* Session.getString("user")
+        yield* gate.loaded
+        yield* gate.proceed
+        yield* Session.destroy
+        return text("bye")
+      })
     )
   )
 
@@ -181,6 +191,69 @@ const suite = (makeStore: () => Layer.Layer<SessionStore, unknown>) => {
             }))
       )
     }
+
+    for (const grace of [undefined, "1 minute"] as const) {
+      it.effect(
+        `15.2 a slow logout after another request logged in${
+          grace ? ` (regenerateGrace ${grace})` : ""
+        } never deletes the newer cookie`,
+        () =>
+          withServer(grace ? { regenerateGrace: grace } : {}, (gate) =>
+            Effect.gen(function*() {
+              const jar = new Jar()
+              yield* request("POST", "/guest", { jar })
+              const guest = jar.header()!
+              const guestId = jar.cookies.get(COOKIE)!
+              // loaded before the login, logs out after it
+              const slow = yield* Effect.fork(request("GET", "/slow-logout", { cookie: guest }))
+              yield* gate.awaitLoaded
+              const login = yield* request("POST", "/login", { jar })
+              expect(sessionCookies(login)).toHaveLength(1)
+              yield* gate.release
+              const late = yield* slow.await.pipe(Effect.flatten)
+              expect(late.status).toBe(200)
+              // no Max-Age=0 arriving after the login response: the browser stays logged in …
+              expect(sessionCookies(late)).toEqual([])
+              expect((yield* request("GET", "/me", { jar })).body).toBe("ada")
+              // … and the retired old ID is left to its grace (read-only, never the new session)
+              const store = yield* SessionStore
+              const oldRecord = yield* store.read(Id.storageKey(guestId))
+              expect(oldRecord._tag).toBe(grace ? "Some" : "None")
+            }))
+      )
+    }
+
+    it.effect("15.2 a slow logout after another request's logout sends no cookie and leaves the session gone", () =>
+      withServer({}, (gate) =>
+        Effect.gen(function*() {
+          const jar = new Jar()
+          yield* request("POST", "/login", { jar })
+          const old = jar.header()!
+          const slow = yield* Effect.fork(request("GET", "/slow-logout", { cookie: old }))
+          yield* gate.awaitLoaded
+          const logout = yield* request("POST", "/logout", { jar })
+          expect(sessionCookies(logout)[0]?.attributes["max-age"]).toBe("0")
+          yield* gate.release
+          const late = yield* slow.await.pipe(Effect.flatten)
+          expect(late.status).toBe(200)
+          // the session was no longer this request's to end: the browser may hold a newer cookie by now
+          expect(sessionCookies(late)).toEqual([])
+          expect((yield* request("GET", "/me", { cookie: old })).body).toBe("")
+        })))
+
+    it.effect("15.3 a logout with an old ID within regenerateGrace sends no cookie and leaves the new session", () =>
+      withServer({ regenerateGrace: "1 minute" }, () =>
+        Effect.gen(function*() {
+          const jar = new Jar()
+          yield* request("POST", "/guest", { jar })
+          const old = jar.header()!
+          yield* request("POST", "/login", { jar })
+          // a request still carrying the old cookie logs out after the login rotated it
+          const late = yield* request("POST", "/logout", { cookie: old })
+          expect(late.status).toBe(200)
+          expect(sessionCookies(late)).toEqual([])
+          expect((yield* request("GET", "/me", { jar })).body).toBe("ada")
+        })))
 
     it.effect("15.2 a regenerate that wins the race moves the session (the new ID works, the old one is gone)", () =>
       withServer({}, (gate) =>

@@ -583,13 +583,29 @@ export class SessionState implements SessionService {
     })
   }
 
+  /**
+   * Deletes the session's record(s) and clears the cookie — but only if the record is still this
+   * session's when the request gets there (the core's `Save.cookieAfterDestroy`, read again right
+   * before deleting): one that another request destroyed or regenerated away since the load is left
+   * alone, and so is the cookie, which the browser may by now hold for the session that replaced it.
+   */
   get destroy(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const old = this.storedKeys()
+      const wasRetired = this.retired
       this.startFresh()
-      this.cookie = { _tag: "Clear" }
-      if (old.length > 0) Metrics.count(Metrics.destroyed)
-      return this.destroyAll(old)
+      this.cookie = { _tag: "Leave" }
+      // A retired record is another session's past: it expires with its grace, untouched.
+      if (old.length === 0 || wasRetired) return Effect.void
+      return Effect.forEach(old, (key) =>
+        Effect.flatMap(Storage.read(this.store, key), (found) => {
+          const stored = Option.isOption(found) ? Option.getOrUndefined(found) : undefined
+          const decision = Save.cookieAfterDestroy(stored)
+          if (decision._tag === "Leave") return Effect.void
+          if (this.cookie._tag === "Leave") Metrics.count(Metrics.destroyed)
+          this.cookie = decision
+          return Storage.destroy(this.store, key)
+        }), { discard: true })
     })
   }
 
