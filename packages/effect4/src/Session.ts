@@ -925,7 +925,12 @@ export class Session extends SessionBase {
   static readonly invalidate: Effect.Effect<void, SessionStoreError, Session> = property("invalidate")
 
   /**
-   * Deletes the record and expires the cookie (`Max-Age=0`).
+   * Deletes the record now and expires the cookie (`Max-Age=0`). The handle then behaves as a new,
+   * empty session: writing to it after `destroy` starts a fresh session with a new ID.
+   *
+   * The record is read again first: if another request destroyed or regenerated the session since
+   * this one loaded it, `destroy` leaves the store and the cookie alone (no `Max-Age=0`), because
+   * the browser may by now hold the cookie of the session that replaced it.
    *
    * @example
    * ```ts
