@@ -35,7 +35,9 @@ export const check = (seed: Seed): SeedProblem | undefined => {
   if (seed.isNew === true && hasContent(seed)) {
     return { option: "isNew", message: "isNew: true cannot have data, flash or token: a new session is empty" }
   }
-  if (seed.token !== undefined && seed.token.length === 0) return { option: "token", message: "token must not be empty" }
+  if (seed.token !== undefined && seed.token.length === 0) {
+    return { option: "token", message: "token must not be empty" }
+  }
   for (const [field, record] of [["data", data], ["flash", flash]] as const) {
     for (const key of Object.keys(record)) {
       if (isReserved(key)) {

@@ -7,7 +7,11 @@ describe("TestKit", () => {
     const read = Meta.read(record, 1000)
     expect(read._tag).toBe("Meta")
     expect(StoredRecord.userData(record)).toEqual({ user: "ada", status: "hi" })
-    expect(TestKit.stored(record, 1000)).toEqual({ data: { user: "ada", status: "hi" }, flashed: ["status"], token: "t" })
+    expect(TestKit.stored(record, 1000)).toEqual({
+      data: { user: "ada", status: "hi" },
+      flashed: ["status"],
+      token: "t"
+    })
     expect(TestKit.stored(undefined, 1000)).toEqual({ data: {}, flashed: [], token: undefined })
   })
 

@@ -466,7 +466,7 @@ export interface RequestOptions {
   readonly url?: string | undefined
   /** Headers; a `cookie` header here replaces the client's session cookie. */
   readonly headers?: Readonly<Record<string, string>> | undefined
-  readonly body?: string | URLSearchParams | FormData | Uint8Array<ArrayBuffer> | undefined
+  readonly body?: string | URLSearchParams | FormData | Uint8Array | undefined
 }
 
 /**
@@ -560,7 +560,10 @@ export interface Client {
 interface Begun {
   readonly state: internal.SessionState
   readonly request: HttpServerRequest.HttpServerRequest
-  readonly report: <A>(value: A, response: HttpServerResponse.HttpServerResponse) => Effect.Effect<Outcome<A>>
+  readonly report: <A>(
+    value: A,
+    response: HttpServerResponse.HttpServerResponse
+  ) => Effect.Effect<Outcome<A>, SessionStoreError>
 }
 
 interface Internal extends Client {
@@ -606,7 +609,10 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
         const state = new internal.SessionState(config, recorder.store, clock, request.method, request.headers.cookie)
         const previousId = jar
         const firstCall = recorder.log.length
-        const report = <A>(value: A, response: HttpServerResponse.HttpServerResponse): Effect.Effect<Outcome<A>> =>
+        const report = <A>(
+          value: A,
+          response: HttpServerResponse.HttpServerResponse
+        ): Effect.Effect<Outcome<A>, SessionStoreError> =>
           Effect.gen(function*() {
             const snapshot = state.snapshot()
             const cookie = Cookies.get(response.cookies, config.cookieName)
@@ -617,11 +623,8 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
               ? Option.none<string>()
               : Option.some(cookie.value.value)
             jar = id
-            // The read-back is the test's look at the store, not the request's: a failing plan
-            // or a broken underlying store shows as no session.
-            const found = Option.isSome(id)
-              ? yield* Effect.orElseSucceed(direct.read(Id.storageKey(id.value)), () => Option.none<SessionData>())
-              : Option.none<SessionData>()
+            // The read-back goes to the store under the recording: no failure plan applies to it.
+            const found = Option.isSome(id) ? yield* direct.read(Id.storageKey(id.value)) : Option.none<SessionData>()
             const stored = TestKit.stored(Option.getOrUndefined(found), clock.currentTimeMillisUnsafe())
             return {
               value,
@@ -655,7 +658,10 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
           Effect.provideService(HttpServerRequest.HttpServerRequest, request),
           Effect.scoped
         )
-        return Effect.flatMap(internal.serve(state, request, app, rethrow), (response) => report(result!.value, response))
+        return Effect.flatMap(
+          internal.serve(state, request, app, rethrow),
+          (response) => report(result!.value, response)
+        )
       }) as Effect.Effect<
         Outcome<A>,
         E | SessionStoreError | SessionLockTimeout,
