@@ -59,3 +59,6 @@ export * as RedisLayout from "./redisLayout.js"
 
 /** The SQL stores' tables: names, DDL per dialect. */
 export * as SqlSchema from "./sqlSchema.js"
+
+/** The testing kits' seeds and read-back: seed checks, the seeded record, a stored record as the next request sees it. */
+export * as TestKit from "./testKit.js"

@@ -1,118 +1,144 @@
 /**
- * Testing kit: give a handler a `Session` with no HTTP at all, and a store that records every
- * call and fails on demand.
+ * The testing kit: run handlers that use `Session` without HTTP and read back what they did, and a
+ * store that records every call and fails on demand. The same names, shapes and behaviour as the
+ * effect 3 package's `SessionTest`; each request runs through the middleware's own request flow.
  *
  * @since 0.1.0
  */
-import { Changes, Id, Patch, StoredRecord } from "effect-session-core"
+import { Id, TestKit } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Cookies from "effect/http/Cookies"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
+import type * as Scope from "effect/Scope"
 import * as options_ from "./internal/options.js"
 import * as internal from "./internal/state.js"
-import { type Options as SessionOptions, type SaveResult, Session } from "./Session.js"
-import { type SessionLockTimeout, SessionStoreError } from "./SessionError.js"
-import { type SessionData, SessionStore, type SessionStoreService } from "./SessionStore.js"
+import * as MemoryStore from "./MemoryStore.js"
+import { type Options as SessionOptions, Session } from "./Session.js"
+import { SessionConfigError, type SessionLockTimeout, SessionStoreError } from "./SessionError.js"
+import {
+  type SessionData,
+  type SessionPatch,
+  type SessionRotation,
+  SessionStore,
+  type SessionStoreService
+} from "./SessionStore.js"
+
+// -----------------------------------------------------------------------------
+// Recording store
+// -----------------------------------------------------------------------------
 
 /**
- * The store operations a recording store sees.
+ * The store operations a failure plan can target. `"write"` also covers `"patch"` and `"rotate"`:
+ * all save a session, and which one the middleware uses depends on the store's capabilities.
  *
  * @example
  * ```ts
  * import type { SessionTest } from "effect-session-v4"
- * const op: SessionTest.Operation = "patch"
+ *
+ * const saves: ReadonlyArray<SessionTest.Operation> = ["write"]
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category recording store
  */
 export type Operation = "read" | "write" | "destroy" | "patch" | "rotate" | "lock"
 
 /**
- * One call a recording store saw: the operation and the storage key (never a session ID).
+ * One call a recording store received, in order, with its arguments. `id` is the storage key (a
+ * hash of the session ID: see `SessionTest.storageKey`); `data` of a `write` includes the library's
+ * metadata under `"__session"`. `injected` is `true` when the failure plan made the call fail.
+ * Releasing a lock is recorded as `"unlock"`.
  *
  * @example
  * ```ts
  * import type { SessionTest } from "effect-session-v4"
- * const call: SessionTest.StoreCall = { _tag: "read", key: "…" }
+ *
+ * const describe = (call: SessionTest.StoreCall) => call.injected ? `${call._tag} (failed)` : call._tag
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category recording store
  */
-export interface StoreCall {
-  readonly _tag: Operation
-  readonly key: string
-}
+export type StoreCall =
+  | { readonly _tag: "read"; readonly id: string; readonly injected: boolean }
+  | {
+    readonly _tag: "write"
+    readonly id: string
+    readonly data: SessionData
+    readonly ttl: Duration.Duration
+    readonly injected: boolean
+  }
+  | { readonly _tag: "destroy"; readonly id: string; readonly injected: boolean }
+  | {
+    readonly _tag: "patch"
+    readonly id: string
+    readonly patch: SessionPatch
+    readonly ttl: Duration.Duration
+    readonly injected: boolean
+  }
+  | {
+    readonly _tag: "rotate"
+    /** the key the session moves away from */
+    readonly id: string
+    /** the key it moves to */
+    readonly to: string
+    readonly data: SessionData
+    readonly ttl: Duration.Duration
+    readonly grace: Duration.Duration
+    readonly injected: boolean
+  }
+  | {
+    readonly _tag: "lock"
+    readonly id: string
+    readonly ttl: Duration.Duration
+    readonly wait: Duration.Duration
+    readonly injected: boolean
+  }
+  | { readonly _tag: "unlock"; readonly id: string; readonly injected: false }
 
 /**
- * Which calls fail: operations `on` (default: all), for `times` calls (default: until `recover`).
+ * When a recording store fails, and how. Every field is optional: `{}` fails every call from now
+ * on with `SessionStoreError` `"Unavailable"`.
  *
  * @example
  * ```ts
+ * import { SessionStoreError } from "effect-session-v4"
  * import type { SessionTest } from "effect-session-v4"
- * const plan: SessionTest.FailurePlan = { on: "write", times: 1 }
+ *
+ * // the third save fails once, with a timeout; everything else works
+ * const plan: SessionTest.FailurePlan = {
+ *   on: "write",
+ *   after: 2,
+ *   times: 1,
+ *   error: new SessionStoreError({ reason: "Timeout", message: "redis: timed out" })
+ * }
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category recording store
  */
 export interface FailurePlan {
+  /** The operations that fail. Default: all of them. */
   readonly on?: Operation | ReadonlyArray<Operation> | undefined
+  /** How many matching calls succeed first ("fail after N calls"). Default 0. */
+  readonly after?: number | undefined
+  /** How many calls fail before the store works again. Default: every one. */
   readonly times?: number | undefined
+  /** The error. Default: `SessionStoreError` with reason `"Unavailable"`. */
   readonly error?: SessionStoreError | undefined
 }
 
 /**
- * A store that records calls and injects failures, over an in-memory map (expiry from `Clock`).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { SessionTest } from "effect-session-v4"
- *
- * const ops = SessionTest.RecordingStore.use((store) => store.operations)
- * ```
- *
- * @since 0.1.0
- * @category models
- */
-export interface RecordingStoreService extends SessionStoreService {
-  readonly calls: Effect.Effect<ReadonlyArray<StoreCall>>
-  readonly operations: Effect.Effect<ReadonlyArray<Operation>>
-  readonly clear: Effect.Effect<void>
-  readonly fail: (plan?: FailurePlan) => Effect.Effect<void>
-  readonly recover: Effect.Effect<void>
-  /** the records as stored now (by storage key) */
-  readonly records: Effect.Effect<ReadonlyMap<string, SessionData>>
-}
-
-/**
- * The recording store, as a service of its own (the same object is the `SessionStore`).
- *
- * @example
- * ```ts
- * import { Effect } from "effect"
- * import { SessionTest } from "effect-session-v4"
- *
- * const reset = SessionTest.RecordingStore.use((store) => store.clear)
- * ```
- *
- * @since 0.1.0
- * @category services
- */
-export class RecordingStore extends Context.Service<RecordingStore, RecordingStoreService>()(
-  "effect-session/SessionTest/RecordingStore"
-) {}
-
-/**
- * Makes a recording store.
+ * A `SessionStore` that records every call and fails as told. Its `underlying` store is never
+ * affected by the failure plan, so a test can inspect or seed it directly.
  *
  * @example
  * ```ts
@@ -120,205 +146,655 @@ export class RecordingStore extends Context.Service<RecordingStore, RecordingSto
  * import { SessionTest } from "effect-session-v4"
  *
  * const program = Effect.gen(function*() {
- *   const store = yield* SessionTest.makeRecordingStore
- *   yield* store.fail({ on: "read", times: 1 })
+ *   const store = yield* SessionTest.recordingStore()
+ *   yield* store.fail({ on: "write", times: 1 })
+ *   // ... run requests ...
+ *   const operations = yield* store.operations // e.g. ["read", "write"]
  * })
  * ```
  *
  * @since 0.1.0
- * @category constructors
+ * @category recording store
  */
-export const makeRecordingStore: Effect.Effect<RecordingStoreService> = Effect.clockWith((clock) =>
-  Effect.sync(() => {
-    const log: Array<StoreCall> = []
-    const table = new Map<string, { readonly data: SessionData; readonly expires: number }>()
-    let plan: { readonly on: ReadonlyArray<Operation> | undefined; times: number; error: SessionStoreError } | undefined
-    const live = (key: string): SessionData | undefined => {
-      const entry = table.get(key)
-      if (entry === undefined) return undefined
-      if (clock.currentTimeMillisUnsafe() >= entry.expires) {
-        table.delete(key)
-        return undefined
-      }
-      return entry.data
-    }
-    const expiry = (ttl: Duration.Duration) => {
-      const millis = Duration.toMillis(ttl)
-      return millis === 0 ? Infinity : clock.currentTimeMillisUnsafe() + millis
-    }
-    const call = <A>(operation: Operation, key: string, run: () => A): Effect.Effect<A, SessionStoreError> =>
-      Effect.suspend(() => {
-        log.push({ _tag: operation, key })
-        if (plan !== undefined && (plan.on === undefined || plan.on.includes(operation)) && plan.times > 0) {
-          plan.times--
-          return Effect.fail(plan.error)
-        }
-        return Effect.sync(run)
-      })
-    const store: RecordingStoreService = {
-      read: (key) => call("read", key, () => Option.fromUndefinedOr(live(key))),
-      write: (key, data, ttl) =>
-        call("write", key, () => {
-          table.set(key, { data, expires: expiry(ttl) })
-        }),
-      destroy: (key) =>
-        call("destroy", key, () => {
-          table.delete(key)
-        }),
-      patch: (key, patch, ttl) =>
-        call("patch", key, () => {
-          const current = live(key)
-          if (current === undefined || Patch.refuses(current)) return false
-          table.set(key, { data: Patch.apply(current, patch), expires: expiry(ttl) })
-          return true
-        }),
-      calls: Effect.sync(() => [...log]),
-      operations: Effect.sync(() => log.map((c) => c._tag)),
-      clear: Effect.sync(() => {
-        log.length = 0
-      }),
-      fail: (options) =>
-        Effect.sync(() => {
-          const on = options?.on
-          plan = {
-            on: on === undefined ? undefined : typeof on === "string" ? [on] : on,
-            times: options?.times ?? Infinity,
-            error: options?.error ?? new SessionStoreError({ reason: "Unavailable", message: "injected failure" })
-          }
-        }),
-      recover: Effect.sync(() => {
-        plan = undefined
-      }),
-      records: Effect.sync(() => {
-        const out = new Map<string, SessionData>()
-        for (const key of table.keys()) {
-          const data = live(key)
-          if (data !== undefined) out.set(key, data)
-        }
-        return out
-      })
-    }
-    return store
-  })
-)
+export interface RecordingStoreService extends SessionStoreService {
+  /** Every call so far, in order. */
+  readonly calls: Effect.Effect<ReadonlyArray<StoreCall>>
+  /** Just the operation names of `calls`. */
+  readonly operations: Effect.Effect<ReadonlyArray<StoreCall["_tag"]>>
+  /** Forgets the calls recorded so far (the failure plan's counters are kept). */
+  readonly clear: Effect.Effect<void>
+  /** Arms a failure plan, replacing any previous one; its counters start from zero. */
+  readonly fail: (plan?: FailurePlan) => Effect.Effect<void>
+  /** Disarms the failure plan: every call works again. */
+  readonly recover: Effect.Effect<void>
+  /** The store being recorded (unrecorded, never failing by plan). */
+  readonly underlying: SessionStoreService
+}
 
 /**
- * A fresh recording store as both `SessionStore` and `RecordingStore`.
+ * The service `SessionTest.layerRecording` provides beside `SessionStore`, to reach the recording.
  *
  * @example
  * ```ts
- * import { Layer } from "effect"
  * import { SessionTest } from "effect-session-v4"
  *
- * const TestStore: Layer.Layer<SessionTest.RecordingStore | import("effect-session-v4").SessionStore> =
- *   SessionTest.layerRecording
+ * const calls = SessionTest.RecordingStore.use((store) => store.calls)
  * ```
  *
  * @since 0.1.0
- * @category layers
+ * @category recording store
  */
-export const layerRecording: Layer.Layer<RecordingStore | SessionStore> = Layer.effectContext(
-  Effect.map(makeRecordingStore, (store) => Context.make(RecordingStore, store).pipe(Context.add(SessionStore, store)))
-)
+export class RecordingStore extends Context.Service<RecordingStore, RecordingStoreService>()(
+  "effect-session/SessionTest/RecordingStore"
+) {}
 
 /**
- * Options for `SessionTest.run`.
+ * Options for `SessionTest.recordingStore` and `SessionTest.layerRecording`.
  *
  * @example
  * ```ts
  * import type { SessionTest } from "effect-session-v4"
- * const options: SessionTest.Options = { data: { userId: 1 } }
+ *
+ * const options: SessionTest.RecordingOptions = { memory: { ttl: "10 minutes" }, fail: { on: "read" } }
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category recording store
+ */
+export interface RecordingOptions {
+  /** The store to record. Default: a fresh `MemoryStore` built with `memory`. */
+  readonly store?: SessionStoreService | undefined
+  /** Options for the default `MemoryStore`. */
+  readonly memory?: MemoryStore.Options | undefined
+  /** A failure plan armed from the start. Default: none. */
+  readonly fail?: FailurePlan | undefined
+}
+
+const RecordingTypeId: unique symbol = Symbol.for("effect-session/SessionTest/RecordingStore")
+
+/** The store underneath any number of recording wrappers: where the kit seeds and inspects. */
+const unrecorded = (store: SessionStoreService): SessionStoreService => {
+  let current = store as SessionStoreService & { readonly [RecordingTypeId]?: true; readonly underlying?: unknown }
+  while (current[RecordingTypeId] === true) current = current.underlying as typeof current
+  return current
+}
+
+interface ArmedPlan {
+  readonly on: ReadonlySet<Operation> | undefined
+  readonly after: number
+  readonly times: number
+  readonly error: SessionStoreError
+  matched: number
+  failed: number
+}
+
+const arm = (plan: FailurePlan): ArmedPlan => ({
+  on: plan.on === undefined ? undefined : new Set(typeof plan.on === "string" ? [plan.on] : plan.on),
+  after: plan.after ?? 0,
+  times: plan.times ?? Infinity,
+  error: plan.error ?? new SessionStoreError({ reason: "Unavailable", message: "injected failure (SessionTest)" }),
+  matched: 0,
+  failed: 0
+})
+
+interface Recorder {
+  readonly store: RecordingStoreService
+  readonly log: Array<StoreCall>
+}
+
+const record = (underlying: SessionStoreService, initial: FailurePlan | undefined): Recorder => {
+  const log: Array<StoreCall> = []
+  let plan: ArmedPlan | undefined = initial === undefined ? undefined : arm(initial)
+
+  /** The error this call must fail with, if the plan says so; counts the call either way. */
+  const decide = (operation: Operation): SessionStoreError | undefined => {
+    if (plan === undefined) return undefined
+    const applies = plan.on === undefined || plan.on.has(operation) ||
+      ((operation === "patch" || operation === "rotate") && plan.on.has("write"))
+    if (!applies) return undefined
+    plan.matched++
+    if (plan.matched <= plan.after || plan.failed >= plan.times) return undefined
+    plan.failed++
+    return plan.error
+  }
+
+  const { lock, patch, rotate } = underlying
+  const store: RecordingStoreService & { readonly [RecordingTypeId]: true } = {
+    [RecordingTypeId]: true,
+    underlying,
+    read: (id) =>
+      Effect.suspend(() => {
+        const error = decide("read")
+        log.push({ _tag: "read", id, injected: error !== undefined })
+        return error === undefined ? underlying.read(id) : Effect.fail(error)
+      }),
+    write: (id, data, ttl) =>
+      Effect.suspend(() => {
+        const error = decide("write")
+        log.push({ _tag: "write", id, data, ttl, injected: error !== undefined })
+        return error === undefined ? underlying.write(id, data, ttl) : Effect.fail(error)
+      }),
+    destroy: (id) =>
+      Effect.suspend(() => {
+        const error = decide("destroy")
+        log.push({ _tag: "destroy", id, injected: error !== undefined })
+        return error === undefined ? underlying.destroy(id) : Effect.fail(error)
+      }),
+    // Optional capabilities are offered only when the recorded store has them: their presence
+    // changes how the middleware saves.
+    ...(patch === undefined ? {} : {
+      patch: (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
+        Effect.suspend(() => {
+          const error = decide("patch")
+          log.push({ _tag: "patch", id, patch: changes, ttl, injected: error !== undefined })
+          return error === undefined ? patch(id, changes, ttl) : Effect.fail(error)
+        })
+    }),
+    ...(rotate === undefined ? {} : {
+      rotate: (from: string, to: string, rotation: SessionRotation) =>
+        Effect.suspend(() => {
+          const error = decide("rotate")
+          log.push({
+            _tag: "rotate",
+            id: from,
+            to,
+            data: rotation.data,
+            ttl: rotation.ttl,
+            grace: rotation.grace,
+            injected: error !== undefined
+          })
+          return error === undefined ? rotate(from, to, rotation) : Effect.fail(error)
+        })
+    }),
+    ...(lock === undefined ? {} : {
+      lock: (id: string, options: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }) =>
+        Effect.suspend(() => {
+          const error = decide("lock")
+          log.push({ _tag: "lock", id, ttl: options.ttl, wait: options.wait, injected: error !== undefined })
+          if (error !== undefined) return Effect.fail(error)
+          return Effect.map(lock(id, options), (release) =>
+            Effect.suspend(() => {
+              log.push({ _tag: "unlock", id, injected: false })
+              return release
+            }))
+        })
+    }),
+    calls: Effect.sync(() => [...log]),
+    operations: Effect.sync(() => log.map((call) => call._tag)),
+    clear: Effect.sync(() => {
+      log.length = 0
+    }),
+    fail: (next = {}) =>
+      Effect.sync(() => {
+        plan = arm(next)
+      }),
+    recover: Effect.sync(() => {
+      plan = undefined
+    })
+  }
+  return { store, log }
+}
+
+/**
+ * A recording store (see `RecordingStoreService`) over `options.store`, or over a fresh
+ * `MemoryStore` that lives as long as the current scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { SessionStoreError, SessionTest } from "effect-session-v4"
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const store = yield* SessionTest.recordingStore({
+ *     fail: { on: "read", error: new SessionStoreError({ reason: "Timeout" }) }
+ *   })
+ *   const result = yield* Effect.result(store.read("any")) // Failure(SessionStoreError "Timeout")
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category recording store
+ */
+export const recordingStore = (
+  options: RecordingOptions = {}
+): Effect.Effect<RecordingStoreService, SessionConfigError, Scope.Scope> =>
+  Effect.map(
+    options.store === undefined ? MemoryStore.make(options.memory) : Effect.succeed(options.store),
+    (underlying) => record(underlying, options.fail).store
+  )
+
+/**
+ * Provides a recording store as the `SessionStore` (so the real middleware uses it, over real
+ * HTTP) and as `RecordingStore` (so the test can read the calls and arm failures).
+ *
+ * @example
+ * ```ts
+ * import { SessionTest } from "effect-session-v4"
+ *
+ * // every save fails: the middleware answers 503 and the test can check what was attempted
+ * const StoreTest = SessionTest.layerRecording({ fail: { on: "write" } })
+ * ```
+ *
+ * @since 0.1.0
+ * @category recording store
+ */
+export const layerRecording = (
+  options?: RecordingOptions
+): Layer.Layer<SessionStore | RecordingStore, SessionConfigError> =>
+  Layer.effectContext(
+    Effect.map(recordingStore(options), (store) =>
+      Context.make(SessionStore, store).pipe(Context.add(RecordingStore, store)))
+  )
+
+/**
+ * The key a store sees for a session ID (the middleware never gives stores the ID itself), for
+ * matching `StoreCall.id` against `Outcome.id`.
+ *
+ * @example
+ * ```ts
+ * import { SessionTest } from "effect-session-v4"
+ *
+ * const key = SessionTest.storageKey("some-session-id") // SHA-256, base64url
+ * ```
+ *
+ * @since 0.1.0
+ * @category recording store
+ */
+export const storageKey = (id: string): string => Id.storageKey(id)
+
+// -----------------------------------------------------------------------------
+// Handler runs without HTTP
+// -----------------------------------------------------------------------------
+
+/**
+ * The session a test starts from. With none of `data`, `flash`, `token` the client has no session
+ * yet (its first request starts one); with any of them, it holds the cookie of a stored session.
+ *
+ * @example
+ * ```ts
+ * import type { SessionTest } from "effect-session-v4"
+ *
+ * const options: SessionTest.Options = {
+ *   data: { user: { id: 1, name: "Ada" } },
+ *   flash: { status: "Welcome back" }, // flashed by "the previous request": readable now, then gone
+ *   middleware: { ttl: "30 minutes" }
+ * }
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
  */
 export interface Options {
-  /** the session the handler finds (stored first, as an existing session); omitted: a new session */
+  /** Session data already stored. */
   readonly data?: Readonly<Record<string, unknown>> | undefined
-  /** middleware options (lifetimes, cookie name, …) */
+  /** Data flashed by the previous request: readable in the next request only. */
+  readonly flash?: Readonly<Record<string, unknown>> | undefined
+  /** The CSRF token the session already has (`Session.token`). */
+  readonly token?: string | undefined
+  /**
+   * `false`: the client holds a stored session even without `data`, `flash` or `token` (an empty
+   * one). `true` with any of them is a `SessionConfigError`. Default: new unless one is given.
+   */
+  readonly isNew?: boolean | undefined
+  /** The middleware options the app uses (cookie name, `ttl`, `absoluteTimeout`, `lock`…). */
   readonly middleware?: SessionOptions<unknown, unknown> | undefined
-  /** the request method (default `GET`) */
-  readonly method?: string | undefined
+  /** The store. Default: a fresh `MemoryStore`. It is recorded either way (`Outcome.calls`). */
+  readonly store?: SessionStoreService | undefined
 }
 
 /**
- * What a test run did: the handler's value, the save's result, and the session after it.
+ * The request a handler runs in. Default: `GET http://localhost/` with the client's cookie.
  *
  * @example
  * ```ts
  * import type { SessionTest } from "effect-session-v4"
- * const saved = (result: SessionTest.RunResult<number>) => result.saved === "Written"
+ *
+ * const post: SessionTest.RequestOptions = {
+ *   method: "POST",
+ *   url: "/profile",
+ *   headers: { "content-type": "application/x-www-form-urlencoded" },
+ *   body: "name=Ada"
+ * }
  * ```
  *
  * @since 0.1.0
- * @category models
+ * @category handler tests
  */
-export interface RunResult<A> {
-  readonly value: A
-  readonly saved: SaveResult
-  /** the session ID after the request (`undefined`: no session was created) */
-  readonly id: string | undefined
-  /** the stored user data after the request (`undefined`: none stored) */
-  readonly stored: Readonly<Record<string, unknown>> | undefined
+export interface RequestOptions {
+  readonly method?: string | undefined
+  /** Path (and query) or absolute URL. Default `"/"`. */
+  readonly url?: string | undefined
+  /** Headers; a `cookie` header here replaces the client's session cookie. */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+  readonly body?: string | URLSearchParams | FormData | Uint8Array | undefined
 }
 
 /**
- * Runs `effect` with a `Session` and no HTTP at all, over the `SessionStore` in context (use
- * `layerRecording`), through the middleware's own request flow: the lock when the options ask for
- * one, the handler, the save.
+ * What one request did to its session, as the next request and the browser will see it.
+ *
+ * - `data`, `flashed`, `token`: the session as saved (what the next request loads); `{}`, `[]`
+ *   and `None` when the client holds no session.
+ * - `id`: the session ID the client holds afterwards (its cookie jar); `previousId`: the one it
+ *   sent.
+ * - `isNew`: this request created the session (the response sets its cookie).
+ * - `regenerated`: the session continues, with its data, under a new ID (`regenerate`,
+ *   `invalidate`).
+ * - `destroyed`: the response expires the session cookie (`destroy`). A `destroy` followed by
+ *   writes starts a new session instead: `isNew` is `true` and `id` differs from `previousId`.
+ * - `cookie`: the session cookie the response sets or expires; `response`: the whole response.
+ * - `calls`: the store calls this request made.
+ *
+ * @example
+ * ```ts
+ * import { Option } from "effect"
+ * import type { SessionTest } from "effect-session-v4"
+ *
+ * const loggedIn = (outcome: SessionTest.Outcome<unknown>) =>
+ *   outcome.regenerated && outcome.data.user !== undefined && Option.isSome(outcome.cookie)
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
+ */
+export interface Outcome<A> {
+  /** What the handler returned. */
+  readonly value: A
+  /** The response as it would leave: the handler's (or an empty 200), with the session cookie. */
+  readonly response: HttpServerResponse.HttpServerResponse
+  readonly previousId: Option.Option<string>
+  readonly id: Option.Option<string>
+  readonly isNew: boolean
+  readonly regenerated: boolean
+  readonly destroyed: boolean
+  readonly data: Readonly<Record<string, unknown>>
+  /** Keys the next request can read once (flashed, reflashed or kept by this request). */
+  readonly flashed: ReadonlyArray<string>
+  readonly token: Option.Option<string>
+  readonly cookie: Option.Option<Cookies.Cookie>
+  readonly calls: ReadonlyArray<StoreCall>
+}
+
+/**
+ * A browser without HTTP: it runs handlers one request at a time, keeps the session cookie
+ * between them like a cookie jar, and reports each request's `Outcome`. Time comes from Effect's
+ * `Clock`, so `TestClock.adjust` between runs ages the session.
  *
  * @example
  * ```ts
  * import { Effect } from "effect"
  * import { Session, SessionTest } from "effect-session-v4"
  *
- * const result = SessionTest.run(Session.increment("views"), { data: { views: 1 } }).pipe(
- *   Effect.provide(SessionTest.layerRecording)
- * ) // Effect<RunResult<number>, …>
+ * const program = Effect.gen(function*() {
+ *   const client = yield* SessionTest.make()
+ *   yield* client.run(Session.flash("status", "Saved"))
+ *   const next = yield* client.run(Session.get("status")) // "Saved"
+ *   const after = yield* client.run(Session.getOption("status")) // None
+ * })
  * ```
  *
  * @since 0.1.0
- * @category testing
+ * @category handler tests
  */
-export const run = <A, E, R>(
-  effect: Effect.Effect<A, E, R>,
-  options?: Options
-): Effect.Effect<
-  RunResult<A>,
-  E | SessionStoreError | SessionLockTimeout,
-  Exclude<R, Session> | SessionStore
-> =>
+export interface Client {
+  /** The (recorded) store the client's requests use. */
+  readonly store: RecordingStoreService
+  /** The session ID the client currently holds. */
+  readonly id: Effect.Effect<Option.Option<string>>
+  /**
+   * Runs `handler` as one request: provides `Session`, the request (`HttpServerRequest`) and a
+   * request scope, then saves as the middleware would. A handler failure is returned as is and
+   * saves nothing (as behind the middleware); a store failure is a `SessionStoreError` (the
+   * middleware's `onError` is not involved).
+   */
+  readonly run: <A, E, R>(
+    handler: Effect.Effect<A, E, R>,
+    request?: RequestOptions
+  ) => Effect.Effect<
+    Outcome<A>,
+    E | SessionStoreError | SessionLockTimeout,
+    Exclude<R, Session | HttpServerRequest.HttpServerRequest | Scope.Scope>
+  >
+}
+
+/** One request of a client: its state and request, and the report of what it did. */
+interface Begun {
+  readonly state: internal.SessionState
+  readonly request: HttpServerRequest.HttpServerRequest
+  readonly report: <A>(
+    value: A,
+    response: HttpServerResponse.HttpServerResponse
+  ) => Effect.Effect<Outcome<A>, SessionStoreError>
+}
+
+interface Internal extends Client {
+  readonly begin: (request?: RequestOptions) => Effect.Effect<Begun>
+}
+
+const isExpiry = (cookie: Cookies.Cookie): boolean =>
+  cookie.options?.maxAge !== undefined && Duration.toMillis(Duration.fromInputUnsafe(cookie.options.maxAge)) === 0
+
+/** Store failures leave the flow as errors: the test sees them (no failure page). */
+const rethrow = (error: SessionStoreError | SessionLockTimeout) => Effect.fail(error)
+
+const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigError | SessionStoreError, Scope.Scope> =>
   Effect.gen(function*() {
-    const resolved = options_.resolve({ insecure: true, ...options?.middleware })
-    if (Result.isFailure(resolved)) return yield* Effect.die(resolved.failure)
-    const config = resolved.success
-    const store = yield* SessionStore
+    const config = yield* Effect.fromResult(options_.resolve(options.middleware))
+    const invalid = TestKit.check(options)
+    if (invalid !== undefined) return yield* Effect.fail(new SessionConfigError(invalid))
+    const given = options.store ?? (yield* MemoryStore.make())
+    const recorder = record(given, undefined)
+    // Seeding and the outcome's read-back bypass every recording and failure plan.
+    const direct = unrecorded(given)
     const clock = yield* Clock.Clock
-    let cookie: string | undefined
-    if (options?.data !== undefined) {
+
+    let jar = Option.none<string>()
+    if (TestKit.startsStored(options)) {
       const id = Id.generate()
-      const seeded = Changes.fresh(clock.currentTimeMillisUnsafe())
-      for (const [key, value] of Object.entries(options.data)) Changes.set(seeded, key, value)
-      yield* store.write(Id.storageKey(id), Changes.toRecord(seeded), Duration.millis(config.ttlMillis))
-      cookie = `${config.cookieName}=${id}`
+      const ttl = config.ttlMillis > 0 ? Duration.millis(config.ttlMillis) : Duration.zero
+      yield* direct.write(Id.storageKey(id), TestKit.record(options, clock.currentTimeMillisUnsafe()), ttl)
+      jar = Option.some(id)
     }
-    const method = options?.method ?? "GET"
-    const request = HttpServerRequest.fromWeb(
-      new Request("http://localhost/", { method, headers: cookie === undefined ? {} : { cookie } })
-    )
-    const state = new internal.SessionState(config, store, clock, method, cookie)
-    // The one request flow (lock, handler, save), with the handler's value kept beside the response.
-    let value: { readonly value: A } | undefined
-    const app = Effect.map(Effect.provideService(effect, Session, state), (a) => {
-      value = { value: a }
-      return HttpServerResponse.empty()
-    })
-    yield* internal.serve(state, request, app, (error) => Effect.fail(error))
-    const id = state.snapshot().id
-    const record = id === undefined ? Option.none() : yield* store.read(Id.storageKey(id))
-    const stored = Option.isSome(record)
-      ? StoredRecord.userData(record.value)
-      : undefined
-    return { value: value!.value, saved: state.lastSave, id: Option.isSome(record) ? id : undefined, stored }
+
+    const begin = (requestOptions: RequestOptions = {}): Effect.Effect<Begun> =>
+      Effect.sync(() => {
+        const headers = new Headers(requestOptions.headers)
+        if (Option.isSome(jar) && !headers.has("cookie")) headers.set("cookie", `${config.cookieName}=${jar.value}`)
+        const request = HttpServerRequest.fromWeb(
+          new Request(new URL(requestOptions.url ?? "/", "http://localhost"), {
+            method: (requestOptions.method ?? "GET").toUpperCase(),
+            headers,
+            ...(requestOptions.body === undefined ? {} : { body: requestOptions.body })
+          })
+        )
+        const state = new internal.SessionState(config, recorder.store, clock, request.method, request.headers.cookie)
+        const previousId = jar
+        const firstCall = recorder.log.length
+        const report = <A>(
+          value: A,
+          response: HttpServerResponse.HttpServerResponse
+        ): Effect.Effect<Outcome<A>, SessionStoreError> =>
+          Effect.gen(function*() {
+            const snapshot = state.snapshot()
+            const cookie = Cookies.get(response.cookies, config.cookieName)
+            const destroyed = Option.isSome(cookie) && isExpiry(cookie.value)
+            const id = Option.isNone(cookie)
+              ? previousId
+              : destroyed
+              ? Option.none<string>()
+              : Option.some(cookie.value.value)
+            jar = id
+            // The read-back goes to the store under the recording: no failure plan applies to it.
+            const found = Option.isSome(id) ? yield* direct.read(Id.storageKey(id.value)) : Option.none<SessionData>()
+            const stored = TestKit.stored(Option.getOrUndefined(found), clock.currentTimeMillisUnsafe())
+            return {
+              value,
+              response,
+              previousId,
+              id,
+              isNew: snapshot.loaded && snapshot.isNew && Option.isSome(cookie) && !destroyed,
+              regenerated: Option.isSome(previousId) && Option.isSome(id) && previousId.value !== id.value &&
+                snapshot.loaded && !snapshot.isNew,
+              destroyed,
+              data: stored.data,
+              flashed: stored.flashed,
+              token: Option.fromUndefinedOr(stored.token),
+              cookie,
+              calls: recorder.log.slice(firstCall)
+            }
+          })
+        return { state, request, report }
+      })
+
+    const run = <A, E, R>(handler: Effect.Effect<A, E, R>, requestOptions?: RequestOptions) =>
+      Effect.flatMap(begin(requestOptions), ({ report, request, state }) => {
+        // The middleware's one request flow: lock (when the options ask), handler, save, cookie.
+        let result: { readonly value: A } | undefined
+        const app = handler.pipe(
+          Effect.map((value) => {
+            result = { value }
+            return HttpServerResponse.isHttpServerResponse(value) ? value : HttpServerResponse.empty()
+          }),
+          Effect.provideService(Session, state),
+          Effect.provideService(HttpServerRequest.HttpServerRequest, request),
+          Effect.scoped
+        )
+        return Effect.flatMap(
+          internal.serve(state, request, app, rethrow),
+          (response) => report(result!.value, response)
+        )
+      }) as Effect.Effect<
+        Outcome<A>,
+        E | SessionStoreError | SessionLockTimeout,
+        Exclude<R, Session | HttpServerRequest.HttpServerRequest | Scope.Scope>
+      >
+
+    return { store: recorder.store, id: Effect.sync(() => jar), run, begin } satisfies Internal
   })
+
+/**
+ * Builds a test client (see `Client`) in the current scope: a store (a fresh `MemoryStore`
+ * unless `options.store`), seeded with `options`, and a cookie jar holding its session. Fails
+ * with `SessionConfigError` on invalid options or seed data that is not plain JSON.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Session, SessionTest } from "effect-session-v4"
+ *
+ * const login = Effect.andThen(Session.regenerate, Session.put("user", "ada"))
+ *
+ * const program = Effect.scoped(Effect.gen(function*() {
+ *   const client = yield* SessionTest.make({ data: { cart: ["A-1"] } })
+ *   const outcome = yield* client.run(login)
+ *   // outcome.regenerated === true, outcome.data = { cart: ["A-1"], user: "ada" }
+ * }))
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<Client, SessionConfigError | SessionStoreError, Scope.Scope> => makeInternal(options)
+
+/**
+ * The one request `SessionTest.layer` provides a `Session` for; `SessionTest.finish` ends it.
+ *
+ * @example
+ * ```ts
+ * import { SessionTest } from "effect-session-v4"
+ *
+ * const calls = SessionTest.TestRequest.use((request) => request.client.store.calls)
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
+ */
+export class TestRequest extends Context.Service<TestRequest, {
+  /** The client the request belongs to: run further requests with it. */
+  readonly client: Client
+  /** Saves as the middleware would after the handler returned `response` (default: empty 200). */
+  readonly finish: (
+    response?: HttpServerResponse.HttpServerResponse
+  ) => Effect.Effect<Outcome<HttpServerResponse.HttpServerResponse | undefined>, SessionStoreError>
+}>()("effect-session/SessionTest/TestRequest") {}
+
+/**
+ * Provides `Session` (and `HttpServerRequest`) for one request, with no HTTP at all: the test
+ * runs the handler, then `SessionTest.finish()` saves and reports what it did. `options.request`
+ * describes the request (default `GET /`).
+ *
+ * @example
+ * ```ts
+ * import { it } from "@effect/vitest"
+ * import { Effect } from "effect"
+ * import { Session, SessionTest } from "effect-session-v4"
+ *
+ * it.effect("counts visits", () =>
+ *   Effect.gen(function*() {
+ *     yield* Session.increment("visits")
+ *     const outcome = yield* SessionTest.finish()
+ *     // outcome.data: { visits: 3 }
+ *   }).pipe(Effect.provide(SessionTest.layer({ data: { visits: 2 } }))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
+ */
+export const layer = (
+  options: Options & { readonly request?: RequestOptions | undefined } = {}
+): Layer.Layer<
+  Session | HttpServerRequest.HttpServerRequest | TestRequest,
+  SessionConfigError | SessionStoreError | SessionLockTimeout
+> =>
+  Layer.effectContext(
+    Effect.gen(function*() {
+      const client = yield* makeInternal(options)
+      const { report, request, state } = yield* client.begin(options.request)
+      // The request runs through the one flow (`serve`) in a fiber of the layer's scope: its "app"
+      // signals that the lock (if any) is held, then waits for the response `finish` hands it.
+      // The test's own effect is the handler; closing the layer without `finish` interrupts the
+      // wait, which saves nothing and releases the lock, as a failed handler would.
+      const started = yield* Deferred.make<void>()
+      const responded = yield* Deferred.make<HttpServerResponse.HttpServerResponse>()
+      const app = Effect.andThen(Deferred.succeed(started, undefined), Deferred.await(responded))
+      const fiber = yield* Effect.forkScoped(internal.serve(state, request, app, rethrow))
+      yield* Effect.raceFirst(Deferred.await(started), Effect.andThen(Fiber.join(fiber), Effect.never))
+      const finish = (response?: HttpServerResponse.HttpServerResponse) =>
+        Deferred.succeed(responded, response ?? HttpServerResponse.empty()).pipe(
+          Effect.andThen(Fiber.join(fiber)),
+          // The lock was taken before the handler ran: the save can only fail with a store error.
+          Effect.catchTag("SessionLockTimeout", (error) => Effect.die(error)),
+          Effect.flatMap((decorated) => report(response, decorated))
+        )
+      return Context.make(Session, state).pipe(
+        Context.add(HttpServerRequest.HttpServerRequest, request),
+        Context.add(TestRequest, TestRequest.of({ client, finish }))
+      )
+    })
+  )
+
+/**
+ * Ends the request `SessionTest.layer` provided: saves the session as the middleware would after
+ * the handler returned `response`, and reports the `Outcome`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { HttpServerResponse } from "effect/http"
+ * import { Session, SessionTest } from "effect-session-v4"
+ *
+ * const program = Effect.gen(function*() {
+ *   yield* Session.put("theme", "dark")
+ *   const outcome = yield* SessionTest.finish(HttpServerResponse.text("ok"))
+ *   // outcome.data.theme === "dark"; outcome.response carries the Set-Cookie
+ * }).pipe(Effect.provide(SessionTest.layer()))
+ * ```
+ *
+ * @since 0.1.0
+ * @category handler tests
+ */
+export const finish = (
+  response?: HttpServerResponse.HttpServerResponse
+): Effect.Effect<Outcome<HttpServerResponse.HttpServerResponse | undefined>, SessionStoreError, TestRequest> =>
+  TestRequest.use((request) => request.finish(response))

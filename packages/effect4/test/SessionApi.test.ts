@@ -49,7 +49,7 @@ const App = HttpApiBuilder.layer(Api).pipe(
 )
 
 const withServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  effect.pipe(Effect.provide(serveWith(App, SessionTest.layerRecording)))
+  effect.pipe(Effect.provide(serveWith(App, SessionTest.layerRecording())))
 
 const recorded = SessionTest.RecordingStore.use((store) => store.operations)
 
@@ -174,7 +174,7 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
   it.effect("invalid options fail the layer with SessionConfigError", () =>
     Effect.gen(function*() {
       const error = yield* Effect.flip(
-        Layer.build(SessionApi.layer({ ttl: -1 }).pipe(Layer.provide(SessionTest.layerRecording)))
+        Layer.build(SessionApi.layer({ ttl: -1 }).pipe(Layer.provide(SessionTest.layerRecording())))
       )
       expect(error._tag).toBe("SessionConfigError")
     }).pipe(Effect.scoped))

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Option } from "effect"
-import { MemoryStore, Session, SessionStore, SessionStoreError, SessionTest } from "effect-session-v4"
+import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
 import type { SessionData, SessionStoreService } from "effect-session-v4/SessionStore"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { makeJar, type Reply, serveWith } from "./utils/http.js"
@@ -159,23 +159,6 @@ describe("a corrupt record is no session: a fresh one, a warning, never a 5xx", 
       )
     })
   }
-})
-
-describe("SessionTest.run: a handler with a Session and no HTTP", () => {
-  it.effect("runs, saves as the middleware would, and reports the stored data", () =>
-    Effect.gen(function*() {
-      const result = yield* SessionTest.run(Session.increment("views"), { data: { views: 41 } })
-      expect(result.value).toBe(42)
-      expect(result.saved).toBe("Written")
-      expect(result.stored).toEqual({ views: 42 })
-      expect(result.id).toBeDefined()
-      const untouched = yield* SessionTest.run(Effect.succeed("no session"))
-      expect(untouched).toEqual({ value: "no session", saved: "Unchanged", id: undefined, stored: undefined })
-      const store = yield* SessionTest.RecordingStore
-      yield* store.fail({ on: "write" })
-      const failed = yield* Effect.flip(SessionTest.run(Session.put("k", 1)))
-      expect(failed._tag).toBe("SessionStoreError")
-    }).pipe(Effect.provide(SessionTest.layerRecording)))
 })
 
 describe("the global middleware form, over HTTP", () => {

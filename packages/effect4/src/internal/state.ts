@@ -604,16 +604,6 @@ export class SessionState implements SessionService {
    * `patch` get the whole record (last writer wins).
    */
   commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
-    return Effect.tap(this.commitOnce(final), (result) =>
-      Effect.sync(() => {
-        this.lastSave = result
-      }))
-  }
-
-  /** What the last save did (`SessionTest` reports it). */
-  lastSave: SaveResult = "Unchanged"
-
-  private commitOnce(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
     if (!this.loaded) return Effect.succeed("Unchanged")
     if (final && !this.flashAged) {
       this.flashAged = true

@@ -6,7 +6,7 @@ import { Cookies, HttpClient, HttpClientRequest, HttpRouter } from "effect/http"
 /** Serves `routes` on a loopback port, over a fresh recording store. */
 export const serve = <A, E, R>(routes: Layer.Layer<A, E, R>) =>
   HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }).pipe(
-    Layer.provideMerge(SessionTest.layerRecording),
+    Layer.provideMerge(SessionTest.layerRecording()),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
 
