@@ -1057,20 +1057,112 @@ export class Session extends SessionBase {
  * @category models
  */
 export declare namespace Session {
-  /** @since 0.1.0 */
+  /**
+   * Middleware options (see `Options`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session-v4"
+   *
+   * const options: Session.Options = { ttl: "1 hour" }
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Options<E = never, R = never> = import("./Session.js").Options<E, R>
-  /** @since 0.1.0 */
+  /**
+   * Decides the response when the store fails (see `FailureHandler`).
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { HttpServerResponse } from "effect/http"
+   * import type { Session } from "effect-session-v4"
+   *
+   * const handler: Session.FailureHandler = () => Effect.succeed(HttpServerResponse.text("later", { status: 503 }))
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type FailureHandler<E = never, R = never> = import("./Session.js").FailureHandler<E, R>
-  /** @since 0.1.0 */
+  /**
+   * What the failure handler is told (see `FailureContext`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session-v4"
+   *
+   * const phase = (context: Session.FailureContext) => context.phase
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type FailureContext = import("./Session.js").FailureContext
-  /** @since 0.1.0 */
+  /**
+   * What a save did (see `SaveResult`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session-v4"
+   *
+   * const gone = (result: Session.SaveResult) => result === "SessionGone"
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type SaveResult = import("./Session.js").SaveResult
-  /** @since 0.1.0 */
+  /**
+   * Lock times for `Session.blocking` (see `LockOptions`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session-v4"
+   *
+   * const lock: Session.LockOptions = { wait: "2 seconds" }
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type LockOptions = import("./Session.js").LockOptions
-  /** @since 0.1.0 */
+  /**
+   * The per-request handle, the shape of `yield* Session` (see `SessionService`).
+   *
+   * @example
+   * ```ts
+   * import type { Session } from "effect-session-v4"
+   *
+   * const views = (session: Session.Service) => session.increment("views")
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Service = SessionService
-  /** @since 0.1.0 */
+  /**
+   * The route-level middleware type (see `Middleware`).
+   *
+   * @example
+   * ```ts
+   * import { Session as SessionTag } from "effect-session-v4"
+   * import type { Session } from "effect-session-v4"
+   *
+   * const middleware: Session.Middleware = SessionTag.middleware()
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type Middleware<EH = never, RH = never> = import("./Session.js").Middleware<EH, RH>
-  /** @since 0.1.0 */
+  /**
+   * The global middleware type (see `GlobalMiddleware`).
+   *
+   * @example
+   * ```ts
+   * import { Session as SessionTag } from "effect-session-v4"
+   * import type { Session } from "effect-session-v4"
+   *
+   * const global: Session.GlobalMiddleware = SessionTag.middleware({}, { global: true })
+   * ```
+   *
+   * @since 0.1.0
+   */
   export type GlobalMiddleware<EH = never, RH = never> = import("./Session.js").GlobalMiddleware<EH, RH>
 }

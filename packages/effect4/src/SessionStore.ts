@@ -18,7 +18,7 @@ import type { SessionLockTimeout, SessionStoreError } from "./SessionError.js"
  *
  * @example
  * ```ts
- * import type { SessionData } from "effect-session-v4"
+ * import type { SessionData } from "effect-session-v4/SessionStore"
  *
  * const record: SessionData = { user: "ada", cart: [1, 2] }
  * ```
@@ -36,7 +36,7 @@ export type SessionData = Core.SessionData
  *
  * @example
  * ```ts
- * import type { SessionPatch } from "effect-session-v4"
+ * import type { SessionPatch } from "effect-session-v4/SessionStore"
  *
  * const patch: SessionPatch = {
  *   clear: false,
@@ -58,7 +58,7 @@ export type SessionPatch = Core.SessionPatch
  * @example
  * ```ts
  * import { Duration } from "effect"
- * import type { SessionRotation } from "effect-session-v4"
+ * import type { SessionRotation } from "effect-session-v4/SessionStore"
  *
  * // log in: the new ID gets the data; the old one stays readable (never writable) for 5 seconds
  * const rotation: SessionRotation = {
