@@ -7,7 +7,7 @@
 import * as Cookies from "@effect/platform/Cookies"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { Id, Meta, type SessionMeta, StoredRecord } from "effect-session-core"
+import { Id, TestKit } from "effect-session-core"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -561,29 +561,10 @@ interface Internal extends Client {
 
 const configError = (option: string, message: string) => new SessionConfigError({ option, message })
 
+/** The seed's problem (the core's `TestKit.check`), as the kit's typed error. */
 const checkSeed = (options: Options): SessionConfigError | undefined => {
-  const data = options.data ?? {}
-  const flash = options.flash ?? {}
-  const seeded = options.data !== undefined || options.flash !== undefined || options.token !== undefined
-  if (options.isNew === true && seeded) {
-    return configError("isNew", "isNew: true cannot have data, flash or token: a new session is empty")
-  }
-  if (options.token !== undefined && options.token.length === 0) {
-    return configError("token", "token must not be empty")
-  }
-  for (const [field, record] of [["data", data], ["flash", flash]] as const) {
-    for (const key of Object.keys(record)) {
-      if (StoredRecord.isReserved(key)) {
-        return configError(field, `${field}: the key ${JSON.stringify(key)} is reserved for the library's metadata`)
-      }
-      if (field === "flash" && Object.prototype.hasOwnProperty.call(data, key)) {
-        return configError("flash", `flash: ${JSON.stringify(key)} is also in data`)
-      }
-      const problem = SessionCodec.checkValue(record[key])
-      if (problem !== undefined) return configError(field, `${field}.${key}: ${problem}`)
-    }
-  }
-  return undefined
+  const problem = TestKit.check(options)
+  return problem === undefined ? undefined : configError(problem.option, problem.message)
 }
 
 const isExpiry = (cookie: Cookies.Cookie): boolean =>
@@ -601,14 +582,9 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
     const clock = yield* Effect.clock
 
     let jar = Option.none<string>()
-    const seeded = options.data !== undefined || options.flash !== undefined || options.token !== undefined
-    if (seeded || options.isNew === false) {
+    if (TestKit.startsStored(options)) {
       const id = Id.generate()
-      const now = clock.unsafeCurrentTimeMillis()
-      const meta: SessionMeta = Meta.fresh(now)
-      if (options.token !== undefined) meta.t = options.token
-      if (options.flash !== undefined && Object.keys(options.flash).length > 0) meta.fo = Object.keys(options.flash)
-      const seed = { ...options.data, ...options.flash, ...Object.fromEntries(Meta.entries(meta)) }
+      const seed = TestKit.record(options, clock.unsafeCurrentTimeMillis())
       const ttl = config.ttlMillis > 0 ? Duration.millis(config.ttlMillis) : Duration.zero
       yield* direct.write(Id.storageKey(id), seed, ttl)
       jar = Option.some(id)
@@ -632,10 +608,7 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
           : Option.some(cookie.value.value)
         jar = id
         const found = Option.isSome(id) ? yield* direct.read(Id.storageKey(id.value)) : Option.none()
-        const stored: SessionCodec.SessionData = Option.getOrElse(found, () => ({}))
-        const data = StoredRecord.userData(stored)
-        const read = Meta.read(stored, clock.unsafeCurrentTimeMillis())
-        const meta: Partial<SessionMeta> = read._tag === "Meta" ? read.meta : {}
+        const stored = TestKit.stored(Option.getOrUndefined(found), clock.unsafeCurrentTimeMillis())
         const isNew = snapshot.loaded && snapshot.isNew && Option.isSome(cookie) && !destroyed
         return {
           value,
@@ -646,9 +619,9 @@ const makeInternal = (options: Options): Effect.Effect<Internal, SessionConfigEr
           regenerated: Option.isSome(previousId) && Option.isSome(id) && previousId.value !== id.value &&
             snapshot.loaded && !snapshot.isNew,
           destroyed,
-          data,
-          flashed: Array.isArray(meta.fo) ? [...meta.fo] : [],
-          token: Option.isSome(found) && typeof meta.t === "string" ? Option.some(meta.t) : Option.none(),
+          data: stored.data,
+          flashed: stored.flashed,
+          token: Option.fromNullable(stored.token),
           cookie,
           calls: recorder.log.slice(firstCall)
         }

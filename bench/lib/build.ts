@@ -98,7 +98,7 @@ const buildBaseline = (outDir: string, baseline: string): number => {
 }
 
 /**
- * Compiles the effect 4 rows (packages/effect4/src and packages/effect4/bench/servers, with the
+ * Compiles the effect 4 rows (packages/effect4/src and packages/effect4/bench, with the
  * shared bench/lib/config.ts) into `outDir`, laid out as in the repository; imports of
  * `effect-session-v4` are rewritten to the compiled packages/effect4/src/index.js.
  */
@@ -108,6 +108,7 @@ export const buildEffect4 = (outDir: string): number => {
   const files = [
     join(root, "bench", "lib", "config.ts"),
     ...(existsSync(join(pkg, "src")) ? walk(join(pkg, "src")) : []),
+    ...walk(join(pkg, "bench", "lib")),
     ...walk(join(pkg, "bench", "servers"))
   ]
   for (const file of files) {

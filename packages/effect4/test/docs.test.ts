@@ -1,6 +1,7 @@
 /**
- * Every ```ts example in the package's JSDoc (src/*.ts) and README must type-check against the
- * library as it is: examples cannot drift from the API.
+ * Every ```ts example in the package's JSDoc (src/*.ts) and README, and every block written for
+ * this package in the repository's guides, must type-check against effect 4 and the library as it
+ * is: examples cannot drift from the API.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { execFile } from "node:child_process"
@@ -27,7 +28,15 @@ const blocks = [
     source: "README.md",
     index,
     code: m[1]!
-  }))
+  })),
+  // the repository's README and guides (docs/effect4.md, docs/migration.md, ...): their blocks for
+  // this package; the effect 3 package's docs test checks the others
+  ...["README.md", ...readdirSync(join(root, "../../docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)]
+    .flatMap((doc) =>
+      [...readFileSync(join(root, "../..", doc), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)]
+        .map((m, index) => ({ source: `repository/${doc}`, index, code: m[1]! }))
+        .filter((b) => /from "effect-session-v4/.test(b.code))
+    )
 ].filter((b) => /^import /m.test(b.code))
 
 describe("documentation examples", () => {
