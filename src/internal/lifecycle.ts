@@ -11,9 +11,10 @@ import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
 import type { FailureContext, Session, SessionService } from "../Session.js"
@@ -100,44 +101,48 @@ const missingStore = Effect.logError(
  * The whole request for an app: `Session` is in its context while it runs, and only then; the
  * session is saved before the response leaves (uninterruptibly, like the lock's release); the
  * app's own failures and defects pass through. Changes are saved only when the app succeeds.
+ *
+ * The store, the request and the clock are read from the running fiber in one step
+ * (`Effect.withFiberRuntime`, public API), and `Session` is added to the fiber's context for the
+ * app and taken out again right after it (what `Effect.provideService` does, without the extra
+ * steps of a nested acquire/release: this one already runs uninterruptibly).
  */
 export const run = <E, R, EH, RH>(
   config: Resolved<EH, RH>,
   app: HttpApp.Default<E, R>
 ): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | SessionStore | RH> =>
-  Effect.flatMap(
+  Effect.withFiberRuntime((fiber) => {
+    const context = fiber.currentContext
     // Looked up rather than required, so that an app run without a store layer (no type-check, as
     // under tsx) says what is missing instead of answering a bare 500.
-    Effect.serviceOption(SessionStore),
-    Option.match({
-      onNone: () => missingStore,
-      onSome: (store) =>
-        Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-          Effect.clockWith((clock) => {
-            const state = begin(config, store, clock, request)
-            const handled = Effect.uninterruptibleMask((restore) =>
-              restore(provide(state)(Effect.zipRight(acquire(config, state), app))).pipe(
-                Effect.matchCauseEffect({
-                  onFailure: (
-                    cause
-                  ): Effect.Effect<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH> => {
-                    const error = Cause.failureOption(cause)
-                    return Option.isSome(error) && isHandled(error.value)
-                      ? failure(config, request, error.value, Option.none())
-                      : Effect.failCause(cause)
-                  },
-                  onSuccess: (response) =>
-                    Effect.catchAll(
-                      save(state, response),
-                      (error) => failure(config, request, error, Option.some(response))
-                    )
-                }),
-                Effect.ensuring(state.unlock)
-              )
+    const store = Context.getOption(context, SessionStore)
+    if (Option.isNone(store)) return missingStore
+    const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
+    const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
+    const state = begin(config, store.value, clock, request)
+    const leave = FiberRef.set(FiberRef.currentContext, context)
+    const handled = Effect.uninterruptibleMask((restore) =>
+      FiberRef.set(FiberRef.currentContext, Context.add(context, SessionTag, state)).pipe(
+        Effect.zipRight(restore(Effect.zipRight(acquire(config, state), app))),
+        Effect.matchCauseEffect({
+          onFailure: (cause): Effect.Effect<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH> => {
+            const error = Cause.failureOption(cause)
+            const after = Option.isSome(error) && isHandled(error.value)
+              ? failure(config, request, error.value, Option.none())
+              : Effect.failCause(cause)
+            return Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(after, state.unlock) : after)
+          },
+          onSuccess: (response) => {
+            const saved = Effect.catchAll(
+              save(state, response),
+              (error) => failure(config, request, error, Option.some(response))
             )
-            // The session failures were turned into responses above; TypeScript cannot subtract
-            // them from the app's generic error type by itself.
-            return handled as Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, Handled> | EH, RH>
-          }))
-    })
-  )
+            return Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(saved, state.unlock) : saved)
+          }
+        })
+      )
+    )
+    // The session failures were turned into responses above; TypeScript cannot subtract them from
+    // the app's generic error type by itself.
+    return handled as Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, Handled> | EH, RH>
+  })

@@ -79,7 +79,9 @@ export class SessionState implements SessionService {
   /** loaded from a record that another request's rotation retired: read-only */
   private retired = false
   private loaded = false
-  /** set while a load runs, for other fibers of the request that need it too */
+  /** a load is running */
+  private reading = false
+  /** made when a second fiber of the request waits for the running load */
   private loading: Deferred.Deferred<void, SessionStoreError> | undefined
   /** created during this request (no cookie, or an unknown, expired or destroyed one) */
   private fresh = true
@@ -137,17 +139,22 @@ export class SessionState implements SessionService {
     this.renew = false
   }
 
-  /** Loads the record on first use; concurrent first uses in one request share one load. */
+  /**
+   * Loads the record on first use; concurrent first uses in one request share one load. The
+   * `Deferred` they wait on is made only when a second fiber arrives while the first one reads.
+   */
   readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
     if (this.loaded) return Effect.void
-    if (this.loading !== undefined) return Deferred.await(this.loading)
-    const loading = Deferred.unsafeMake<void, SessionStoreError>(FiberId.none)
-    this.loading = loading
+    if (this.reading) return Deferred.await(this.loading ??= Deferred.unsafeMake(FiberId.none))
+    this.reading = true
     return this.read().pipe(
       Effect.onExit((exit) => {
-        this.loading = undefined
+        this.reading = false
         if (exit._tag === "Success") this.loaded = true
-        return Deferred.done(loading, exit)
+        const waiting = this.loading
+        if (waiting === undefined) return Effect.void
+        this.loading = undefined
+        return Deferred.done(waiting, exit)
       })
     )
   })
@@ -161,7 +168,8 @@ export class SessionState implements SessionService {
     }
     const key = Id.storageKey(id)
     return Storage.read(this.store, key).pipe(
-      Effect.withSpan("effect-session.load", { captureStackTrace: false }),
+      Metrics.span("effect-session.load"),
+
       Effect.matchCauseEffect({
         onSuccess: (found) => this.settle(id, key, found),
         onFailure: (cause) => {
@@ -673,6 +681,11 @@ export class SessionState implements SessionService {
     })
   }
 
+  /** Whether this request holds the session lock. */
+  get holdsLock(): boolean {
+    return this.lockRelease !== undefined
+  }
+
   /** Releases the lock, if held: the lifecycle calls it once the response is ready. */
   get unlock(): Effect.Effect<void> {
     return Effect.suspend(() => {
@@ -723,8 +736,9 @@ export class SessionState implements SessionService {
       if (plan._tag === "Refused") return Effect.succeed(this.gone(plan))
       this.changes.meta.r = now
       return this.run(plan).pipe(
+        Metrics.span("effect-session.save", { "session.plan": plan._tag }),
         Effect.map((applied) => applied ? this.written(plan) : this.gone(plan)),
-        Effect.withSpan("effect-session.save", { captureStackTrace: false, attributes: { "session.plan": plan._tag } })
+
       )
     })
   }
