@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { MemoryTable, Patch, StoredRecord } from "effect-session-core"
+import { MemoryTable } from "effect-session-core"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -15,9 +15,8 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
-import { unencodableValue } from "./internal/storedValue.js"
 import * as SessionCodec from "./SessionCodec.js"
-import { SessionConfigError, SessionLockTimeout } from "./SessionError.js"
+import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
 /**
@@ -95,6 +94,22 @@ const positiveInteger = (option: string, value: number | undefined, fallback: nu
     ? Either.right(value)
     : Either.left(new SessionConfigError({ option, message: `${option} must be a positive integer, got ${value}` }))
 
+/** A table operation's outcome as an Effect: a record that is not JSON, or a value that is not, fails. */
+const outcome = <A>(result: MemoryTable.Outcome<A>): Effect.Effect<A, SessionStoreError> => {
+  switch (result._tag) {
+    case "Done":
+      return Effect.succeed(result.value)
+    case "Corrupt":
+      return Effect.fail(
+        result.cause === undefined
+          ? new SessionStoreError({ reason: "CorruptRecord", message: result.message })
+          : new SessionStoreError({ reason: "CorruptRecord", message: result.message, cause: result.cause })
+      )
+    case "Unencodable":
+      return Effect.fail(new SessionStoreError({ reason: "Unencodable", message: result.message }))
+  }
+}
+
 /**
  * Builds a memory store in the current scope, with its sweeper fiber running until the scope
  * closes. Expiry reads Effect's `Clock`: an entry is gone exactly `ttl` after its write.
@@ -122,24 +137,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
     const defaultTtlMillis = Duration.toMillis(ttl)
 
-    // Every operation is one synchronous step on this table, so none can interleave with another
-    // (JavaScript runs one at a time): that is what makes `patch` and `rotate` atomic.
-    //
-    // A record is kept as the JSON text its write encoded until it is first read; from then on the
-    // entry holds the parsed record instead. That object is the store's own: it is never handed
-    // out (a read gets a deep copy, so no caller can change a stored session without saving it)
-    // and never changed (a patch makes a new one). It is also smaller than its text, and copying
-    // it costs less than parsing.
-    const entries = new MemoryTable.Entries<SessionCodec.SessionData>()
-
-    /** The entry's record, parsed once: a record that is not JSON stays text and fails every read. */
-    const parsed = (entry: MemoryTable.Entry<SessionCodec.SessionData>) => {
-      const value = entry.value
-      if (typeof value !== "string") return Either.right(value)
-      const record = SessionCodec.decode(value)
-      if (Either.isRight(record)) entry.value = record.right
-      return record
-    }
+    // Every record operation is one synchronous call on the core's table (`Records`): that is
+    // what makes `patch` and `rotate` atomic. It also keeps each record parsed after its first
+    // read, handing out copies.
+    const records = new MemoryTable.Records(maxEntries)
 
     const expiryFor = (now: number, ttl: Duration.Duration): number => {
       const ttlMillis = Duration.toMillis(ttl)
@@ -147,55 +148,24 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       return effectiveTtl > 0 ? now + effectiveTtl : Infinity
     }
 
-    /** The live entry under `id` at `now`; an expired one is removed on the way. */
-    const live = (id: string, now: number) => {
-      const entry = entries.get(id)
-      if (entry === undefined) return undefined
-      if (now >= entry.expiresAt) {
-        entries.delete(id)
-        return undefined
-      }
-      return entry
-    }
-
-    /** Stores `record` (text or the store's own object) under `id`. */
-    const put = (id: string, record: string | SessionCodec.SessionData, expiresAt: number) =>
-      entries.set(id, record, expiresAt, maxEntries)
-
     const read = (id: string) =>
       Effect.clockWith((clock) => {
-        const entry = live(id, clock.unsafeCurrentTimeMillis())
-        if (entry === undefined) return Effect.succeedNone
-        return Effect.map(parsed(entry), (record) =>
-          Option.some(StoredRecord.copyJson(record) as SessionCodec.SessionData))
+        const found = records.read(id, clock.unsafeCurrentTimeMillis())
+        return found._tag === "Done" ? Effect.succeed(Option.fromNullable(found.value)) : outcome<never>(found)
       })
 
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) =>
-        Effect.map(SessionCodec.encode(data), (text) => put(id, text, expiryFor(clock.unsafeCurrentTimeMillis(), ttl)))
-      )
+      Effect.clockWith((clock) => {
+        const now = clock.unsafeCurrentTimeMillis()
+        return outcome(records.write(id, data, expiryFor(now, ttl)))
+      })
 
-    // Apply and store in one synchronous step: no other fiber can interleave. The stored record
-    // was checked when it was written, so only what the patch put in needs checking.
     const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        const entry = live(id, now)
-        if (entry === undefined) return Effect.succeed(false)
-        return Effect.flatMap(parsed(entry), (record) => {
-          if (Patch.refuses(record)) return Effect.succeed(false)
-          const next = Patch.apply(record, changes)
-          for (const [key] of [...changes.set, ...changes.add]) {
-            const error = unencodableValue(key, next[key])
-            if (error !== undefined) return Effect.fail(error)
-          }
-          // Encoded: the stored record then shares no object with the caller.
-          put(id, JSON.stringify(next), expiryFor(now, ttl))
-          return Effect.succeed(true)
-        })
+        return outcome(records.patch(id, changes, now, expiryFor(now, ttl)))
       })
 
-    // Check, write and retire in one synchronous step.
     const rotate = (
       from: string,
       to: string,
@@ -205,27 +175,10 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     ) =>
       Effect.clockWith((clock) => {
         const now = clock.unsafeCurrentTimeMillis()
-        const entry = live(from, now)
-        if (entry === undefined) return Effect.succeed(false)
-        return Effect.flatMap(parsed(entry), (old) => {
-          if (StoredRecord.isRetired(old)) return Effect.succeed(false)
-          return Effect.map(SessionCodec.encode(data), (text) => {
-            put(to, text, expiryFor(now, ttl))
-            const until = StoredRecord.graceEnd(now, Duration.toMillis(grace), entry.expiresAt)
-            if (until !== undefined) {
-              put(from, StoredRecord.retire(old, until), until)
-            } else {
-              entries.delete(from)
-            }
-            return true
-          })
-        })
+        return outcome(records.rotate(from, to, data, now, expiryFor(now, ttl), Duration.toMillis(grace)))
       })
 
-    const destroy = (id: string) =>
-      Effect.sync(() => {
-        entries.delete(id)
-      })
+    const destroy = (id: string) => Effect.sync(() => records.destroy(id))
 
     // Per-ID locks with an expiry (a holder that never releases cannot block forever). Waiters
     // sleep until a release, the holder's expiry or their own deadline, whichever comes first.
@@ -274,7 +227,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const sweep: Effect.Effect<number> = Effect.gen(function*() {
       const clock = yield* Effect.clock
       const now = clock.unsafeCurrentTimeMillis()
-      const next = entries.sweeper(() => now)
+      const next = records.table.sweeper(() => now)
       let removed = 0
       while (true) {
         // A slice ends after `chunk` entries or SLICE_MILLIS of wall time, whichever comes first,
@@ -303,7 +256,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       patch,
       rotate,
       lock,
-      size: Effect.sync(() => entries.size),
+      size: Effect.sync(() => records.table.size),
       sweep
     } satisfies MemoryStore
   })

@@ -99,7 +99,7 @@ export const middleware = <EH = never, RH = never>(options?: Options<EH, RH>): S
       }
       return (
         route: Effect.Effect<HttpServerResponse.HttpServerResponse, Handled | HttpLayerRouter.unhandled, Session>
-      ) => Effect.provideService(lifecycle.run(config, route), SessionStore, store)
+      ) => lifecycle.runWith(config, store, route)
     })
   ) as SessionMiddleware<EH, RH>
 

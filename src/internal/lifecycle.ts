@@ -106,39 +106,56 @@ const missingStore = Effect.logError(
  * (`Effect.withFiberRuntime`, public API), and `Session` is added to the fiber's context for the
  * app and taken out again right after it (what `Effect.provideService` does, without the extra
  * steps of a nested acquire/release: this one already runs uninterruptibly).
+ *
+ * The store is the `SessionStore` in the request's context.
  */
 export const run = <E, R, EH, RH>(
   config: Resolved<EH, RH>,
   app: HttpApp.Default<E, R>
-): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | SessionStore | RH> =>
+): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | SessionStore | RH> => start(config, app, undefined)
+
+/** `run` with the store an adapter already holds (`SessionLayerRouter` gets it when its layer is built). */
+export const runWith = <E, R, EH, RH>(
+  config: Resolved<EH, RH>,
+  store: SessionStoreService,
+  app: HttpApp.Default<E, R>
+): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | RH> => start(config, app, store)
+
+const start = <E, R, EH, RH>(
+  config: Resolved<EH, RH>,
+  app: HttpApp.Default<E, R>,
+  store: SessionStoreService | undefined
+): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | RH> =>
   Effect.withFiberRuntime((fiber) => {
     const context = fiber.currentContext
     // Looked up rather than required, so that an app run without a store layer (no type-check, as
     // under tsx) says what is missing instead of answering a bare 500.
-    const store = Context.getOption(context, SessionStore)
-    if (Option.isNone(store)) return missingStore
+    const found = store ?? Option.getOrUndefined(Context.getOption(context, SessionStore))
+    if (found === undefined) return missingStore
     const request = Context.unsafeGet(context, HttpServerRequest.HttpServerRequest)
     const clock = Context.get(fiber.currentDefaultServices, Clock.Clock)
-    const state = begin(config, store.value, clock, request)
+    const state = begin(config, found, clock, request)
     const leave = FiberRef.set(FiberRef.currentContext, context)
+    // After the app: `Session` leaves the context, and the lock, if the request took one, is
+    // released whatever `effect` does.
+    const finish = <A, E1, R1>(effect: Effect.Effect<A, E1, R1>): Effect.Effect<A, E1, R1> =>
+      Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(effect, state.unlock) : effect)
     const handled = Effect.uninterruptibleMask((restore) =>
       FiberRef.set(FiberRef.currentContext, Context.add(context, SessionTag, state)).pipe(
         Effect.zipRight(restore(Effect.zipRight(acquire(config, state), app))),
         Effect.matchCauseEffect({
           onFailure: (cause): Effect.Effect<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH> => {
             const error = Cause.failureOption(cause)
-            const after = Option.isSome(error) && isHandled(error.value)
-              ? failure(config, request, error.value, Option.none())
-              : Effect.failCause(cause)
-            return Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(after, state.unlock) : after)
-          },
-          onSuccess: (response) => {
-            const saved = Effect.catchAll(
-              save(state, response),
-              (error) => failure(config, request, error, Option.some(response))
+            return finish<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH>(
+              Option.isSome(error) && isHandled(error.value)
+                ? failure(config, request, error.value, Option.none())
+                : Effect.failCause(cause)
             )
-            return Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(saved, state.unlock) : saved)
-          }
+          },
+          onSuccess: (response) =>
+            finish(
+              Effect.catchAll(save(state, response), (error) => failure(config, request, error, Option.some(response)))
+            )
         })
       )
     )

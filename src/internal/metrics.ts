@@ -95,10 +95,11 @@ const builtInTracer = (): Tracer.Tracer => builtIn ??= Context.get(DefaultServic
  * spans in memory and hands them to nobody, and on effect 3 a span costs a few microseconds (its
  * IDs, its clock reads and a change of the fiber's context): with it, the session makes none.
  */
-export const span = (name: string, attributes?: Record<string, unknown>) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.withFiberRuntime((fiber) =>
-    fiber.currentTracer === builtInTracer()
-      ? effect
-      : Effect.withSpan(effect, name, { captureStackTrace: false, attributes })
-  )
+export const span =
+  (name: string, attributes?: Record<string, unknown>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.withFiberRuntime((fiber) =>
+      fiber.currentTracer === builtInTracer()
+        ? effect
+        : Effect.withSpan(effect, name, { captureStackTrace: false, attributes })
+    )

@@ -169,7 +169,6 @@ export class SessionState implements SessionService {
     const key = Id.storageKey(id)
     return Storage.read(this.store, key).pipe(
       Metrics.span("effect-session.load"),
-
       Effect.matchCauseEffect({
         onSuccess: (found) => this.settle(id, key, found),
         onFailure: (cause) => {
@@ -737,8 +736,7 @@ export class SessionState implements SessionService {
       this.changes.meta.r = now
       return this.run(plan).pipe(
         Metrics.span("effect-session.save", { "session.plan": plan._tag }),
-        Effect.map((applied) => applied ? this.written(plan) : this.gone(plan)),
-
+        Effect.map((applied) => applied ? this.written(plan) : this.gone(plan))
       )
     })
   }

@@ -7,6 +7,10 @@
  * the same rehash is ~256 times smaller.
  */
 
+import { apply, refuses, type SessionPatch } from "./patch.js"
+import { copyJson, fromText, graceEnd, isRetired, retire, type SessionData, setOwn, toText } from "./storedRecord.js"
+import { unstorable } from "./value.js"
+
 /**
  * A stored record, its expiry (`Infinity`: never) and its write sequence number. The record is
  * either its JSON text or, once parsed, the store's own copy of it (see `MemoryStore`); `V` is
@@ -111,5 +115,127 @@ export class Entries<V> {
       }
       return { removed, done: true }
     }
+  }
+}
+
+/** What a record operation of `Records` gives: its value, or why the record could not be used. */
+export type Outcome<A> =
+  | { readonly _tag: "Done"; readonly value: A }
+  /** a stored record that is not a JSON object (only text written by hand can be) */
+  | { readonly _tag: "Corrupt"; readonly message: string; readonly cause?: unknown }
+  /** a value that is not plain JSON data (the message names its key) */
+  | { readonly _tag: "Unencodable"; readonly message: string }
+
+const done = <A>(value: A): Outcome<A> => ({ _tag: "Done", value })
+const doneFalse = done(false)
+const doneTrue = done(true)
+const doneNothing = done(undefined)
+
+/**
+ * The memory stores' records (both Effect lines): every operation is one synchronous call, so none
+ * can interleave with another (JavaScript runs one at a time): that is what makes `patch` and
+ * `rotate` atomic. The caller reads its clock and passes the time in.
+ *
+ * A record is kept as the JSON text its write encoded until it is first read; from then on the
+ * entry holds the parsed record instead. That object is the table's own: it is never handed out
+ * (a read gets a deep copy, so no caller can change a stored session without saving it) and never
+ * changed (a patch makes a new one, copying the values it puts in). A returning user's request
+ * then costs a copy, not a parse and an encode.
+ */
+export class Records {
+  readonly table = new Entries<SessionData>()
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** The live entry under `id` at `now`; an expired one is removed on the way. */
+  private live(id: string, now: number): Entry<SessionData> | undefined {
+    const entry = this.table.get(id)
+    if (entry === undefined) return undefined
+    if (now >= entry.expiresAt) {
+      this.table.delete(id)
+      return undefined
+    }
+    return entry
+  }
+
+  /** The entry's record, parsed once: a record that is not a JSON object stays text and fails every read. */
+  private parsed(entry: Entry<SessionData>): Outcome<SessionData> {
+    const value = entry.value
+    if (typeof value !== "string") return done(value)
+    const parsed = fromText(value)
+    if (parsed._tag !== "Record") return parsed
+    entry.value = parsed.record
+    return done(parsed.record)
+  }
+
+  /** A copy of the live record under `id` at `now`; `undefined` when there is none. */
+  read(id: string, now: number): Outcome<SessionData | undefined> {
+    const entry = this.live(id, now)
+    if (entry === undefined) return doneNothing
+    const record = this.parsed(entry)
+    return record._tag === "Done" ? done(copyJson(record.value) as SessionData) : record
+  }
+
+  /** Stores `data` (checked and encoded) under `id` until `expiresAt` (`Infinity`: never). */
+  write(id: string, data: SessionData, expiresAt: number): Outcome<void> {
+    const encoded = toText(data)
+    if (encoded._tag !== "Text") return encoded
+    this.table.set(id, encoded.text, expiresAt, this.maxEntries)
+    return doneNothing
+  }
+
+  /**
+   * Applies `changes` to the live record under `id` and keeps it until `expiresAt`; `false` when
+   * there is none or it is retired. The stored record was checked when it was written, so only
+   * what the patch puts in is checked here.
+   */
+  patch(id: string, changes: SessionPatch, now: number, expiresAt: number): Outcome<boolean> {
+    const entry = this.live(id, now)
+    if (entry === undefined) return doneFalse
+    const record = this.parsed(entry)
+    if (record._tag !== "Done") return record
+    if (refuses(record.value)) return doneFalse
+    const next = apply(record.value, changes) as Record<string, unknown>
+    for (const changed of [changes.set, changes.add]) {
+      for (const [key] of changed) {
+        const problem = unstorable(key, next[key])
+        if (problem !== undefined) return { _tag: "Unencodable", message: problem }
+        // Copied as JSON would: the stored record shares no object with the caller.
+        setOwn(next, key, copyJson(next[key]))
+      }
+    }
+    this.table.set(id, next, expiresAt, this.maxEntries)
+    return doneTrue
+  }
+
+  /**
+   * Writes `data` under `to` (until `expiresAt`) and retires `from`, if and only if `from` is live
+   * and not retired at `now`: the old record is kept read-only for `graceMillis` (never beyond its
+   * own expiry) or deleted. `false` (nothing written) when `from` is gone.
+   */
+  rotate(
+    from: string,
+    to: string,
+    data: SessionData,
+    now: number,
+    expiresAt: number,
+    graceMillis: number
+  ): Outcome<boolean> {
+    const encoded = toText(data)
+    if (encoded._tag !== "Text") return encoded
+    const entry = this.live(from, now)
+    if (entry === undefined) return doneFalse
+    const old = this.parsed(entry)
+    if (old._tag !== "Done") return old
+    if (isRetired(old.value)) return doneFalse
+    const until = graceEnd(now, graceMillis, entry.expiresAt)
+    this.table.set(to, encoded.text, expiresAt, this.maxEntries)
+    if (until !== undefined) this.table.set(from, retire(old.value, until), until, this.maxEntries)
+    else this.table.delete(from)
+    return doneTrue
+  }
+
+  destroy(id: string): void {
+    this.table.delete(id)
   }
 }

@@ -60,7 +60,8 @@ export const setOwn = (target: Record<string, unknown>, key: string, value: unkn
  * already plain JSON (no `undefined`, no holes, no class instances), without the text in between.
  */
 export const copyJson = (value: unknown): unknown => {
-  if (typeof value !== "object" || value === null) return value
+  // JSON has no -0: its text is "0".
+  if (typeof value !== "object" || value === null) return value === 0 ? 0 : value
   if (Array.isArray(value)) return value.map(copyJson)
   const copy: Record<string, unknown> = {}
   for (const key of Object.keys(value)) setOwn(copy, key, copyJson((value as Record<string, unknown>)[key]))

@@ -10,19 +10,10 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { decodeDuration } from "./internal/options.js"
-import {
-  decodeRecord,
-  encodeRecord,
-  expiryAt,
-  positiveInteger,
-  positiveMillis,
-  storeError
-} from "./internal/storeCommon.js"
-import { applyPatch, graceEnd, isRetired, refuses, retire, unstorable } from "./internal/storeRecord.js"
+import { expiryAt, positiveInteger, positiveMillis, storeError } from "./internal/storeCommon.js"
 import { type SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
 import { type SessionData, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
@@ -95,6 +86,18 @@ const yieldToEventLoop: Effect.Effect<void> = Effect.callback<void>((resume) => 
   return Effect.sync(() => clearImmediate(handle))
 })
 
+/** A table operation's outcome as an Effect: a record that is not JSON, or a value that is not, fails. */
+const outcome = <A>(result: MemoryTable.Outcome<A>): Effect.Effect<A, SessionStoreError> => {
+  switch (result._tag) {
+    case "Done":
+      return Effect.succeed(result.value)
+    case "Corrupt":
+      return Effect.fail(storeError("CorruptRecord", `memory read: ${result.message}`, result.cause))
+    case "Unencodable":
+      return Effect.fail(storeError("Unencodable", result.message))
+  }
+}
+
 /**
  * Builds a memory store in the current scope, with its sweeper fiber running until the scope
  * closes. Expiry reads Effect's `Clock`: an entry is gone exactly `ttl` after its write, and
@@ -126,87 +129,37 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
     )
 
-    // Every operation is one synchronous step on this table, so none can interleave with another
-    // (JavaScript runs one at a time): that is what makes `patch` and `rotate` atomic. A record is
-    // kept as the JSON text its write encoded: a read parses a fresh copy, so no caller can change
-    // a stored session without saving it.
-    const entries = new MemoryTable.Entries<never>()
-
-    /** The live entry under `id` at `now`; an expired one is removed on the way. */
-    const live = (id: string, now: number) => {
-      const entry = entries.get(id)
-      if (entry === undefined) return undefined
-      if (now >= entry.expiresAt) {
-        entries.delete(id)
-        return undefined
-      }
-      return entry
-    }
-
-    /** The live record under `id`, parsed; `undefined` when there is none. */
-    const current = (id: string, now: number): Result.Result<SessionData | undefined, SessionStoreError> => {
-      const entry = live(id, now)
-      return entry === undefined ? Result.succeed(undefined) : decodeRecord("memory", entry.value)
-    }
+    // Every record operation is one synchronous call on the core's table (`Records`, the effect 3
+    // package's too): that is what makes `patch` and `rotate` atomic. It also keeps each record
+    // parsed after its first read, handing out copies, so no caller can change a stored session
+    // without saving it.
+    const records = new MemoryTable.Records(maxEntries)
 
     const read = (id: string) =>
-      Clock.clockWith((clock) =>
-        Effect.fromResult(
-          Result.map(
-            current(id, clock.currentTimeMillisUnsafe()),
-            (record) => record === undefined ? Option.none() : Option.some(record)
-          )
-        )
-      )
+      Clock.clockWith((clock) => {
+        const found = records.read(id, clock.currentTimeMillisUnsafe())
+        return found._tag === "Done" ? Effect.succeed(Option.fromNullishOr(found.value)) : outcome<never>(found)
+      })
 
     const write = (id: string, data: SessionData, ttl: Duration.Duration) =>
       Clock.clockWith((clock) =>
-        Effect.fromResult(Result.map(encodeRecord(data), (text) => {
-          entries.set(id, text, expiryAt(clock.currentTimeMillisUnsafe(), ttl, defaultTtlMillis), maxEntries)
-        }))
+        outcome(records.write(id, data, expiryAt(clock.currentTimeMillisUnsafe(), ttl, defaultTtlMillis)))
       )
 
-    const destroy = (id: string) =>
-      Effect.sync(() => {
-        entries.delete(id)
+    const destroy = (id: string) => Effect.sync(() => records.destroy(id))
+
+    const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
+      Clock.clockWith((clock) => {
+        const now = clock.currentTimeMillisUnsafe()
+        return outcome(records.patch(id, changes, now, expiryAt(now, ttl, defaultTtlMillis)))
       })
 
-    // Apply and store in one synchronous step: no other fiber can interleave. The stored record
-    // was checked when it was written, so only what the patch put in needs checking.
-    const patch = (id: string, changes: SessionPatch, ttl: Duration.Duration) =>
-      Clock.clockWith((clock) =>
-        Effect.fromResult(Result.flatMap(current(id, clock.currentTimeMillisUnsafe()), (record) => {
-          if (record === undefined || refuses(record)) return Result.succeed(false)
-          const next = applyPatch(record, changes)
-          for (const [key] of [...changes.set, ...changes.add]) {
-            const problem = unstorable(key, next[key])
-            if (problem !== undefined) return Result.fail(storeError("Unencodable", problem))
-          }
-          const now = clock.currentTimeMillisUnsafe()
-          entries.set(id, JSON.stringify(next), expiryAt(now, ttl, defaultTtlMillis), maxEntries)
-          return Result.succeed(true)
-        }))
-      )
-
     const rotate: MemoryStore["rotate"] = (from, to, rotation) =>
-      Clock.clockWith((clock) =>
-        Effect.fromResult(Result.flatMap(encodeRecord(rotation.data), (text) => {
-          const now = clock.currentTimeMillisUnsafe()
-          const entry = live(from, now)
-          if (entry === undefined) return Result.succeed(false)
-          return Result.map(decodeRecord("memory", entry.value), (record) => {
-            if (isRetired(record)) return false
-            const until = graceEnd(now, Duration.toMillis(rotation.grace), entry.expiresAt)
-            entries.set(to, text, expiryAt(now, rotation.ttl, defaultTtlMillis), maxEntries)
-            if (until !== undefined) {
-              entries.set(from, JSON.stringify(retire(record, until)), until, maxEntries)
-            } else {
-              entries.delete(from)
-            }
-            return true
-          })
-        }))
-      )
+      Clock.clockWith((clock) => {
+        const now = clock.currentTimeMillisUnsafe()
+        const expiresAt = expiryAt(now, rotation.ttl, defaultTtlMillis)
+        return outcome(records.rotate(from, to, rotation.data, now, expiresAt, Duration.toMillis(rotation.grace)))
+      })
 
     // Per-ID locks with an expiry (a holder that never releases cannot block forever). Waiters
     // sleep until a release, the holder's expiry or their own deadline, whichever comes first.
@@ -254,7 +207,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
 
     const sweep: Effect.Effect<number> = Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const next = entries.sweeper(() => now)
+      const next = records.table.sweeper(() => now)
       let removed = 0
       while (true) {
         // A slice ends after `chunk` entries or SLICE_MILLIS of wall time, whichever comes first,
@@ -283,7 +236,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
       patch,
       lock,
       rotate,
-      size: Effect.sync(() => entries.size),
+      size: Effect.sync(() => records.table.size),
       sweep
     } satisfies MemoryStore
   })
