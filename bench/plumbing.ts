@@ -7,16 +7,21 @@
  * `npx tsx bench/lib/build.ts && node build/bench/dev/bench/plumbing.js [variant-src-dir]`.
  * Prints µs per request and the difference to the bare route (no session).
  *
- * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases.
+ * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases
+ * (`redis/returning` and `redis/new` use the Redis at REDIS_URL, default 127.0.0.1:6379).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
-import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
+import { pathToFileURL } from "node:url"
+import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
 
 const srcDir = process.argv[2]
 const lib = await loadLibrary(srcDir)
 const { MemoryStore, Session, SessionStore } = lib
+const RedisStore: typeof import("effect-session/RedisStore") = srcDir === undefined
+  ? await import("effect-session/RedisStore")
+  : await import(pathToFileURL(`${srcDir}/RedisStore.js`).href)
 
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
@@ -47,6 +52,8 @@ const readApp = HttpRouter.empty.pipe(
 const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
 const stores = {
   memory: MemoryStore.layer({ sweepInterval: "1 hour" }),
+  // a real Redis (REDIS_URL, default 127.0.0.1:6379): the client's CPU counts too, the wait does not
+  redis: RedisStore.layer({ url: redisUrl(), prefix: `plumbing:${process.pid}:` }),
   // a store that does no work: a constant record, writes dropped
   nullstore: Layer.succeed(SessionStore, {
     read: () => Effect.succeed(Option.some(nullRecord)),
@@ -77,14 +84,18 @@ const cases = [
   { key: "read/returning", store: "memory", app: readApp as App, returning: true },
   { key: "session/returning", store: "memory", app: sessionApp, returning: true },
   { key: "session/new", store: "memory", app: sessionApp, returning: false },
+  { key: "redis/returning", store: "redis", app: sessionApp, returning: true },
+  { key: "redis/new", store: "redis", app: sessionApp, returning: false },
   { key: "nullstore/returning", store: "nullstore", app: sessionApp, returning: true },
   { key: "nullstore/new", store: "nullstore", app: sessionApp, returning: false }
 ] as const
 const only = process.env.PLUMBING_CASES?.split(",")
 const selected = cases.filter((c) => only === undefined || only.includes(c.key))
 
+const needed = new Set(selected.map((c) => c.store))
 const runtimes = {
   memory: ManagedRuntime.make(stores.memory as Layer.Layer<any>),
+  redis: ManagedRuntime.make((needed.has("redis") ? stores.redis : stores.memory) as Layer.Layer<any>),
   nullstore: ManagedRuntime.make(stores.nullstore as Layer.Layer<any>)
 }
 
@@ -101,7 +112,11 @@ const jar = async (runtime: ManagedRuntime.ManagedRuntime<any, any>) => {
   return requests
 }
 
-const jars = { memory: await jar(runtimes.memory), nullstore: await jar(runtimes.nullstore) }
+const jars = {
+  memory: await jar(runtimes.memory),
+  redis: needed.has("redis") ? await jar(runtimes.redis) : [],
+  nullstore: await jar(runtimes.nullstore)
+}
 const fresh = requestFor(undefined)
 
 const loop = (app: App, requests: ReadonlyArray<HttpServerRequest.HttpServerRequest> | undefined) =>
@@ -138,4 +153,5 @@ for (const [key, rounds] of perRound) {
 }
 process.stdout.write(`${JSON.stringify(result)}\n`)
 await runtimes.memory.dispose()
+await runtimes.redis.dispose()
 await runtimes.nullstore.dispose()

@@ -60,7 +60,7 @@ export const build = (outDir: string = defaultOutDir, baseline?: string): number
       const toSrc = relative(dirname(target), join(outDir, "src")).split("\\").join("/")
       source = source
         .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
-        .replace(/from "effect-session\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+        .replace(/(from |import\()"effect-session\/([A-Za-z]+)"/g, `$1"${toSrc}/$2.js"`)
     }
     const output = ts.transpileModule(source, { compilerOptions, fileName: file })
     mkdirSync(dirname(target), { recursive: true })
@@ -85,7 +85,7 @@ const buildBaseline = (outDir: string, baseline: string): number => {
     const toSrc = relative(dirname(target), join(outDir, "baseline", "src")).split("\\").join("/")
     return source
       .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
-      .replace(/from "effect-session\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+      .replace(/(from |import\()"effect-session\/([A-Za-z]+)"/g, `$1"${toSrc}/$2.js"`)
       .replace(/"\.\.\/lib\/effect-count\.js"/g, "\"../lib/effect-count-baseline.js\"")
   }
   const count = join(outDir, "bench", "lib", "effect-count-baseline.js")

@@ -272,23 +272,26 @@ const corrupt = (message: string, cause?: unknown): Decoded =>
   cause === undefined ? { _tag: "Corrupt", message } : { _tag: "Corrupt", message, cause }
 
 /**
- * `HGETALL`'s reply as field/value pairs, whatever the client's shape: a flat array (RESP2), an
- * object (ioredis) or a `Map` (RESP3); `null`/`undefined` is an empty hash.
+ * `HGETALL`'s reply as an object of fields, whatever the client's shape: an object (ioredis, used
+ * as it is), a flat array (RESP2) or a `Map` (RESP3); `null`/`undefined` is an empty hash.
  */
-const entriesOf = (reply: unknown): ReadonlyArray<readonly [string, string]> | string => {
-  if (reply === null || reply === undefined) return []
+const hashOf = (reply: unknown): Readonly<Record<string, unknown>> | string => {
+  if (reply === null || reply === undefined) return {}
   if (Array.isArray(reply)) {
     if (reply.length % 2 !== 0) return "HGETALL reply has an odd length"
-    const entries: Array<readonly [string, string]> = []
-    for (let i = 0; i < reply.length; i += 2) entries.push([String(reply[i]), String(reply[i + 1])])
-    return entries
+    const hash: Record<string, unknown> = Object.create(null)
+    for (let i = 0; i < reply.length; i += 2) hash[String(reply[i])] = reply[i + 1]
+    return hash
   }
-  if (reply instanceof Map) return [...reply].map(([k, v]) => [String(k), String(v)] as const)
-  if (typeof reply === "object") {
-    return Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)] as const)
+  if (reply instanceof Map) {
+    const hash: Record<string, unknown> = Object.create(null)
+    for (const [field, value] of reply) hash[String(field)] = value
+    return hash
   }
-  return "HGETALL reply is not a hash"
+  return typeof reply === "object" ? reply as Record<string, unknown> : "HGETALL reply is not a hash"
 }
+
+const none: Decoded = { _tag: "None" }
 
 /**
  * A record's hash (`HGETALL`'s reply) back into session data at `now` (ms on the caller's
@@ -297,24 +300,25 @@ const entriesOf = (reply: unknown): ReadonlyArray<readonly [string, string]> | s
  * plain data.
  */
 export const decode = (reply: unknown, now: number): Decoded => {
-  const entries = entriesOf(reply)
-  if (typeof entries === "string") return corrupt(entries)
-  if (entries.length === 0) return { _tag: "None" }
-  const expiryText = entries.find(([field]) => field === EXPIRY_FIELD)?.[1]
-  if (expiryText === undefined) return corrupt("session record has no expiry field")
+  const hash = hashOf(reply)
+  if (typeof hash === "string") return corrupt(hash)
+  const fields = Object.keys(hash)
+  if (fields.length === 0) return none
+  if (!Object.prototype.hasOwnProperty.call(hash, EXPIRY_FIELD)) return corrupt("session record has no expiry field")
+  const expiryText = String(hash[EXPIRY_FIELD])
   if (expiryText !== NEVER) {
     const at = Number(expiryText)
     if (expiryText === "" || Number.isNaN(at)) return corrupt("session record has an invalid expiry")
-    if (now >= at) return { _tag: "None" }
+    if (now >= at) return none
   }
   const data: Record<string, unknown> = {}
-  for (const [field, text] of entries) {
+  for (const field of fields) {
     if (field === EXPIRY_FIELD) continue
     let key: unknown
     let value: unknown
     try {
       key = JSON.parse(field)
-      value = JSON.parse(text)
+      value = JSON.parse(String(hash[field]))
     } catch (cause) {
       return corrupt("not JSON", cause)
     }
