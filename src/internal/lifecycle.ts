@@ -15,8 +15,10 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import { isTagged } from "effect/Predicate"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import type { FailureContext, Session, SessionService } from "../Session.js"
 import type { SessionLockTimeout, SessionStoreError } from "../SessionError.js"
 import { SessionStore, type SessionStoreService } from "../SessionStore.js"
@@ -126,7 +128,7 @@ const start = <E, R, EH, RH>(
   app: HttpApp.Default<E, R>,
   store: SessionStoreService | undefined
 ): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | RH> =>
-  Effect.withFiberRuntime((fiber) => {
+  Effect.withFiberRuntime((fiber, status) => {
     const context = fiber.currentContext
     // Looked up rather than required, so that an app run without a store layer (no type-check, as
     // under tsx) says what is missing instead of answering a bare 500.
@@ -140,9 +142,10 @@ const start = <E, R, EH, RH>(
     // released whatever `effect` does.
     const finish = <A, E1, R1>(effect: Effect.Effect<A, E1, R1>): Effect.Effect<A, E1, R1> =>
       Effect.zipRight(leave, state.holdsLock ? Effect.ensuring(effect, state.unlock) : effect)
-    const handled = Effect.uninterruptibleMask((restore) =>
+    const locking = config.lock !== undefined && state.hasCookie
+    const handle = (restore: <A, E1, R1>(effect: Effect.Effect<A, E1, R1>) => Effect.Effect<A, E1, R1>) =>
       FiberRef.set(FiberRef.currentContext, Context.add(context, SessionTag, state)).pipe(
-        Effect.zipRight(restore(Effect.zipRight(acquire(config, state), app))),
+        Effect.zipRight(restore(locking ? Effect.zipRight(acquire(config, state), app) : app)),
         Effect.matchCauseEffect({
           onFailure: (cause): Effect.Effect<HttpServerResponse.HttpServerResponse, E | Handled | EH, RH> => {
             const error = Cause.failureOption(cause)
@@ -158,7 +161,10 @@ const start = <E, R, EH, RH>(
             )
         })
       )
-    )
+    // An HTTP server runs its app uninterruptibly already: the mask is only needed elsewhere.
+    const handled = RuntimeFlags.interruptible(status.runtimeFlags)
+      ? Effect.uninterruptibleMask(handle)
+      : handle(identity)
     // The session failures were turned into responses above; TypeScript cannot subtract them from
     // the app's generic error type by itself.
     return handled as Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, Handled> | EH, RH>

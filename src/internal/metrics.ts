@@ -56,23 +56,35 @@ const noLabels: ReadonlyArray<never> = []
 /** Adds one to a counter, synchronously (the caller is already inside a step of its own). */
 export const count = (counter: Metric.Metric.Counter<number>): void => counter.unsafeUpdate(1, noLabels)
 
+/** A span for a store operation: its name and attributes. */
+export interface SpanOf {
+  readonly name: string
+  readonly attributes?: Record<string, unknown>
+}
+
 /**
  * Records the latency (real time: latency is a wall-clock fact even under `TestClock`) and the
- * failures of one store operation, with one Effect step.
+ * failures of one store operation, and runs it in `span` when a tracer that exports spans is
+ * installed (see `traced`), with one Effect step of its own.
  */
-export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
-  Effect.suspend(() => {
+export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>, span?: SpanOf): Effect.Effect<A, E> =>
+  Effect.withFiberRuntime((fiber) => {
     const start = performance.now()
-    return Effect.matchCauseEffect(effect, {
-      onFailure: (cause) => {
-        record(operation, start, true)
-        return Exit.failCause(cause)
-      },
-      onSuccess: (value) => {
-        record(operation, start, false)
-        return Exit.succeed(value)
+    return Effect.matchCauseEffect(
+      span === undefined || !exports(fiber.currentTracer)
+        ? effect
+        : Effect.withSpan(effect, span.name, { captureStackTrace: false, attributes: span.attributes }),
+      {
+        onFailure: (cause) => {
+          record(operation, start, true)
+          return Exit.failCause(cause)
+        },
+        onSuccess: (value) => {
+          record(operation, start, false)
+          return Exit.succeed(value)
+        }
       }
-    })
+    )
   })
 
 /**
@@ -87,19 +99,12 @@ export const record = (operation: Operation, start: number, failed: boolean): vo
 
 /** Effect's built-in tracer, the one every fiber has until a tracer layer replaces it. */
 let builtIn: Tracer.Tracer | undefined
-const builtInTracer = (): Tracer.Tracer => builtIn ??= Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
 /**
- * Runs `effect` in a span named `name`, when the fiber's tracer is one that exports spans (any
- * tracer a layer installed, such as `@effect/opentelemetry`'s). Effect's built-in tracer keeps
- * spans in memory and hands them to nobody, and on effect 3 a span costs a few microseconds (its
- * IDs, its clock reads and a change of the fiber's context): with it, the session makes none.
+ * Whether `tracer` exports spans: any tracer a layer installed (such as `@effect/opentelemetry`'s),
+ * not Effect's built-in one, which keeps spans in memory and hands them to nobody. On effect 3 a
+ * span costs a few microseconds (its IDs, its clock reads and a change of the fiber's context), so
+ * with the built-in tracer the session makes none.
  */
-export const span =
-  (name: string, attributes?: Record<string, unknown>) =>
-  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.withFiberRuntime((fiber) =>
-      fiber.currentTracer === builtInTracer()
-        ? effect
-        : Effect.withSpan(effect, name, { captureStackTrace: false, attributes })
-    )
+const exports = (tracer: Tracer.Tracer): boolean =>
+  tracer !== (builtIn ??= Context.get(DefaultServices.liveServices, Tracer.Tracer))

@@ -26,6 +26,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
@@ -54,6 +55,14 @@ type KeyInput = string | AnyKey
 
 /** The plans that write. */
 type Writing = Exclude<Save.Plan, { readonly _tag: "Skip" } | { readonly _tag: "Refused" }>
+
+/** The spans of a load and of each kind of save (made only when a tracer exports them). */
+const loadSpan: Metrics.SpanOf = { name: "effect-session.load" }
+const saveSpans: Record<Writing["_tag"], Metrics.SpanOf> = {
+  Create: { name: "effect-session.save", attributes: { "session.plan": "Create" } },
+  Rotate: { name: "effect-session.save", attributes: { "session.plan": "Rotate" } },
+  Update: { name: "effect-session.save", attributes: { "session.plan": "Update" } }
+}
 
 /** Laravel's `block()` defaults: hold at most 10 s, wait at most 10 s. */
 const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
@@ -140,51 +149,58 @@ export class SessionState implements SessionService {
   }
 
   /**
-   * Loads the record on first use; concurrent first uses in one request share one load. The
-   * `Deferred` they wait on is made only when a second fiber arrives while the first one reads.
+   * Loads the record on first use (from inside a step of the caller's); concurrent first uses in
+   * one request share one load. The `Deferred` the others wait on is made only when a second fiber
+   * arrives while the first one reads.
    */
-  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+  private load(): Effect.Effect<void, SessionStoreError> {
     if (this.loaded) return Effect.void
     if (this.reading) return Deferred.await(this.loading ??= Deferred.unsafeMake(FiberId.none))
-    this.reading = true
-    return this.read().pipe(
-      Effect.onExit((exit) => {
-        this.reading = false
-        if (exit._tag === "Success") this.loaded = true
-        const waiting = this.loading
-        if (waiting === undefined) return Effect.void
-        this.loading = undefined
-        return Deferred.done(waiting, exit)
-      })
-    )
-  })
-
-  /** The read and what follows from it. */
-  private read(): Effect.Effect<void, SessionStoreError> {
     const id = this.cookieId
     if (id === undefined) {
       this.startFresh()
+      this.loadEnded(Exit.void)
       return Effect.void
     }
+    this.reading = true
     const key = Id.storageKey(id)
-    return Storage.read(this.store, key).pipe(
-      Metrics.span("effect-session.load"),
-      Effect.matchCauseEffect({
-        onSuccess: (found) => this.settle(id, key, found),
+    // Masked so that the load ends (and wakes any waiter) even when its fiber is interrupted.
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.matchCauseEffect(restore(Storage.read(this.store, key, loadSpan)), {
+        onSuccess: (found) => {
+          const cleanup = this.settle(id, key, found)
+          this.loadEnded(Exit.void)
+          return cleanup
+        },
         onFailure: (cause) => {
           // A record the store cannot decode is corrupt: discarded. Any other failure is the store's.
           const error = Cause.failureOption(cause)
-          if (Option.isNone(error) || error.value.reason !== "CorruptRecord") return Effect.failCause(cause)
+          if (Option.isNone(error) || error.value.reason !== "CorruptRecord") {
+            this.loadEnded(Exit.failCause(cause))
+            return Effect.failCause(cause)
+          }
           this.startFresh()
+          this.loadEnded(Exit.void)
           return this.discard(key, error.value.message)
         }
       })
     )
   }
 
+  /** The load is over: the session is loaded if it succeeded, and any fiber waiting for it goes on. */
+  private loadEnded(exit: Exit.Exit<void, SessionStoreError>): void {
+    this.reading = false
+    if (exit._tag === "Success") this.loaded = true
+    const waiting = this.loading
+    if (waiting === undefined) return
+    this.loading = undefined
+    Deferred.unsafeDone(waiting, exit)
+  }
+
   /**
    * What a read found, applied to this state. Anything but a record whose metadata is sound and
-   * whose lifetime has not ended is never adopted: the session starts fresh (no fixation).
+   * whose lifetime has not ended is never adopted: the session starts fresh (no fixation). Returns
+   * what is left to do: deleting a record that cannot be used.
    */
   private settle(id: string, key: string, found: unknown): Effect.Effect<void> {
     this.startFresh()
@@ -229,7 +245,7 @@ export class SessionState implements SessionService {
   private withLoaded<A, E = never, R = never>(
     f: () => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | SessionStoreError, R> {
-    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.load, f))
+    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.load(), f))
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
@@ -672,7 +688,7 @@ export class SessionState implements SessionService {
           // Loaded before the lock was held? Read again, unless this request already changed it.
           if (this.loaded && !this.mustWrite && !Changes.changed(this.changes)) {
             this.loaded = false
-            return this.load
+            return this.load()
           }
           return Effect.void
         })
@@ -734,50 +750,56 @@ export class SessionState implements SessionService {
       if (plan._tag === "Skip") return Effect.succeed<SaveResult>("Unchanged")
       if (plan._tag === "Refused") return Effect.succeed(this.gone(plan))
       this.changes.meta.r = now
-      return this.run(plan).pipe(
-        Metrics.span("effect-session.save", { "session.plan": plan._tag }),
-        Effect.map((applied) => applied ? this.written(plan) : this.gone(plan))
-      )
+      return this.run(plan)
     })
   }
 
-  /** The store operation a plan names; whether the session still existed. */
-  private run(plan: Writing): Effect.Effect<boolean, SessionStoreError> {
+  /** The store operation a plan names, and what follows from whether the session still existed. */
+  private run(plan: Writing): Effect.Effect<SaveResult, SessionStoreError> {
     const changes = this.changes
+    const span = saveSpans[plan._tag]
     switch (plan._tag) {
       case "Create": {
         this.currentId ??= Id.generate()
         const key = Id.storageKey(this.currentId)
-        return Effect.as(Storage.write(this.store, key, Changes.toRecord(changes), plan.ttlMillis), true).pipe(
-          Effect.tap(() => {
-            this.key = key
-            Metrics.count(Metrics.created)
-          })
-        )
+        return Effect.map(Storage.write(this.store, key, Changes.toRecord(changes), plan.ttlMillis, span), () => {
+          this.key = key
+          Metrics.count(Metrics.created)
+          return this.written(plan)
+        })
       }
       case "Rotate": {
         const key = Id.storageKey(this.currentId!)
         const from = this.rotateFrom!
-        return Storage.rotate(
-          this.store,
-          from,
-          key,
-          Changes.toRecord(changes),
-          plan.ttlMillis,
-          this.config.regenerateGraceMillis
-        ).pipe(Effect.tap((moved) => {
-          if (!moved) return
-          this.key = key
-          this.rotateFrom = undefined
-        }))
+        return Effect.map(
+          Storage.rotate(
+            this.store,
+            from,
+            key,
+            Changes.toRecord(changes),
+            plan.ttlMillis,
+            this.config.regenerateGraceMillis,
+            span
+          ),
+          (moved) => {
+            if (!moved) return this.gone(plan)
+            this.key = key
+            this.rotateFrom = undefined
+            return this.written(plan)
+          }
+        )
       }
       default:
-        return Storage.update(
-          this.store,
-          this.key!,
-          () => Changes.toPatch(changes),
-          () => Changes.toRecord(changes),
-          plan.ttlMillis
+        return Effect.map(
+          Storage.update(
+            this.store,
+            this.key!,
+            () => Changes.toPatch(changes),
+            () => Changes.toRecord(changes),
+            plan.ttlMillis,
+            span
+          ),
+          (applied) => applied ? this.written(plan) : this.gone(plan)
         )
     }
   }

@@ -14,18 +14,26 @@ import type { SessionStoreError } from "../SessionError.js"
 import type { SessionPatch, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
 
-const traced: <A, E>(operation: Metrics.Operation, effect: Effect.Effect<A, E>) => Effect.Effect<A, E> = Metrics.track
+const traced: <A, E>(
+  operation: Metrics.Operation,
+  effect: Effect.Effect<A, E>,
+  span?: Metrics.SpanOf
+) => Effect.Effect<A, E> = Metrics.track
 
 /** The record under `key`, as the store returned it: the caller checks that it is a record. */
-export const read = (store: SessionStoreService, key: string): Effect.Effect<unknown, SessionStoreError> =>
-  traced("read", store.read(key))
+export const read = (
+  store: SessionStoreService,
+  key: string,
+  span?: Metrics.SpanOf
+): Effect.Effect<unknown, SessionStoreError> => traced("read", store.read(key), span)
 
 export const write = (
   store: SessionStoreService,
   key: string,
   record: SessionData,
-  ttlMillis: number
-): Effect.Effect<void, SessionStoreError> => traced("write", store.write(key, record, toDuration(ttlMillis)))
+  ttlMillis: number,
+  span?: Metrics.SpanOf
+): Effect.Effect<void, SessionStoreError> => traced("write", store.write(key, record, toDuration(ttlMillis)), span)
 
 export const destroy = (store: SessionStoreService, key: string): Effect.Effect<void, SessionStoreError> =>
   traced("destroy", store.destroy(key))
@@ -39,11 +47,12 @@ export const update = (
   key: string,
   patch: () => SessionPatch,
   record: () => SessionData,
-  ttlMillis: number
+  ttlMillis: number,
+  span?: Metrics.SpanOf
 ): Effect.Effect<boolean, SessionStoreError> =>
   store.patch !== undefined
-    ? traced("patch", store.patch(key, patch(), toDuration(ttlMillis)))
-    : Effect.as(write(store, key, record(), ttlMillis), true)
+    ? traced("patch", store.patch(key, patch(), toDuration(ttlMillis)), span)
+    : Effect.as(write(store, key, record(), ttlMillis, span), true)
 
 /**
  * Moves a session to a new key: writes `record` under `to` and retires `from` (deleted, or kept
@@ -57,11 +66,12 @@ export const rotate = (
   to: string,
   record: SessionData,
   ttlMillis: number,
-  graceMillis: number
+  graceMillis: number,
+  span?: Metrics.SpanOf
 ): Effect.Effect<boolean, SessionStoreError> => {
   const ttl = toDuration(ttlMillis)
   const grace = Duration.millis(graceMillis)
-  if (store.rotate !== undefined) return traced("rotate", store.rotate(from, to, record, ttl, grace))
+  if (store.rotate !== undefined) return traced("rotate", store.rotate(from, to, record, ttl, grace), span)
   return traced(
     "rotate",
     Effect.flatMap(store.read(from), (found) => {
@@ -75,7 +85,8 @@ export const rotate = (
         )
         : store.destroy(from)
       return Effect.as(Effect.zipRight(store.write(to, record, ttl), retire), true)
-    })
+    }),
+    span
   )
 }
 
