@@ -314,11 +314,20 @@ const SessionBase = Context.Tag("effect-session/Session")<Session, SessionServic
 // forwarder serves every method, overloads included; each static below states its exact type,
 // which is the method's type with `Session` added to its requirements.
 
+// The handle is read from the running fiber's context in the same step that calls the method
+// (`Context.unsafeGet` fails as the tag would, with a defect naming the missing service): the
+// accessors run several times per request, and the tag as an Effect takes three steps.
+
 const accessor = (method: (service: SessionService) => (...args: Array<any>) => any): any => (...args: Array<any>) =>
-  Effect.flatMap(SessionBase, (service) => method(service).apply(service, args))
+  Effect.withFiberRuntime((fiber) => {
+    const service = Context.unsafeGet(fiber.currentContext, SessionBase)
+    return method(service).apply(service, args)
+  })
 
 const property = <K extends keyof SessionService>(key: K): any =>
-  Effect.flatMap(SessionBase, (service) => service[key] as Effect.Effect<unknown, unknown, unknown>)
+  Effect.withFiberRuntime<unknown, unknown, unknown>((fiber) =>
+    Context.unsafeGet(fiber.currentContext, SessionBase)[key] as Effect.Effect<unknown, unknown, unknown>
+  )
 
 /**
  * The per-request session. It is both the `Context.Tag` that the middleware provides and the

@@ -18,7 +18,7 @@ import { root } from "./processes.js"
 import { baselineServers } from "./servers.js"
 
 /** The top-level benchmark scripts that run as their own processes. */
-const benchScripts = ["load", "memory", "stall", "redis-commands", "micro", "plumbing"]
+const benchScripts = ["load", "memory", "stall", "redis-commands", "micro", "plumbing", "steps"]
 
 /** Where `npx tsx bench/lib/build.ts` puts the compiled tree (build/ is git-ignored). */
 export const defaultOutDir = join(root, "build", "bench", "dev")

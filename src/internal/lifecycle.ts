@@ -57,7 +57,24 @@ export const save = (
   state: SessionState,
   response: HttpServerResponse.HttpServerResponse
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, SessionStoreError> =>
-  Effect.map(state.commit(true), () => state.decorate(response))
+  Effect.suspend(() => {
+    const saved = saveNow(state, response)
+    return HttpServerResponse.isServerResponse(saved) ? Effect.succeed(saved) : saved
+  })
+
+/**
+ * `save`, from inside a step of the caller's: the response at once when nothing has to be written
+ * (a response is an Effect too: tell them apart with `isServerResponse`).
+ */
+const saveNow = (
+  state: SessionState,
+  response: HttpServerResponse.HttpServerResponse
+): HttpServerResponse.HttpServerResponse | Effect.Effect<HttpServerResponse.HttpServerResponse, SessionStoreError> => {
+  const saving = state.commitNow(true)
+  return typeof saving === "string"
+    ? state.decorate(response)
+    : Effect.map(saving, () => state.decorate(response))
+}
 
 const unavailable = (error: Handled, context: FailureContext) =>
   error._tag === "SessionLockTimeout"
@@ -155,10 +172,15 @@ const start = <E, R, EH, RH>(
                 : Effect.failCause(cause)
             )
           },
-          onSuccess: (response) =>
-            finish(
-              Effect.catchAll(save(state, response), (error) => failure(config, request, error, Option.some(response)))
+          onSuccess: (response) => {
+            if (state.untouched) return finish(Effect.succeed(response))
+            const saved = saveNow(state, response)
+            return finish(
+              HttpServerResponse.isServerResponse(saved)
+                ? Effect.succeed(saved)
+                : Effect.catchAll(saved, (error) => failure(config, request, error, Option.some(response)))
             )
+          }
         })
       )
     // An HTTP server runs its app uninterruptibly already: the mask is only needed elsewhere.

@@ -28,7 +28,9 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
+import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Schema from "effect/Schema"
 import type { LockOptions, SaveResult, SessionService } from "../Session.js"
 import * as SessionCodec from "../SessionCodec.js"
@@ -153,7 +155,7 @@ export class SessionState implements SessionService {
    * one request share one load. The `Deferred` the others wait on is made only when a second fiber
    * arrives while the first one reads.
    */
-  private load(): Effect.Effect<void, SessionStoreError> {
+  private load(interruptible: boolean): Effect.Effect<void, SessionStoreError> {
     if (this.loaded) return Effect.void
     if (this.reading) return Deferred.await(this.loading ??= Deferred.unsafeMake(FiberId.none))
     const id = this.cookieId
@@ -164,8 +166,9 @@ export class SessionState implements SessionService {
     }
     this.reading = true
     const key = Id.storageKey(id)
-    // Masked so that the load ends (and wakes any waiter) even when its fiber is interrupted.
-    return Effect.uninterruptibleMask((restore) =>
+    // The load must end (and wake any waiter) even when its fiber is interrupted: on a fiber that
+    // can be, the read is masked (an HTTP server runs its handlers uninterruptibly already).
+    const read = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
       Effect.matchCauseEffect(restore(Storage.read(this.store, key, loadSpan)), {
         onSuccess: (found) => {
           const cleanup = this.settle(id, key, found)
@@ -184,7 +187,7 @@ export class SessionState implements SessionService {
           return this.discard(key, error.value.message)
         }
       })
-    )
+    return interruptible ? Effect.uninterruptibleMask(read) : read(identity)
   }
 
   /** The load is over: the session is loaded if it succeeded, and any fiber waiting for it goes on. */
@@ -245,7 +248,9 @@ export class SessionState implements SessionService {
   private withLoaded<A, E = never, R = never>(
     f: () => Effect.Effect<A, E, R>
   ): Effect.Effect<A, E | SessionStoreError, R> {
-    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.load(), f))
+    return Effect.withFiberRuntime((_, status) =>
+      this.loaded ? f() : Effect.flatMap(this.load(RuntimeFlags.interruptible(status.runtimeFlags)), f)
+    )
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
@@ -373,19 +378,21 @@ export class SessionState implements SessionService {
 
   /** Checks that `value` may be stored under the plain key `name`. */
   private check(name: string, value: unknown): Effect.Effect<unknown, SessionValueError> {
-    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKeyError(name))
+    const problem = this.problem(name, value)
+    return problem === undefined ? Effect.succeed(value) : Effect.fail(problem)
+  }
+
+  /** Why `value` may not be stored under the plain key `name`, or `undefined` when it may. */
+  private problem(name: string, value: unknown): SessionValueError | undefined {
+    if (StoredRecord.isReserved(name)) return reservedKeyError(name)
     const problem = value === undefined
       ? "the value is undefined: use Session.forget to remove a key"
       : SessionCodec.checkValue(value)
-    return problem === undefined
-      ? Effect.succeed(value)
-      : Effect.fail(
-        new SessionValueError({
-          key: name,
-          reason: "Unencodable",
-          message: `session value for ${JSON.stringify(name)}: ${problem}`
-        })
-      )
+    return problem === undefined ? undefined : new SessionValueError({
+      key: name,
+      reason: "Unencodable",
+      message: `session value for ${JSON.stringify(name)}: ${problem}`
+    })
   }
 
   /** Checks that `value` may be stored under `key`, encoding it with the key's schema if it has one. */
@@ -411,12 +418,16 @@ export class SessionState implements SessionService {
     value: unknown,
     after?: (name: string) => void
   ): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
-    return Effect.flatMap(this.encode(key, value), (encoded) =>
-      this.sync(() => {
-        const name = nameOf(key)
+    const set = (name: string, encoded: unknown) =>
+      this.withLoaded(() => {
         Changes.set(this.changes, name, encoded)
         after?.(name)
-      }))
+        return Effect.void
+      })
+    if (typeof key !== "string") return Effect.flatMap(this.encode(key, value), (encoded) => set(key.key, encoded))
+    // A plain key is checked at the call, without a step of its own.
+    const problem = this.problem(key, value)
+    return problem === undefined ? set(key, value) : Effect.fail(problem)
   }
 
   put(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
@@ -688,7 +699,7 @@ export class SessionState implements SessionService {
           // Loaded before the lock was held? Read again, unless this request already changed it.
           if (this.loaded && !this.mustWrite && !Changes.changed(this.changes)) {
             this.loaded = false
-            return this.load()
+            return this.load(true)
           }
           return Effect.void
         })
@@ -728,30 +739,39 @@ export class SessionState implements SessionService {
    */
   commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
     return Effect.suspend(() => {
-      if (!this.loaded) return Effect.succeed<SaveResult>("Unchanged")
-      if (final && !this.flashAged) {
-        this.flashAged = true
-        Changes.ageFlash(this.changes)
-      }
-      const now = this.currentTime()
-      const plan = Save.plan(
-        {
-          persisted: this.key !== undefined,
-          rotating: this.rotateFrom !== undefined,
-          retired: this.retired,
-          changed: this.mustWrite || Changes.changed(this.changes),
-          mayCreate: this.method !== "HEAD",
-          renew: this.renew,
-          meta: this.changes.meta
-        },
-        this.config,
-        now
-      )
-      if (plan._tag === "Skip") return Effect.succeed<SaveResult>("Unchanged")
-      if (plan._tag === "Refused") return Effect.succeed(this.gone(plan))
-      this.changes.meta.r = now
-      return this.run(plan)
+      const saving = this.commitNow(final)
+      return typeof saving === "string" ? Effect.succeed(saving) : saving
     })
+  }
+
+  /**
+   * `commit`, from inside a step of the caller's: the result at once when nothing has to be
+   * written, else the Effect that writes.
+   */
+  commitNow(final: boolean): SaveResult | Effect.Effect<SaveResult, SessionStoreError> {
+    if (!this.loaded) return "Unchanged"
+    if (final && !this.flashAged) {
+      this.flashAged = true
+      Changes.ageFlash(this.changes)
+    }
+    const now = this.currentTime()
+    const plan = Save.plan(
+      {
+        persisted: this.key !== undefined,
+        rotating: this.rotateFrom !== undefined,
+        retired: this.retired,
+        changed: this.mustWrite || Changes.changed(this.changes),
+        mayCreate: this.method !== "HEAD",
+        renew: this.renew,
+        meta: this.changes.meta
+      },
+      this.config,
+      now
+    )
+    if (plan._tag === "Skip") return "Unchanged"
+    if (plan._tag === "Refused") return this.gone(plan)
+    this.changes.meta.r = now
+    return this.run(plan)
   }
 
   /** The store operation a plan names, and what follows from whether the session still existed. */
@@ -836,6 +856,11 @@ export class SessionState implements SessionService {
     const withCookie = HttpServerResponse.updateCookies(response, (cookies) => Cookies.setCookie(cookies, cookie))
     // A response that sets or clears a session cookie must never be kept by a shared cache.
     return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+  }
+
+  /** Never used by the request so far: nothing to save and no cookie to set. */
+  get untouched(): boolean {
+    return !this.loaded && this.cookie._tag === "Leave"
   }
 
   /** For `SessionTest`'s report after a request: reads the state without loading or changing it. */
