@@ -6,7 +6,9 @@ import type * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
+import * as Tracer from "effect/Tracer"
 
 /** Sessions written for the first time. */
 export const created = Metric.counter("effect_session_created_total", {
@@ -69,3 +71,32 @@ export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E,
     })
   })
 }
+
+/**
+ * Whether the running fiber's tracer is Effect's built-in one (`Tracer.nativeTracer`, which every
+ * fiber has until a layer installs another): it keeps spans in memory and hands them to nobody.
+ * `Fiber.Cache.tracer` holds only a tracer that was installed explicitly.
+ */
+const nativeTracing = (): boolean => {
+  const fiber = Fiber.getCurrent()
+  if (fiber === undefined) return false
+  const tracer = fiber.cache.tracer
+  return tracer === undefined || tracer === Tracer.nativeTracer
+}
+
+/**
+ * `effect` in a span named `name` when the running fiber's tracer is one that exports spans (any
+ * tracer a layer installed, such as `@effect/opentelemetry`'s). Under Effect's built-in tracer
+ * nobody can observe the span, and making one is a span object, clock reads and two changes of
+ * the fiber's context per load and per save: then the session makes none (effect's own
+ * `HttpEffect.toHandled` skips its request span the same way). Call it while the effect is being
+ * run (inside `Effect.suspend`, a continuation), not when it is built: it reads the running fiber.
+ */
+export const span = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  name: string,
+  attributes?: Record<string, unknown>
+): Effect.Effect<A, E, R> =>
+  nativeTracing()
+    ? effect
+    : Effect.withSpan(effect, name, { captureStackTrace: false, ...(attributes === undefined ? {} : { attributes }) })

@@ -40,9 +40,6 @@ import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
 import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 
-/** The session's spans capture no call-site stack: it would only ever point into this file. */
-const noStack = { captureStackTrace: false } as const
-
 // `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
 type AnySchema = Schema.Codec<any, any, any, any>
@@ -166,7 +163,7 @@ export class SessionState implements SessionService {
       return Effect.void
     }
     const key = Id.storageKey(id)
-    return Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
+    const loaded = Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
       onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
         // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
         const error = Cause.findErrorOption(cause)
@@ -177,7 +174,8 @@ export class SessionState implements SessionService {
         return Effect.failCause(cause)
       },
       onSuccess: (found) => this.settle(id, key, found)
-    }).pipe(Effect.withSpan("effect-session.load", undefined, noStack))
+    })
+    return Metrics.span(loaded, "effect-session.load")
   }
 
   /** Loads the record on first use; concurrent first uses share one load (they wait for its exit). */
@@ -657,7 +655,7 @@ export class SessionState implements SessionService {
       const record = Changes.toRecord(this.changes)
       return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
     }
-    return Effect.flatMap(io(), ({ applied, record }): Effect.Effect<SaveResult> => {
+    const saved = Effect.flatMap(io(), ({ applied, record }): Effect.Effect<SaveResult> => {
       this.cookie = Save.cookieAfter(plan, applied, this.cookie)
       if (!applied) {
         // Destroyed, regenerated away or expired by another request since we loaded it.
@@ -672,9 +670,8 @@ export class SessionState implements SessionService {
       this.rotation = undefined
       this.renew = false
       return plan._tag === "Create" ? Effect.as(Metrics.count(Metrics.created), "Written") : Effect.succeed("Written")
-    }).pipe(
-      Effect.withSpan("effect-session.save", { attributes: { "session.plan": plan._tag } }, noStack)
-    )
+    })
+    return Metrics.span(saved, "effect-session.save", { "session.plan": plan._tag })
   }
 
   /**
