@@ -10,7 +10,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as HttpRouter from "effect/http/HttpRouter"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
@@ -341,13 +341,7 @@ const build = <EH, RH>(config: options_.Resolved) =>
       HttpServerResponse.HttpServerResponse,
       Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
       HttpServerRequest.HttpServerRequest
-    > =>
-      Effect.clockWith((clock) =>
-        HttpServerRequest.HttpServerRequest.use((request) => {
-          const state = new internal.SessionState(config, store, clock, request.method, request.headers.cookie)
-          return internal.serve(state, request, Effect.provideService(app, SessionBase, state), onError)
-        })
-      )
+    > => internal.serveProviding(SessionBase, config, store, app, onError)
   })
 
 type MakeMiddleware = {

@@ -87,8 +87,10 @@ describe("metrics", () => {
         const parent = Option.getOrUndefined(span.parent)
         expect(parent !== undefined && spans.includes(parent as Tracer.NativeSpan)).toBe(true)
       }
-    }).pipe(Effect.provide(serveWith(Count, MemoryStore.layer()).pipe(
-      Layer.provide(Layer.succeed(Tracer.Tracer, tracer))
-    )))
+    }).pipe(Effect.provide(
+      serveWith(Count, MemoryStore.layer()).pipe(
+        Layer.provide(Layer.succeed(Tracer.Tracer, tracer))
+      )
+    ))
   })
 })

@@ -16,10 +16,12 @@ import {
   Value
 } from "effect-session-core"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Cookies from "effect/http/Cookies"
 import * as HttpEffect from "effect/http/HttpEffect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
@@ -49,6 +51,13 @@ const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
 
 const LEAVE: CookieDecision = { _tag: "Leave" }
 
+/**
+ * The changes of a session that has not been loaded yet. Never written to: every write loads
+ * first, and the load replaces it (`startFresh`, `settle`). Shared, so that a request that never
+ * touches its session makes no change tracking of its own.
+ */
+const UNLOADED: Changes.Changes = Changes.fresh(0)
+
 const keyName = (key: KeyInput): string => typeof key === "string" ? key : key.key
 
 const valueError = (key: string, reason: SessionValueError["reason"], message: string, cause?: unknown) =>
@@ -76,10 +85,12 @@ export class SessionState implements SessionService {
   /** the storage key of the record this session has in the store, if any */
   private key: string | undefined
   private loaded = false
-  /** set while a load runs: the fibers waiting for it */
+  /** a load is running */
+  private loading = false
+  /** the other fibers of the request waiting for the running load, once there is one */
   private waiters: Array<(exit: Exit.Exit<void, SessionStoreError>) => void> | undefined
   private fresh = true
-  private changes: Changes.Changes
+  private changes: Changes.Changes = UNLOADED
   /** the session was read from a record that a rotation retired: read-only */
   private retired = false
   /** `regenerate` asked for a new ID: the record moves there at the next save */
@@ -101,7 +112,6 @@ export class SessionState implements SessionService {
     cookieHeader: string | undefined
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
-    this.changes = Changes.fresh(this.time())
   }
 
   private time(): number {
@@ -115,14 +125,14 @@ export class SessionState implements SessionService {
 
   // --- loading ---------------------------------------------------------------
 
-  private startFresh(): void {
+  private startFresh(now: number = this.time()): void {
     this.currentId = undefined
     this.key = undefined
     this.fresh = true
     this.retired = false
     this.rotation = undefined
     this.renew = false
-    this.changes = Changes.fresh(this.time())
+    this.changes = Changes.fresh(now)
   }
 
   /** An unusable record (bad metadata, not an object): deleted, the session starts fresh. */
@@ -134,34 +144,44 @@ export class SessionState implements SessionService {
 
   /** Adopts what the store returned, or starts fresh. An unknown or expired ID is never adopted. */
   private settle(id: string, key: string, found: Option.Option<SessionData>): Effect.Effect<void> {
-    this.startFresh()
-    if (Option.isNone(found)) return Effect.void
-    const record = found.value
-    if (!StoredRecord.isRecord(record)) return this.discard(key, "not an object")
     const now = this.time()
+    // Every way out but the last starts fresh; the last adopts the record.
+    if (Option.isNone(found)) {
+      this.startFresh(now)
+      return Effect.void
+    }
+    const record = found.value
+    if (!StoredRecord.isRecord(record)) {
+      this.startFresh(now)
+      return this.discard(key, "not an object")
+    }
     const read = Meta.read(record, now)
-    if (read._tag === "Corrupt") return this.discard(key, read.reason)
+    if (read._tag === "Corrupt") {
+      this.startFresh(now)
+      return this.discard(key, read.reason)
+    }
     const retiredUntil = StoredRecord.retiredUntil(record)
-    if (retiredUntil !== undefined && now >= retiredUntil) return Effect.void // its grace is over
+    if (retiredUntil !== undefined && now >= retiredUntil) { // its grace is over
+      this.startFresh(now)
+      return Effect.void
+    }
     if (Lifetime.isExpired(read.meta, this.config, now)) {
       // Past its absolute lifetime: never adopted, whatever the store's TTL says.
+      this.startFresh(now)
       return Effect.andThen(Metrics.count(Metrics.expired), Effect.ignore(this.store.destroy(key)))
     }
     this.currentId = id
     this.key = key
     this.fresh = false
     this.retired = retiredUntil !== undefined
+    this.rotation = undefined
+    this.renew = false
     this.changes = Changes.fromRecord(record, read.meta)
     return Effect.void
   }
 
-  /** The read and what follows it. */
-  private doLoad(): Effect.Effect<void, SessionStoreError> {
-    const id = this.cookieId
-    if (id === undefined) {
-      this.startFresh()
-      return Effect.void
-    }
+  /** The read and what follows it (a session without a cookie has nothing to read). */
+  private doLoad(id: string): Effect.Effect<void, SessionStoreError> {
     const key = Id.storageKey(id)
     const loaded = Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
       onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
@@ -178,27 +198,39 @@ export class SessionState implements SessionService {
     return Metrics.span(loaded, "effect-session.load")
   }
 
-  /** Loads the record on first use; concurrent first uses share one load (they wait for its exit). */
-  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+  /**
+   * Loads the record on first use; concurrent first uses share one load (they wait for its exit).
+   * Called while running (inside `Effect.suspend` or a continuation), never to build an Effect
+   * for later. The waiters' list is made only when a second fiber of the request finds the load
+   * running.
+   */
+  private loadNow(): Effect.Effect<void, SessionStoreError> {
     if (this.loaded) return Effect.void
-    if (this.waiters !== undefined) {
-      const waiters = this.waiters
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      this.loaded = true
+      return Effect.void
+    }
+    if (this.loading) {
       return Effect.callback<void, SessionStoreError>((resume) => {
-        waiters.push(resume)
+        ;(this.waiters ??= []).push(resume)
       })
     }
-    this.waiters = []
-    const settled = (exit: Exit.Exit<void, SessionStoreError>) => {
-      const waiters = this.waiters ?? []
+    const load = this.doLoad(id)
+    this.loading = true
+    return Effect.onExit(load, (exit) => {
+      const waiters = this.waiters
       this.waiters = undefined
+      this.loading = false
       if (Exit.isSuccess(exit)) this.loaded = true
-      for (const resume of waiters) resume(exit)
-    }
-    return Effect.onExit(Effect.suspend(() => this.doLoad()), (exit) => Effect.sync(() => settled(exit)))
-  })
+      if (waiters !== undefined) { for (const resume of waiters) resume(exit) }
+      return Effect.void
+    })
+  }
 
   private withLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
-    return Effect.suspend(() => this.loaded ? f() : Effect.andThen(this.load, Effect.suspend(f)))
+    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.loadNow(), f))
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
@@ -534,7 +566,7 @@ export class SessionState implements SessionService {
           const untouched = this.changes.touched.size === 0 && !this.changes.flushed && this.rotation === undefined
           if (this.loaded && untouched) {
             this.loaded = false
-            return this.load
+            return this.loadNow()
           }
           return Effect.void
         })
@@ -767,6 +799,11 @@ export const defaultFailure = (
       unavailable
     )
 
+type OnError<EH, RH> = (
+  error: SessionStoreError | SessionLockTimeout,
+  context: FailureContext
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>
+
 /**
  * Serves one request: runs `app` (which finds `state` as its `Session`), saves the session after
  * the app produced its response (before it leaves), adds the cookie, and turns a store failure or
@@ -780,18 +817,80 @@ export const serve = <E, R, EH, RH>(
   state: SessionState,
   request: HttpServerRequest.HttpServerRequest,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-  onError: (
-    error: SessionStoreError | SessionLockTimeout,
-    context: FailureContext
-  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>,
+  onError: OnError<EH, RH>,
   saveOnFailure?: (error: unknown) => boolean
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
   R | RH
+> =>
+  Effect.uninterruptibleMask((restore) => flow(state, request, restore(withLock(state, app)), onError, saveOnFailure))
+
+/**
+ * `serve` for a router or API middleware: reads the request and the clock from the running fiber
+ * and adds `state` to the fiber's context as `session` for the app, in the step that starts the
+ * flow (`Effect.provideService` would take a step and a finalizer of its own). The context is
+ * restored as soon as the app exits, whichever way (the flow's continuation runs uninterruptibly).
+ */
+export const serveProviding = <I, E, R, EH, RH>(
+  session: Context.Key<I, SessionService>,
+  config: Resolved,
+  store: SessionStoreService,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  onError: OnError<EH, RH>,
+  saveOnFailure?: (error: unknown) => boolean
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+  Exclude<R, I> | RH | HttpServerRequest.HttpServerRequest
+> =>
+  Effect.uninterruptibleMask((restore) => {
+    // The mask's callback runs in the fiber's own step: `Fiber.getCurrent()` is that fiber.
+    const fiber = Fiber.getCurrent()
+    if (fiber === undefined) return Effect.die(new Error("effect-session: serveProviding ran outside a fiber"))
+    const context = fiber.context
+    const request = Context.getUnsafe(context, HttpServerRequest.HttpServerRequest)
+    const state = new SessionState(config, store, fiber.getRef(Clock.Clock), request.method, request.headers.cookie)
+    fiber.setContext(Context.add(context, session, state))
+    return flow(
+      state,
+      request,
+      restore(withLock(state, app)) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, I>>,
+      onError,
+      saveOnFailure,
+      () => fiber.setContext(context)
+    )
+  })
+
+/** The app, after the session's lock when the options ask for one and there is a session to lock. */
+const withLock = <E, R>(
+  state: SessionState,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R> =>
+  state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
+
+/** Releases the lock after `effect`, when the request holds one by then. */
+const unlocking = <A, E, R>(state: SessionState, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  state.holdsLock ? Effect.ensuring(effect, state.unlock) : effect
+
+/**
+ * What follows the app (`run`, already interruptible where it should be), in one continuation:
+ * `leave` (the context the app had, taken back), then the save and the cookie, or the failure's
+ * handling; then the lock's release, when one is held.
+ */
+const flow = <E, R, EH, RH>(
+  state: SessionState,
+  request: HttpServerRequest.HttpServerRequest,
+  run: Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R>,
+  onError: OnError<EH, RH>,
+  saveOnFailure: ((error: unknown) => boolean) | undefined,
+  leave?: () => void
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+  R | RH
 > => {
-  let saving = false
-  const failure = (error: SessionStoreError | SessionLockTimeout) => {
+  const failure = (error: SessionStoreError | SessionLockTimeout, saving: boolean) => {
     const response = state.pendingResponse
     return onError(error, {
       request,
@@ -799,38 +898,60 @@ export const serve = <E, R, EH, RH>(
       response: Option.fromNullishOr(response)
     })
   }
-  /** Saves for a failure that still becomes a response, and adds the cookie to that response. */
-  const saveThenFail = (error: E) =>
-    Effect.suspend(() => {
-      saving = true
-      return state.commit(true)
-    }).pipe(
-      Effect.andThen(
-        HttpEffect.appendPreResponseHandler((_, response) => Effect.succeed(state.decorate(response))).pipe(
-          Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+  const handled = Effect.matchCauseEffect(run, {
+    onSuccess: (response) => {
+      leave?.()
+      state.pendingResponse = response
+      return unlocking(
+        state,
+        Effect.matchEffect(state.commit(true), {
+          onFailure: (error) => failure(error, true),
+          onSuccess: () => Effect.succeed(state.decorate(response))
+        })
+      )
+    },
+    onFailure: (cause) => {
+      leave?.()
+      let saving = false
+      /** Saves for a failure that still becomes a response, and adds the cookie to that response. */
+      const saveThenFail = (error: E) =>
+        Effect.suspend(() => {
+          saving = true
+          return state.commit(true)
+        }).pipe(
+          Effect.andThen(
+            HttpEffect.appendPreResponseHandler((_, response) => Effect.succeed(state.decorate(response))).pipe(
+              Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+            )
+          ),
+          Effect.andThen(Effect.fail(error))
         )
-      ),
-      Effect.andThen(Effect.fail(error))
-    )
-  const run = state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
-  return Effect.uninterruptibleMask((restore) =>
-    restore(run).pipe(
-      Effect.matchEffect({
-        onFailure: (error) =>
-          saveOnFailure !== undefined && !isSessionFailure(error) && saveOnFailure(error)
-            ? saveThenFail(error)
-            : Effect.fail(error),
-        onSuccess: (response) => {
-          state.pendingResponse = response
-          return Effect.map(state.commit(true), () => state.decorate(response))
-        }
-      }),
-      Effect.catchIf(
-        (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>
-          isSessionFailure(u),
-        failure
-      ),
-      Effect.ensuring(state.unlock)
-    )
-  )
+      // As `Effect.matchEffect` and `Effect.catchIf` see a failure (a defect or an interruption
+      // passes through both untouched).
+      return unlocking(
+        state,
+        Effect.failCause(cause).pipe(
+          Effect.matchEffect({
+            onFailure: (error) =>
+              saveOnFailure !== undefined && !isSessionFailure(error) && saveOnFailure(error)
+                ? saveThenFail(error as E)
+                : Effect.fail(error),
+            onSuccess: Effect.succeed
+          }),
+          Effect.catchIf(
+            (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>
+              isSessionFailure(u),
+            (error) => failure(error, saving)
+          )
+        )
+      )
+    }
+  })
+  // The session failures were turned into responses above; TypeScript cannot subtract them from
+  // the app's generic error type by itself.
+  return handled as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+    R | RH
+  >
 }
