@@ -94,6 +94,11 @@ const selected = cases.filter((c) => only === undefined || only.includes(c.key))
 
 /** The last response a handled app produced (a server would send it). */
 let lastResponse: HttpServerResponse.HttpServerResponse | undefined
+const takeResponse = () => {
+  const response = lastResponse
+  lastResponse = undefined
+  return response
+}
 
 /** Each app built once per store, wrapped as a server wraps it (request scope, response handling). */
 const build = (store: StoreName, app: AppName) =>
@@ -120,10 +125,9 @@ const program = Effect.gen(function*() {
     const requests: Array<HttpServerRequest.HttpServerRequest> = []
     const priming = built.get(`${store}/session`)!
     for (let i = 0; i < USERS; i++) {
-      lastResponse = undefined
       yield* serveOnce(priming, requestFor(undefined))
       const value = Option.flatMap(
-        Option.fromNullishOr(lastResponse),
+        Option.fromNullishOr(takeResponse()),
         (response) => Cookies.getValue(response.cookies, COOKIE_NAME)
       )
       if (Option.isNone(value)) return yield* Effect.die(new Error("priming: no session cookie"))
