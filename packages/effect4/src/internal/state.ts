@@ -229,8 +229,13 @@ export class SessionState implements SessionService {
     })
   }
 
+  /** `f` once the record is loaded. Called while running, like `loadNow`. */
+  private whenLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
+    return this.loaded ? f() : Effect.flatMap(this.loadNow(), f)
+  }
+
   private withLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
-    return Effect.suspend(() => this.loaded ? f() : Effect.flatMap(this.loadNow(), f))
+    return Effect.suspend(() => this.whenLoaded(f))
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
@@ -282,7 +287,19 @@ export class SessionState implements SessionService {
     key: KeyInput,
     schema?: AnySchema
   ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
-    return this.withLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, unknown> => {
+    return Effect.suspend(() => this.getNow(key, schema))
+  }
+
+  /**
+   * `get`, for a caller that is already running (the `Session.get` accessor, which found this
+   * state in the fiber's context): the same rules, without a suspension of its own. So are the
+   * other `…Now` methods.
+   */
+  getNow(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    return this.whenLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, unknown> => {
       const name = keyName(key)
       const value = this.lookup(name)
       return value === undefined ? Effect.fail(new SessionKeyMissing({ key: name })) : this.decode(key, schema, value)
@@ -301,9 +318,19 @@ export class SessionState implements SessionService {
     key: KeyInput,
     schema?: AnySchema
   ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
-    return this.withLoaded((): Effect.Effect<Option.Option<unknown>, SessionValueError, unknown> => {
+    return Effect.suspend(() => this.getOptionNow(key, schema))
+  }
+
+  /** `getOption`, for a caller that is already running (see `getNow`). */
+  getOptionNow(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
+    return this.whenLoaded((): Effect.Effect<Option.Option<unknown>, SessionValueError, unknown> => {
       const value = this.lookup(keyName(key))
-      return value === undefined ? Effect.succeedNone : Effect.asSome(this.decode(key, schema, value))
+      if (value === undefined) return Effect.succeedNone
+      const s: AnySchema | undefined = typeof key === "string" ? schema : key.schema
+      return s === undefined ? Effect.succeed(Option.some(value)) : Effect.asSome(this.decode(key, schema, value))
     })
   }
 
@@ -343,15 +370,21 @@ export class SessionState implements SessionService {
 
   // --- writing ---------------------------------------------------------------
 
-  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
-  private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
-    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKey(name))
+  /** Why `value` (already encoded) may not be stored under `name` (reserved, not plain JSON), if it may not. */
+  private invalid(name: string, encoded: unknown): SessionValueError | undefined {
+    if (StoredRecord.isReserved(name)) return reservedKey(name)
     const problem = encoded === undefined
       ? "the value is undefined: use Session.forget to remove a key"
       : Value.check(encoded)
     return problem === undefined
-      ? Effect.succeed([name, encoded] as const)
-      : Effect.fail(valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`))
+      ? undefined
+      : valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`)
+  }
+
+  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
+  private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
+    const error = this.invalid(name, encoded)
+    return error === undefined ? Effect.succeed([name, encoded] as const) : Effect.fail(error)
   }
 
   /** `check`, after encoding `value` with the key's schema if it has one. */
@@ -376,6 +409,22 @@ export class SessionState implements SessionService {
     return this.putAny(key, value)
   }
 
+  /** `put`, for a caller that is already running (see `getNow`). */
+  putNow(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    if (typeof key !== "string") return this.putAny(key, value)
+    // As `putAny`: an invalid value fails before the load.
+    const error = this.invalid(key, value)
+    if (error !== undefined) return Effect.fail(error)
+    if (this.loaded) {
+      Changes.set(this.changes, key, value)
+      return Effect.void
+    }
+    return Effect.flatMap(this.loadNow(), () => {
+      Changes.set(this.changes, key, value)
+      return Effect.void
+    })
+  }
+
   readonly forget = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
     this.sync(() => {
       for (const key of typeof keys === "string" ? [keys] : keys) Changes.remove(this.changes, key)
@@ -391,7 +440,12 @@ export class SessionState implements SessionService {
   }
 
   private adjust(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
-    return this.withLoaded(() => {
+    return Effect.suspend(() => this.adjustNow(key, by))
+  }
+
+  /** `increment` (`by`) and `decrement` (`-by`), for a caller that is already running (see `getNow`). */
+  adjustNow(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.whenLoaded(() => {
       if (StoredRecord.isReserved(key)) return Effect.fail(reservedKey(key))
       const current = this.lookup(key) ?? 0
       if (typeof current !== "number") {
