@@ -56,20 +56,43 @@ const byOperation = Object.fromEntries(operations.map((operation) => [operation,
   { readonly latency: Metric.Metric<Duration.Duration, unknown>; readonly errors: Metric.Counter<number> }
 >
 
+/** `effect`, timed from `start`, with its latency and failure recorded in `context` when it exits. */
+const timed = <A, E, R>(
+  operation: Operation,
+  effect: Effect.Effect<A, E, R>,
+  context: Context.Context<never>,
+  start: number
+): Effect.Effect<A, E, R> => {
+  const metrics = byOperation[operation]
+  return Effect.onExit(effect, (exit) => {
+    metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
+    if (Exit.isFailure(exit)) metrics.errors.updateUnsafe(1, context)
+    return Effect.void
+  })
+}
+
 /**
  * Runs a store operation with its latency (real time: latency is a wall-clock fact even under
- * `TestClock`) and its failures recorded under `operation`, in the step that sees its exit.
+ * `TestClock`) and its failures recorded under `operation`, in the step that sees its exit. The
+ * clock starts when the operation starts running.
  */
-export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
-  const metrics = byOperation[operation]
-  return Effect.contextWith((context: Context.Context<never>) => {
-    const start = performance.now()
-    return Effect.onExit(effect, (exit) => {
-      metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
-      if (Exit.isFailure(exit)) metrics.errors.updateUnsafe(1, context)
-      return Effect.void
-    })
-  })
+export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.contextWith((context: Context.Context<never>) => timed(operation, effect, context, performance.now()))
+
+/**
+ * `track` for an operation that starts running right away: called while running (as the load
+ * and the save call it, for the operation they run next), it reads the fiber's context at once
+ * instead of in a step of its own. An operation built to run later (after another) needs `track`.
+ */
+export const trackNow = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const fiber = Fiber.getCurrent()
+  return fiber === undefined ? track(operation, effect) : timed(operation, effect, fiber.context, performance.now())
+}
+
+/** Adds one to `counter` at once: called while running (as `trackNow`). */
+export const countNow = (counter: Metric.Counter<number>): void => {
+  const fiber = Fiber.getCurrent()
+  if (fiber !== undefined) counter.updateUnsafe(1, fiber.context)
 }
 
 /**

@@ -183,7 +183,7 @@ export class SessionState implements SessionService {
   /** The read and what follows it (a session without a cookie has nothing to read). */
   private doLoad(id: string): Effect.Effect<void, SessionStoreError> {
     const key = Id.storageKey(id)
-    const loaded = Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
+    const loaded = Effect.matchCauseEffect(Metrics.trackNow("read", this.store.read(key)), {
       onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
         // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
         const error = Cause.findErrorOption(cause)
@@ -722,26 +722,9 @@ export class SessionState implements SessionService {
     this.currentId ??= Id.generate()
     const key = this.key ?? Id.storageKey(this.currentId)
     const ttl = Duration.millis(plan.ttlMillis)
-    const io = (): Effect.Effect<
-      { readonly applied: boolean; readonly record: SessionData | undefined },
-      SessionStoreError
-    > => {
-      if (plan._tag === "Create") {
-        const record = Changes.toRecord(this.changes)
-        return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
-      }
-      if (plan._tag === "Rotate" && rotation !== undefined) return this.rotate(rotation, key, ttl, now)
-      const patch = this.store.patch
-      if (patch !== undefined) {
-        return Effect.map(
-          Metrics.track("patch", patch(key, Changes.toPatch(this.changes), ttl)),
-          (applied) => ({ applied, record: undefined })
-        )
-      }
-      const record = Changes.toRecord(this.changes)
-      return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
-    }
-    const saved = Effect.flatMap(io(), ({ applied, record }): Effect.Effect<SaveResult> => {
+    /** What follows the store operation: `applied` false when the record was gone (a patch or rotation). */
+    let record: SessionData | undefined
+    const after = (applied: boolean): Effect.Effect<SaveResult> => {
       this.cookie = Save.cookieAfter(plan, applied, this.cookie)
       if (!applied) {
         // Destroyed, regenerated away or expired by another request since we loaded it.
@@ -755,8 +738,23 @@ export class SessionState implements SessionService {
       this.key = key
       this.rotation = undefined
       this.renew = false
-      return plan._tag === "Create" ? Effect.as(Metrics.count(Metrics.created), "Written") : Effect.succeed("Written")
-    })
+      if (plan._tag === "Create") Metrics.countNow(Metrics.created)
+      return Effect.succeed("Written")
+    }
+    const written = () => after(true)
+    const io = (): Effect.Effect<SaveResult, SessionStoreError> => {
+      if (plan._tag === "Rotate" && rotation !== undefined) {
+        record = Changes.toRecord(this.changes)
+        return Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
+      }
+      const patch = plan._tag === "Create" ? undefined : this.store.patch
+      if (patch !== undefined) {
+        return Effect.flatMap(Metrics.trackNow("patch", patch(key, Changes.toPatch(this.changes), ttl)), after)
+      }
+      record = Changes.toRecord(this.changes)
+      return Effect.flatMap(Metrics.trackNow("write", this.store.write(key, record, ttl)), written)
+    }
+    const saved = io()
     return Metrics.span(saved, "effect-session.save", { "session.plan": plan._tag })
   }
 
@@ -769,17 +767,14 @@ export class SessionState implements SessionService {
     rotation: { readonly from: string; readonly graceMillis: number },
     to: string,
     ttl: Duration.Duration,
-    now: number
-  ): Effect.Effect<{ readonly applied: boolean; readonly record: SessionData | undefined }, SessionStoreError> {
-    const record = Changes.toRecord(this.changes)
+    now: number,
+    record: SessionData
+  ): Effect.Effect<boolean, SessionStoreError> {
     const rotateFn = this.store.rotate
     if (rotateFn !== undefined) {
-      return Effect.map(
-        Metrics.track(
-          "rotate",
-          rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
-        ),
-        (applied) => ({ applied, record })
+      return Metrics.trackNow(
+        "rotate",
+        rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
       )
     }
     // A store without `rotate`: the new record, then the old one deleted or retired (not atomic).
@@ -794,10 +789,7 @@ export class SessionState implements SessionService {
         )
       )
       : Metrics.track("destroy", this.store.destroy(rotation.from))
-    return Effect.as(
-      Effect.andThen(Metrics.track("write", this.store.write(to, record, ttl)), old),
-      { applied: true, record }
-    )
+    return Effect.as(Effect.andThen(Metrics.trackNow("write", this.store.write(to, record, ttl)), old), true)
   }
 
   /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
