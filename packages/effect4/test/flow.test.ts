@@ -7,10 +7,14 @@ import { describe, expect, it } from "@effect/vitest"
 import { type Duration, Effect, Layer, Option } from "effect"
 import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
+import * as Metric from "effect/Metric"
 import { makeJar, serveWith } from "./utils/http.js"
 
-/** The memory store, counting reads and lock releases; `failReads` makes every read fail. */
-const counting = (options: { readonly failReads?: boolean } = {}) => {
+/**
+ * The memory store, counting reads and lock releases; `failReads` makes every read fail,
+ * `hangFirstRead` makes the first read never finish.
+ */
+const counting = (options: { readonly failReads?: boolean; readonly hangFirstRead?: boolean } = {}) => {
   const counts = { reads: 0, locks: 0, releases: 0 }
   const layer = Layer.effect(
     SessionStore,
@@ -18,15 +22,17 @@ const counting = (options: { readonly failReads?: boolean } = {}) => {
       ...store,
       // A read that yields first: the request's other fibers run while it is in flight.
       read: (key: string) =>
-        Effect.andThen(
-          Effect.sync(() => counts.reads++),
-          Effect.andThen(
+        Effect.suspend(() => {
+          const first = ++counts.reads === 1
+          return Effect.andThen(
             Effect.yieldNow,
-            options.failReads === true
+            options.hangFirstRead === true && first
+              ? Effect.never
+              : options.failReads === true
               ? Effect.fail(new SessionStoreError({ reason: "Unavailable", message: "down" }))
               : store.read(key)
           )
-        ),
+        }),
       lock: (key: string, lockOptions: { readonly ttl: Duration.Duration; readonly wait: Duration.Duration }) =>
         Effect.map(store.lock!(key, lockOptions), (release) => {
           counts.locks++
@@ -38,6 +44,15 @@ const counting = (options: { readonly failReads?: boolean } = {}) => {
 }
 
 const text = (value: unknown) => HttpServerResponse.text(JSON.stringify(value))
+
+/** How many session store reads have failed so far (the metric the middleware keeps). */
+const readErrors = Effect.map(Metric.snapshot, (all) => {
+  const series = all.find((s) =>
+    s.id === "effect_session_store_errors_total" &&
+    (s.attributes as Record<string, string> | undefined)?.operation === "read"
+  )
+  return series === undefined ? 0 : Number((series.state as { readonly count: number }).count)
+})
 
 const routes = (options: Session.Options = {}) =>
   Layer.mergeAll(
@@ -51,6 +66,16 @@ const routes = (options: Session.Options = {}) =>
         }),
         (views) => text(views.map(Option.getOrNull))
       )
+    ),
+    HttpRouter.add(
+      "GET",
+      "/retry",
+      Effect.gen(function*() {
+        // the first load is interrupted (its read never ends); the next use loads again
+        const first = yield* Effect.timeoutOption(Session.getOption("views"), "20 millis")
+        const second = yield* Session.getOption("views")
+        return text([Option.isNone(first), Option.getOrNull(second)])
+      })
     ),
     HttpRouter.add("GET", "/die", Session.blocking(Effect.die("boom"))),
     HttpRouter.add("GET", "/interrupt", Session.blocking(Effect.interrupt)),
@@ -78,6 +103,19 @@ describe("the request flow", () => {
       const reply = yield* jar.get("/together")
       expect(reply.status).toBe(503)
       expect(store.counts.reads).toBe(1)
+    }).pipe(Effect.provide(serveWith(routes(), store.layer)))
+  })
+
+  it.live("a load interrupted while its read runs is not waited for: the next use reads again", () => {
+    const store = counting({ hangFirstRead: true })
+    return Effect.gen(function*() {
+      const jar = makeJar()
+      expect((yield* jar.get("/count")).body).toBe("1") // a new session reads nothing
+      const failedReads = yield* readErrors
+      expect(JSON.parse((yield* jar.get("/retry")).body)).toEqual([true, 1])
+      expect(store.counts.reads).toBe(2)
+      // the read cut short is timed and counted as failed, as any store operation that fails
+      expect((yield* readErrors) - failedReads).toBe(1)
     }).pipe(Effect.provide(serveWith(routes(), store.layer)))
   })
 

@@ -2,7 +2,7 @@
  * Metrics: store operation latency and errors, and session lifecycle counts. No session ID or
  * storage key is ever an attribute.
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -87,6 +87,50 @@ export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E,
 export const trackNow = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
   const fiber = Fiber.getCurrent()
   return fiber === undefined ? track(operation, effect) : timed(operation, effect, fiber.context, performance.now())
+}
+
+/**
+ * Starts timing `operation` now, in the running fiber's context (called while running, as
+ * `trackNow`); the returned function records its end (latency, and a failure when told) the
+ * first time it is called, and does nothing after. For a caller that already has a continuation
+ * on the operation's exit and a finalizer after it: it records there instead of in a frame of
+ * its own.
+ */
+export const stopwatch = (operation: Operation): (failed: boolean) => void => {
+  const context = Fiber.getCurrent()?.context ?? Context.empty()
+  const metrics = byOperation[operation]
+  const start = performance.now()
+  let stopped = false
+  return (failed) => {
+    if (stopped) return
+    stopped = true
+    metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
+    if (failed) metrics.errors.updateUnsafe(1, context)
+  }
+}
+
+/**
+ * `trackNow`, and what follows the operation, in one continuation (as `Effect.matchCauseEffect`):
+ * the latency (and a failure) are recorded as the operation exits, then `onSuccess` or
+ * `onFailure` runs. Only where the fiber is uninterruptible: an interruption of an interruptible
+ * fiber skips recovery continuations, and with them the recording (`trackNow`'s finalizer runs).
+ */
+export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
+  operation: Operation,
+  effect: Effect.Effect<A, E, R>,
+  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
+): Effect.Effect<B, E | E2, R | R2> => {
+  const stop = stopwatch(operation)
+  return Effect.matchCauseEffect(effect, {
+    onSuccess: (value) => {
+      stop(false)
+      return onSuccess(value)
+    },
+    onFailure: (cause) => {
+      stop(true)
+      return Effect.failCause(cause)
+    }
+  })
 }
 
 /** Adds one to `counter` at once: called while running (as `trackNow`). */

@@ -180,11 +180,18 @@ export class SessionState implements SessionService {
     return Effect.void
   }
 
-  /** The read and what follows it (a session without a cookie has nothing to read). */
+  /**
+   * The read and what follows it (a session without a cookie has nothing to read). The read's
+   * latency is recorded as it exits, or, when it is cut short (an interruption skips the
+   * continuation), by the finalizer that ends the load whichever way it exits.
+   */
   private doLoad(id: string): Effect.Effect<void, SessionStoreError> {
     const key = Id.storageKey(id)
-    const loaded = Effect.matchCauseEffect(Metrics.trackNow("read", this.store.read(key)), {
+    const read = this.store.read(key)
+    const stop = Metrics.stopwatch("read")
+    const loaded = Effect.matchCauseEffect(read, {
       onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
+        stop(true)
         // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
         const error = Cause.findErrorOption(cause)
         if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
@@ -193,16 +200,32 @@ export class SessionState implements SessionService {
         }
         return Effect.failCause(cause)
       },
-      onSuccess: (found) => this.settle(id, key, found)
+      onSuccess: (found) => {
+        stop(false)
+        return this.settle(id, key, found)
+      }
     })
-    return Metrics.span(loaded, "effect-session.load")
+    return Effect.onExit(Metrics.span(loaded, "effect-session.load"), (exit) => {
+      stop(true)
+      this.loadEnded(exit)
+      return Effect.void
+    })
+  }
+
+  /** The running load ended with `exit`: loaded if it succeeded; the fibers waiting for it go on. */
+  private loadEnded(exit: Exit.Exit<void, SessionStoreError>): void {
+    const waiters = this.waiters
+    this.waiters = undefined
+    this.loading = false
+    if (Exit.isSuccess(exit)) this.loaded = true
+    if (waiters !== undefined) { for (const resume of waiters) resume(exit) }
   }
 
   /**
    * Loads the record on first use; concurrent first uses share one load (they wait for its exit).
    * Called while running (inside `Effect.suspend` or a continuation), never to build an Effect
    * for later. The waiters' list is made only when a second fiber of the request finds the load
-   * running.
+   * running. The load's finalizer ends it, whichever way it exits (an interruption too).
    */
   private loadNow(): Effect.Effect<void, SessionStoreError> {
     if (this.loaded) return Effect.void
@@ -219,14 +242,7 @@ export class SessionState implements SessionService {
     }
     const load = this.doLoad(id)
     this.loading = true
-    return Effect.onExit(load, (exit) => {
-      const waiters = this.waiters
-      this.waiters = undefined
-      this.loading = false
-      if (Exit.isSuccess(exit)) this.loaded = true
-      if (waiters !== undefined) { for (const resume of waiters) resume(exit) }
-      return Effect.void
-    })
+    return load
   }
 
   /** `f` once the record is loaded. Called while running, like `loadNow`. */
@@ -679,7 +695,7 @@ export class SessionState implements SessionService {
   /**
    * Saves as `Save.plan` says: nothing, a new record, a rotation to the new ID, or this request's
    * changes to the record the store holds. `final` marks the automatic save after the handler,
-   * which also ages flash data.
+   * which also ages flash data, and runs uninterruptibly (the flow's continuation).
    *
    * An update uses the store's atomic `patch` when it has one: only this request's changes are
    * applied, to the record as it is now, so concurrent requests changing different keys (or
@@ -742,6 +758,16 @@ export class SessionState implements SessionService {
       return Effect.succeed("Written")
     }
     const written = () => after(true)
+    // The final save runs in the flow's uninterruptible continuation: its store operation can be
+    // timed in the continuation that follows it. A save a handler asks for may be interrupted.
+    const track = <A>(
+      operation: Metrics.Operation,
+      effect: Effect.Effect<A, SessionStoreError>,
+      then: (value: A) => Effect.Effect<SaveResult>
+    ) =>
+      final
+        ? Metrics.trackUninterruptibleNow(operation, effect, then)
+        : Effect.flatMap(Metrics.trackNow(operation, effect), then)
     const io = (): Effect.Effect<SaveResult, SessionStoreError> => {
       if (plan._tag === "Rotate" && rotation !== undefined) {
         record = Changes.toRecord(this.changes)
@@ -749,10 +775,10 @@ export class SessionState implements SessionService {
       }
       const patch = plan._tag === "Create" ? undefined : this.store.patch
       if (patch !== undefined) {
-        return Effect.flatMap(Metrics.trackNow("patch", patch(key, Changes.toPatch(this.changes), ttl)), after)
+        return track("patch", patch(key, Changes.toPatch(this.changes), ttl), after)
       }
       record = Changes.toRecord(this.changes)
-      return Effect.flatMap(Metrics.trackNow("write", this.store.write(key, record, ttl)), written)
+      return track("write", this.store.write(key, record, ttl), written)
     }
     const saved = io()
     return Metrics.span(saved, "effect-session.save", { "session.plan": plan._tag })
@@ -948,12 +974,16 @@ const flow = <E, R, EH, RH>(
     onSuccess: (response) => {
       leave?.()
       state.pendingResponse = response
+      const saved = state.commit(true)
       return unlocking(
         state,
-        Effect.matchEffect(state.commit(true), {
-          onFailure: (error) => failure(error, true),
-          onSuccess: () => Effect.succeed(state.decorate(response))
-        })
+        // Nothing to save (the session unused, unchanged): the answer at once.
+        Exit.isExit(saved) && Exit.isSuccess(saved)
+          ? Effect.succeed(state.decorate(response))
+          : Effect.matchEffect(saved, {
+            onFailure: (error) => failure(error, true),
+            onSuccess: () => Effect.succeed(state.decorate(response))
+          })
       )
     },
     onFailure: (cause) => {
