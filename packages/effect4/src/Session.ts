@@ -10,7 +10,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { dual } from "effect/Function"
 import * as HttpRouter from "effect/http/HttpRouter"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
@@ -341,13 +341,7 @@ const build = <EH, RH>(config: options_.Resolved) =>
       HttpServerResponse.HttpServerResponse,
       Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
       HttpServerRequest.HttpServerRequest
-    > =>
-      Effect.clockWith((clock) =>
-        HttpServerRequest.HttpServerRequest.use((request) => {
-          const state = new internal.SessionState(config, store, clock, request.method, request.headers.cookie)
-          return internal.serve(state, request, Effect.provideService(app, SessionBase, state), onError)
-        })
-      )
+    > => internal.serveProviding(SessionBase, config, store, app, onError)
   })
 
 type MakeMiddleware = {
@@ -380,6 +374,19 @@ const SessionBase = Context.Service<Session, SessionService>()("effect-session/S
 // statics declare their (overloaded) types; one generic forwarder cannot express them all.
 const accessor = <K extends keyof SessionService>(key: K): any => (...args: Array<any>) =>
   SessionBase.use((service) => (service[key] as any)(...args))
+
+// The most used accessors: when the handle is the middleware's own state, they call its `…Now`
+// method, which is the same method without the suspension it needs when its Effect is built
+// ahead and run later (the accessor's Effect is already running when it calls). A handle of any
+// other kind (a test double, a wrapper) is called as above.
+const accessorNow = <K extends keyof SessionService>(
+  key: K,
+  now: (state: internal.SessionState, ...args: Array<any>) => Effect.Effect<any, any, any>
+): any =>
+(...args: Array<any>) =>
+  SessionBase.use((service) =>
+    service instanceof internal.SessionState ? now(service, ...args) : (service[key] as any)(...args)
+  )
 
 const property = <K extends keyof SessionService>(key: K): any => SessionBase.use((service) => service[key] as any)
 
@@ -509,7 +516,7 @@ export class Session extends SessionBase {
       key: string,
       schema: Schema.Codec<A, I, RD, RE>
     ): Effect.Effect<A, SessionKeyMissing | SessionValueError | SessionStoreError, Session | RD>
-  } = accessor("get")
+  } = accessorNow("get", (state, key, schema) => state.getNow(key, schema))
 
   /**
    * The value under `key` as an `Option` (no failure when missing).
@@ -532,7 +539,7 @@ export class Session extends SessionBase {
       key: string,
       schema: Schema.Codec<A, I, RD, RE>
     ): Effect.Effect<Option.Option<A>, SessionValueError | SessionStoreError, Session | RD>
-  } = accessor("getOption")
+  } = accessorNow("getOption", (state, key, schema) => state.getOptionNow(key, schema))
 
   /**
    * The string under `key`, or `""` when it is missing or not a string (the Go package's `GetString`).
@@ -643,7 +650,7 @@ export class Session extends SessionBase {
       key: TypedKey<A, I, RD, RE>,
       value: A
     ): Effect.Effect<void, SessionValueError | SessionStoreError, Session | RE>
-  } = accessor("put")
+  } = accessorNow("put", (state, key, value) => state.putNow(key, value))
 
   /**
    * Removes one key or several.
@@ -695,7 +702,10 @@ export class Session extends SessionBase {
   static readonly increment: (
     key: string,
     by?: number
-  ) => Effect.Effect<number, SessionValueError | SessionStoreError, Session> = accessor("increment")
+  ) => Effect.Effect<number, SessionValueError | SessionStoreError, Session> = accessorNow(
+    "increment",
+    (state, key, by) => state.adjustNow(key, by === undefined ? 1 : by)
+  )
 
   /**
    * Subtracts `by` (default 1) from the number under `key`.
@@ -712,7 +722,10 @@ export class Session extends SessionBase {
   static readonly decrement: (
     key: string,
     by?: number
-  ) => Effect.Effect<number, SessionValueError | SessionStoreError, Session> = accessor("decrement")
+  ) => Effect.Effect<number, SessionValueError | SessionStoreError, Session> = accessorNow(
+    "decrement",
+    (state, key, by) => state.adjustNow(key, -(by === undefined ? 1 : by))
+  )
 
   /**
    * Appends `value` to the array under `key` (missing = empty).

@@ -16,7 +16,6 @@
 import * as Effect from "effect/Effect"
 import type * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -232,18 +231,7 @@ export const layer = (
       const onError = (error: SessionStoreError | SessionLockTimeout, context: Session.FailureContext) =>
         Effect.andThen(logFailure(error, context.phase), Effect.fail(toApiError(error)))
       return SessionMiddleware.of((httpEffect, { endpoint }) =>
-        Effect.clockWith((clock) =>
-          HttpServerRequest.HttpServerRequest.use((request) => {
-            const state = new internal.SessionState(config, store, clock, request.method, request.headers.cookie)
-            return internal.serve(
-              state,
-              request,
-              Effect.provideService(httpEffect, Session, state),
-              onError,
-              savesOn(endpoint)
-            )
-          })
-        )
+        internal.serveProviding(Session, config, store, httpEffect, onError, savesOn(endpoint))
       )
     })
   )

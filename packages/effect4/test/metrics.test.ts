@@ -4,7 +4,7 @@
  * holds a session ID or a storage key.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Option, Tracer } from "effect"
 import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import * as Metric from "effect/Metric"
@@ -58,4 +58,39 @@ describe("metrics", () => {
         }))
       ).pipe(Layer.provide(MemoryStore.layer()))
     ))))
+
+  it.effect("with a tracer installed, every load and save makes its span, the save's with its plan", () => {
+    const spans: Array<Tracer.NativeSpan> = []
+    const tracer = Tracer.make({
+      span: (options) => {
+        const span = new Tracer.NativeSpan(options)
+        spans.push(span)
+        return span
+      }
+    })
+    return Effect.gen(function*() {
+      const jar = makeJar()
+      expect((yield* jar.get("/count")).body).toBe("1")
+      expect((yield* jar.get("/count")).body).toBe("2")
+      const ours = spans.filter((s) => s.name.startsWith("effect-session."))
+      // the new session's request has no record to load: no load span
+      expect(ours.map((s) => s.name)).toEqual([
+        "effect-session.save",
+        "effect-session.load",
+        "effect-session.save"
+      ])
+      expect(ours.filter((s) => s.name === "effect-session.save").map((s) => s.attributes.get("session.plan")))
+        .toEqual(["Create", "Update"])
+      for (const span of ours) {
+        expect(span.status._tag).toBe("Ended")
+        // children of the request's span, which the installed tracer made too
+        const parent = Option.getOrUndefined(span.parent)
+        expect(parent !== undefined && spans.includes(parent as Tracer.NativeSpan)).toBe(true)
+      }
+    }).pipe(Effect.provide(
+      serveWith(Count, MemoryStore.layer()).pipe(
+        Layer.provide(Layer.succeed(Tracer.Tracer, tracer))
+      )
+    ))
+  })
 })

@@ -2,11 +2,13 @@
  * Metrics: store operation latency and errors, and session lifecycle counts. No session ID or
  * storage key is ever an attribute.
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
+import * as Tracer from "effect/Tracer"
 
 /** Sessions written for the first time. */
 export const created = Metric.counter("effect_session_created_total", {
@@ -54,18 +56,114 @@ const byOperation = Object.fromEntries(operations.map((operation) => [operation,
   { readonly latency: Metric.Metric<Duration.Duration, unknown>; readonly errors: Metric.Counter<number> }
 >
 
-/**
- * Runs a store operation with its latency (real time: latency is a wall-clock fact even under
- * `TestClock`) and its failures recorded under `operation`, in the step that sees its exit.
- */
-export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+/** `effect`, timed from `start`, with its latency and failure recorded in `context` when it exits. */
+const timed = <A, E, R>(
+  operation: Operation,
+  effect: Effect.Effect<A, E, R>,
+  context: Context.Context<never>,
+  start: number
+): Effect.Effect<A, E, R> => {
   const metrics = byOperation[operation]
-  return Effect.contextWith((context: Context.Context<never>) => {
-    const start = performance.now()
-    return Effect.onExit(effect, (exit) => {
-      metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
-      if (Exit.isFailure(exit)) metrics.errors.updateUnsafe(1, context)
-      return Effect.void
-    })
+  return Effect.onExit(effect, (exit) => {
+    metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
+    if (Exit.isFailure(exit)) metrics.errors.updateUnsafe(1, context)
+    return Effect.void
   })
 }
+
+/**
+ * Runs a store operation with its latency (real time: latency is a wall-clock fact even under
+ * `TestClock`) and its failures recorded under `operation`, in the step that sees its exit. The
+ * clock starts when the operation starts running.
+ */
+export const track = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.contextWith((context: Context.Context<never>) => timed(operation, effect, context, performance.now()))
+
+/**
+ * `track` for an operation that starts running right away: called while running (as the load
+ * and the save call it, for the operation they run next), it reads the fiber's context at once
+ * instead of in a step of its own. An operation built to run later (after another) needs `track`.
+ */
+export const trackNow = <A, E, R>(operation: Operation, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+  const fiber = Fiber.getCurrent()
+  return fiber === undefined ? track(operation, effect) : timed(operation, effect, fiber.context, performance.now())
+}
+
+/**
+ * Starts timing `operation` now, in the running fiber's context (called while running, as
+ * `trackNow`); the returned function records its end (latency, and a failure when told) the
+ * first time it is called, and does nothing after. For a caller that already has a continuation
+ * on the operation's exit and a finalizer after it: it records there instead of in a frame of
+ * its own.
+ */
+export const stopwatch = (operation: Operation): (failed: boolean) => void => {
+  const context = Fiber.getCurrent()?.context ?? Context.empty()
+  const metrics = byOperation[operation]
+  const start = performance.now()
+  let stopped = false
+  return (failed) => {
+    if (stopped) return
+    stopped = true
+    metrics.latency.updateUnsafe(Duration.millis(performance.now() - start), context)
+    if (failed) metrics.errors.updateUnsafe(1, context)
+  }
+}
+
+/**
+ * `trackNow`, and what follows the operation, in one continuation (as `Effect.matchCauseEffect`):
+ * the latency (and a failure) are recorded as the operation exits, then `onSuccess` or
+ * `onFailure` runs. Only where the fiber is uninterruptible: an interruption of an interruptible
+ * fiber skips recovery continuations, and with them the recording (`trackNow`'s finalizer runs).
+ */
+export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
+  operation: Operation,
+  effect: Effect.Effect<A, E, R>,
+  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
+): Effect.Effect<B, E | E2, R | R2> => {
+  const stop = stopwatch(operation)
+  return Effect.matchCauseEffect(effect, {
+    onSuccess: (value) => {
+      stop(false)
+      return onSuccess(value)
+    },
+    onFailure: (cause) => {
+      stop(true)
+      return Effect.failCause(cause)
+    }
+  })
+}
+
+/** Adds one to `counter` at once: called while running (as `trackNow`). */
+export const countNow = (counter: Metric.Counter<number>): void => {
+  const fiber = Fiber.getCurrent()
+  if (fiber !== undefined) counter.updateUnsafe(1, fiber.context)
+}
+
+/**
+ * Whether the running fiber's tracer is Effect's built-in one (`Tracer.nativeTracer`, which every
+ * fiber has until a layer installs another): it keeps spans in memory and hands them to nobody.
+ * `Fiber.Cache.tracer` holds only a tracer that was installed explicitly.
+ */
+const nativeTracing = (): boolean => {
+  const fiber = Fiber.getCurrent()
+  if (fiber === undefined) return false
+  const tracer = fiber.cache.tracer
+  return tracer === undefined || tracer === Tracer.nativeTracer
+}
+
+/**
+ * `effect` in a span named `name` when the running fiber's tracer is one that exports spans (any
+ * tracer a layer installed, such as `@effect/opentelemetry`'s). Under Effect's built-in tracer
+ * nobody can observe the span, and making one is a span object, clock reads and two changes of
+ * the fiber's context per load and per save: then the session makes none (effect's own
+ * `HttpEffect.toHandled` skips its request span the same way). Call it while the effect is being
+ * run (inside `Effect.suspend`, a continuation), not when it is built: it reads the running fiber.
+ */
+export const span = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  name: string,
+  attributes?: Record<string, unknown>
+): Effect.Effect<A, E, R> =>
+  nativeTracing()
+    ? effect
+    : Effect.withSpan(effect, name, { captureStackTrace: false, ...(attributes === undefined ? {} : { attributes }) })

@@ -16,10 +16,12 @@ import {
   Value
 } from "effect-session-core"
 import * as Cause from "effect/Cause"
-import type * as Clock from "effect/Clock"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Cookies from "effect/http/Cookies"
 import * as HttpEffect from "effect/http/HttpEffect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
@@ -40,9 +42,6 @@ import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
 import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
 
-/** The session's spans capture no call-site stack: it would only ever point into this file. */
-const noStack = { captureStackTrace: false } as const
-
 // `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
 type AnySchema = Schema.Codec<any, any, any, any>
@@ -51,6 +50,13 @@ type AnySchema = Schema.Codec<any, any, any, any>
 const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
 
 const LEAVE: CookieDecision = { _tag: "Leave" }
+
+/**
+ * The changes of a session that has not been loaded yet. Never written to: every write loads
+ * first, and the load replaces it (`startFresh`, `settle`). Shared, so that a request that never
+ * touches its session makes no change tracking of its own.
+ */
+const UNLOADED: Changes.Changes = Changes.fresh(0)
 
 const keyName = (key: KeyInput): string => typeof key === "string" ? key : key.key
 
@@ -79,10 +85,12 @@ export class SessionState implements SessionService {
   /** the storage key of the record this session has in the store, if any */
   private key: string | undefined
   private loaded = false
-  /** set while a load runs: the fibers waiting for it */
+  /** a load is running */
+  private loading = false
+  /** the other fibers of the request waiting for the running load, once there is one */
   private waiters: Array<(exit: Exit.Exit<void, SessionStoreError>) => void> | undefined
   private fresh = true
-  private changes: Changes.Changes
+  private changes: Changes.Changes = UNLOADED
   /** the session was read from a record that a rotation retired: read-only */
   private retired = false
   /** `regenerate` asked for a new ID: the record moves there at the next save */
@@ -104,7 +112,6 @@ export class SessionState implements SessionService {
     cookieHeader: string | undefined
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
-    this.changes = Changes.fresh(this.time())
   }
 
   private time(): number {
@@ -118,14 +125,14 @@ export class SessionState implements SessionService {
 
   // --- loading ---------------------------------------------------------------
 
-  private startFresh(): void {
+  private startFresh(now: number = this.time()): void {
     this.currentId = undefined
     this.key = undefined
     this.fresh = true
     this.retired = false
     this.rotation = undefined
     this.renew = false
-    this.changes = Changes.fresh(this.time())
+    this.changes = Changes.fresh(now)
   }
 
   /** An unusable record (bad metadata, not an object): deleted, the session starts fresh. */
@@ -137,37 +144,54 @@ export class SessionState implements SessionService {
 
   /** Adopts what the store returned, or starts fresh. An unknown or expired ID is never adopted. */
   private settle(id: string, key: string, found: Option.Option<SessionData>): Effect.Effect<void> {
-    this.startFresh()
-    if (Option.isNone(found)) return Effect.void
-    const record = found.value
-    if (!StoredRecord.isRecord(record)) return this.discard(key, "not an object")
     const now = this.time()
+    // Every way out but the last starts fresh; the last adopts the record.
+    if (Option.isNone(found)) {
+      this.startFresh(now)
+      return Effect.void
+    }
+    const record = found.value
+    if (!StoredRecord.isRecord(record)) {
+      this.startFresh(now)
+      return this.discard(key, "not an object")
+    }
     const read = Meta.read(record, now)
-    if (read._tag === "Corrupt") return this.discard(key, read.reason)
+    if (read._tag === "Corrupt") {
+      this.startFresh(now)
+      return this.discard(key, read.reason)
+    }
     const retiredUntil = StoredRecord.retiredUntil(record)
-    if (retiredUntil !== undefined && now >= retiredUntil) return Effect.void // its grace is over
+    if (retiredUntil !== undefined && now >= retiredUntil) { // its grace is over
+      this.startFresh(now)
+      return Effect.void
+    }
     if (Lifetime.isExpired(read.meta, this.config, now)) {
       // Past its absolute lifetime: never adopted, whatever the store's TTL says.
+      this.startFresh(now)
       return Effect.andThen(Metrics.count(Metrics.expired), Effect.ignore(this.store.destroy(key)))
     }
     this.currentId = id
     this.key = key
     this.fresh = false
     this.retired = retiredUntil !== undefined
+    this.rotation = undefined
+    this.renew = false
     this.changes = Changes.fromRecord(record, read.meta)
     return Effect.void
   }
 
-  /** The read and what follows it. */
-  private doLoad(): Effect.Effect<void, SessionStoreError> {
-    const id = this.cookieId
-    if (id === undefined) {
-      this.startFresh()
-      return Effect.void
-    }
+  /**
+   * The read and what follows it (a session without a cookie has nothing to read). The read's
+   * latency is recorded as it exits, or, when it is cut short (an interruption skips the
+   * continuation), by the finalizer that ends the load whichever way it exits.
+   */
+  private doLoad(id: string): Effect.Effect<void, SessionStoreError> {
     const key = Id.storageKey(id)
-    return Effect.matchCauseEffect(Metrics.track("read", this.store.read(key)), {
+    const read = this.store.read(key)
+    const stop = Metrics.stopwatch("read")
+    const loaded = Effect.matchCauseEffect(read, {
       onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
+        stop(true)
         // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
         const error = Cause.findErrorOption(cause)
         if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
@@ -176,31 +200,58 @@ export class SessionState implements SessionService {
         }
         return Effect.failCause(cause)
       },
-      onSuccess: (found) => this.settle(id, key, found)
-    }).pipe(Effect.withSpan("effect-session.load", undefined, noStack))
+      onSuccess: (found) => {
+        stop(false)
+        return this.settle(id, key, found)
+      }
+    })
+    return Effect.onExit(Metrics.span(loaded, "effect-session.load"), (exit) => {
+      stop(true)
+      this.loadEnded(exit)
+      return Effect.void
+    })
   }
 
-  /** Loads the record on first use; concurrent first uses share one load (they wait for its exit). */
-  readonly load: Effect.Effect<void, SessionStoreError> = Effect.suspend(() => {
+  /** The running load ended with `exit`: loaded if it succeeded; the fibers waiting for it go on. */
+  private loadEnded(exit: Exit.Exit<void, SessionStoreError>): void {
+    const waiters = this.waiters
+    this.waiters = undefined
+    this.loading = false
+    if (Exit.isSuccess(exit)) this.loaded = true
+    if (waiters !== undefined) { for (const resume of waiters) resume(exit) }
+  }
+
+  /**
+   * Loads the record on first use; concurrent first uses share one load (they wait for its exit).
+   * Called while running (inside `Effect.suspend` or a continuation), never to build an Effect
+   * for later. The waiters' list is made only when a second fiber of the request finds the load
+   * running. The load's finalizer ends it, whichever way it exits (an interruption too).
+   */
+  private loadNow(): Effect.Effect<void, SessionStoreError> {
     if (this.loaded) return Effect.void
-    if (this.waiters !== undefined) {
-      const waiters = this.waiters
+    const id = this.cookieId
+    if (id === undefined) {
+      this.startFresh()
+      this.loaded = true
+      return Effect.void
+    }
+    if (this.loading) {
       return Effect.callback<void, SessionStoreError>((resume) => {
-        waiters.push(resume)
+        ;(this.waiters ??= []).push(resume)
       })
     }
-    this.waiters = []
-    const settled = (exit: Exit.Exit<void, SessionStoreError>) => {
-      const waiters = this.waiters ?? []
-      this.waiters = undefined
-      if (Exit.isSuccess(exit)) this.loaded = true
-      for (const resume of waiters) resume(exit)
-    }
-    return Effect.onExit(Effect.suspend(() => this.doLoad()), (exit) => Effect.sync(() => settled(exit)))
-  })
+    const load = this.doLoad(id)
+    this.loading = true
+    return load
+  }
+
+  /** `f` once the record is loaded. Called while running, like `loadNow`. */
+  private whenLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
+    return this.loaded ? f() : Effect.flatMap(this.loadNow(), f)
+  }
 
   private withLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
-    return Effect.suspend(() => this.loaded ? f() : Effect.andThen(this.load, Effect.suspend(f)))
+    return Effect.suspend(() => this.whenLoaded(f))
   }
 
   private sync<A>(f: () => A): Effect.Effect<A, SessionStoreError> {
@@ -252,7 +303,19 @@ export class SessionState implements SessionService {
     key: KeyInput,
     schema?: AnySchema
   ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
-    return this.withLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, unknown> => {
+    return Effect.suspend(() => this.getNow(key, schema))
+  }
+
+  /**
+   * `get`, for a caller that is already running (the `Session.get` accessor, which found this
+   * state in the fiber's context): the same rules, without a suspension of its own. So are the
+   * other `…Now` methods.
+   */
+  getNow(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<unknown, SessionKeyMissing | SessionValueError | SessionStoreError, unknown> {
+    return this.whenLoaded((): Effect.Effect<unknown, SessionKeyMissing | SessionValueError, unknown> => {
       const name = keyName(key)
       const value = this.lookup(name)
       return value === undefined ? Effect.fail(new SessionKeyMissing({ key: name })) : this.decode(key, schema, value)
@@ -271,9 +334,19 @@ export class SessionState implements SessionService {
     key: KeyInput,
     schema?: AnySchema
   ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
-    return this.withLoaded((): Effect.Effect<Option.Option<unknown>, SessionValueError, unknown> => {
+    return Effect.suspend(() => this.getOptionNow(key, schema))
+  }
+
+  /** `getOption`, for a caller that is already running (see `getNow`). */
+  getOptionNow(
+    key: KeyInput,
+    schema?: AnySchema
+  ): Effect.Effect<Option.Option<unknown>, SessionValueError | SessionStoreError, unknown> {
+    return this.whenLoaded((): Effect.Effect<Option.Option<unknown>, SessionValueError, unknown> => {
       const value = this.lookup(keyName(key))
-      return value === undefined ? Effect.succeedNone : Effect.asSome(this.decode(key, schema, value))
+      if (value === undefined) return Effect.succeedNone
+      const s: AnySchema | undefined = typeof key === "string" ? schema : key.schema
+      return s === undefined ? Effect.succeed(Option.some(value)) : Effect.asSome(this.decode(key, schema, value))
     })
   }
 
@@ -313,15 +386,21 @@ export class SessionState implements SessionService {
 
   // --- writing ---------------------------------------------------------------
 
-  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
-  private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
-    if (StoredRecord.isReserved(name)) return Effect.fail(reservedKey(name))
+  /** Why `value` (already encoded) may not be stored under `name` (reserved, not plain JSON), if it may not. */
+  private invalid(name: string, encoded: unknown): SessionValueError | undefined {
+    if (StoredRecord.isReserved(name)) return reservedKey(name)
     const problem = encoded === undefined
       ? "the value is undefined: use Session.forget to remove a key"
       : Value.check(encoded)
     return problem === undefined
-      ? Effect.succeed([name, encoded] as const)
-      : Effect.fail(valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`))
+      ? undefined
+      : valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`)
+  }
+
+  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
+  private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
+    const error = this.invalid(name, encoded)
+    return error === undefined ? Effect.succeed([name, encoded] as const) : Effect.fail(error)
   }
 
   /** `check`, after encoding `value` with the key's schema if it has one. */
@@ -346,6 +425,22 @@ export class SessionState implements SessionService {
     return this.putAny(key, value)
   }
 
+  /** `put`, for a caller that is already running (see `getNow`). */
+  putNow(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
+    if (typeof key !== "string") return this.putAny(key, value)
+    // As `putAny`: an invalid value fails before the load.
+    const error = this.invalid(key, value)
+    if (error !== undefined) return Effect.fail(error)
+    if (this.loaded) {
+      Changes.set(this.changes, key, value)
+      return Effect.void
+    }
+    return Effect.flatMap(this.loadNow(), () => {
+      Changes.set(this.changes, key, value)
+      return Effect.void
+    })
+  }
+
   readonly forget = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
     this.sync(() => {
       for (const key of typeof keys === "string" ? [keys] : keys) Changes.remove(this.changes, key)
@@ -361,7 +456,12 @@ export class SessionState implements SessionService {
   }
 
   private adjust(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
-    return this.withLoaded(() => {
+    return Effect.suspend(() => this.adjustNow(key, by))
+  }
+
+  /** `increment` (`by`) and `decrement` (`-by`), for a caller that is already running (see `getNow`). */
+  adjustNow(key: string, by: number): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.whenLoaded(() => {
       if (StoredRecord.isReserved(key)) return Effect.fail(reservedKey(key))
       const current = this.lookup(key) ?? 0
       if (typeof current !== "number") {
@@ -536,7 +636,7 @@ export class SessionState implements SessionService {
           const untouched = this.changes.touched.size === 0 && !this.changes.flushed && this.rotation === undefined
           if (this.loaded && untouched) {
             this.loaded = false
-            return this.load
+            return this.loadNow()
           }
           return Effect.void
         })
@@ -595,7 +695,7 @@ export class SessionState implements SessionService {
   /**
    * Saves as `Save.plan` says: nothing, a new record, a rotation to the new ID, or this request's
    * changes to the record the store holds. `final` marks the automatic save after the handler,
-   * which also ages flash data.
+   * which also ages flash data, and runs uninterruptibly (the flow's continuation).
    *
    * An update uses the store's atomic `patch` when it has one: only this request's changes are
    * applied, to the record as it is now, so concurrent requests changing different keys (or
@@ -638,26 +738,9 @@ export class SessionState implements SessionService {
     this.currentId ??= Id.generate()
     const key = this.key ?? Id.storageKey(this.currentId)
     const ttl = Duration.millis(plan.ttlMillis)
-    const io = (): Effect.Effect<
-      { readonly applied: boolean; readonly record: SessionData | undefined },
-      SessionStoreError
-    > => {
-      if (plan._tag === "Create") {
-        const record = Changes.toRecord(this.changes)
-        return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
-      }
-      if (plan._tag === "Rotate" && rotation !== undefined) return this.rotate(rotation, key, ttl, now)
-      const patch = this.store.patch
-      if (patch !== undefined) {
-        return Effect.map(
-          Metrics.track("patch", patch(key, Changes.toPatch(this.changes), ttl)),
-          (applied) => ({ applied, record: undefined })
-        )
-      }
-      const record = Changes.toRecord(this.changes)
-      return Effect.as(Metrics.track("write", this.store.write(key, record, ttl)), { applied: true, record })
-    }
-    return Effect.flatMap(io(), ({ applied, record }): Effect.Effect<SaveResult> => {
+    /** What follows the store operation: `applied` false when the record was gone (a patch or rotation). */
+    let record: SessionData | undefined
+    const after = (applied: boolean): Effect.Effect<SaveResult> => {
       this.cookie = Save.cookieAfter(plan, applied, this.cookie)
       if (!applied) {
         // Destroyed, regenerated away or expired by another request since we loaded it.
@@ -671,10 +754,34 @@ export class SessionState implements SessionService {
       this.key = key
       this.rotation = undefined
       this.renew = false
-      return plan._tag === "Create" ? Effect.as(Metrics.count(Metrics.created), "Written") : Effect.succeed("Written")
-    }).pipe(
-      Effect.withSpan("effect-session.save", { attributes: { "session.plan": plan._tag } }, noStack)
-    )
+      if (plan._tag === "Create") Metrics.countNow(Metrics.created)
+      return Effect.succeed("Written")
+    }
+    const written = () => after(true)
+    // The final save runs in the flow's uninterruptible continuation: its store operation can be
+    // timed in the continuation that follows it. A save a handler asks for may be interrupted.
+    const track = <A>(
+      operation: Metrics.Operation,
+      effect: Effect.Effect<A, SessionStoreError>,
+      then: (value: A) => Effect.Effect<SaveResult>
+    ) =>
+      final
+        ? Metrics.trackUninterruptibleNow(operation, effect, then)
+        : Effect.flatMap(Metrics.trackNow(operation, effect), then)
+    const io = (): Effect.Effect<SaveResult, SessionStoreError> => {
+      if (plan._tag === "Rotate" && rotation !== undefined) {
+        record = Changes.toRecord(this.changes)
+        return Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
+      }
+      const patch = plan._tag === "Create" ? undefined : this.store.patch
+      if (patch !== undefined) {
+        return track("patch", patch(key, Changes.toPatch(this.changes), ttl), after)
+      }
+      record = Changes.toRecord(this.changes)
+      return track("write", this.store.write(key, record, ttl), written)
+    }
+    const saved = io()
+    return Metrics.span(saved, "effect-session.save", { "session.plan": plan._tag })
   }
 
   /**
@@ -686,17 +793,14 @@ export class SessionState implements SessionService {
     rotation: { readonly from: string; readonly graceMillis: number },
     to: string,
     ttl: Duration.Duration,
-    now: number
-  ): Effect.Effect<{ readonly applied: boolean; readonly record: SessionData | undefined }, SessionStoreError> {
-    const record = Changes.toRecord(this.changes)
+    now: number,
+    record: SessionData
+  ): Effect.Effect<boolean, SessionStoreError> {
     const rotateFn = this.store.rotate
     if (rotateFn !== undefined) {
-      return Effect.map(
-        Metrics.track(
-          "rotate",
-          rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
-        ),
-        (applied) => ({ applied, record })
+      return Metrics.trackNow(
+        "rotate",
+        rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
       )
     }
     // A store without `rotate`: the new record, then the old one deleted or retired (not atomic).
@@ -711,10 +815,7 @@ export class SessionState implements SessionService {
         )
       )
       : Metrics.track("destroy", this.store.destroy(rotation.from))
-    return Effect.as(
-      Effect.andThen(Metrics.track("write", this.store.write(to, record, ttl)), old),
-      { applied: true, record }
-    )
+    return Effect.as(Effect.andThen(Metrics.trackNow("write", this.store.write(to, record, ttl)), old), true)
   }
 
   /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
@@ -770,6 +871,11 @@ export const defaultFailure = (
       unavailable
     )
 
+type OnError<EH, RH> = (
+  error: SessionStoreError | SessionLockTimeout,
+  context: FailureContext
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>
+
 /**
  * Serves one request: runs `app` (which finds `state` as its `Session`), saves the session after
  * the app produced its response (before it leaves), adds the cookie, and turns a store failure or
@@ -783,18 +889,80 @@ export const serve = <E, R, EH, RH>(
   state: SessionState,
   request: HttpServerRequest.HttpServerRequest,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
-  onError: (
-    error: SessionStoreError | SessionLockTimeout,
-    context: FailureContext
-  ) => Effect.Effect<HttpServerResponse.HttpServerResponse, EH, RH>,
+  onError: OnError<EH, RH>,
   saveOnFailure?: (error: unknown) => boolean
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
   R | RH
+> =>
+  Effect.uninterruptibleMask((restore) => flow(state, request, restore(withLock(state, app)), onError, saveOnFailure))
+
+/**
+ * `serve` for a router or API middleware: reads the request and the clock from the running fiber
+ * and adds `state` to the fiber's context as `session` for the app, in the step that starts the
+ * flow (`Effect.provideService` would take a step and a finalizer of its own). The context is
+ * restored as soon as the app exits, whichever way (the flow's continuation runs uninterruptibly).
+ */
+export const serveProviding = <I, E, R, EH, RH>(
+  session: Context.Key<I, SessionService>,
+  config: Resolved,
+  store: SessionStoreService,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  onError: OnError<EH, RH>,
+  saveOnFailure?: (error: unknown) => boolean
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+  Exclude<R, I> | RH | HttpServerRequest.HttpServerRequest
+> =>
+  Effect.uninterruptibleMask((restore) => {
+    // The mask's callback runs in the fiber's own step: `Fiber.getCurrent()` is that fiber.
+    const fiber = Fiber.getCurrent()
+    if (fiber === undefined) return Effect.die(new Error("effect-session: serveProviding ran outside a fiber"))
+    const context = fiber.context
+    const request = Context.getUnsafe(context, HttpServerRequest.HttpServerRequest)
+    const state = new SessionState(config, store, fiber.getRef(Clock.Clock), request.method, request.headers.cookie)
+    fiber.setContext(Context.add(context, session, state))
+    return flow(
+      state,
+      request,
+      restore(withLock(state, app)) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, I>>,
+      onError,
+      saveOnFailure,
+      () => fiber.setContext(context)
+    )
+  })
+
+/** The app, after the session's lock when the options ask for one and there is a session to lock. */
+const withLock = <E, R>(
+  state: SessionState,
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R> =>
+  state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
+
+/** Releases the lock after `effect`, when the request holds one by then. */
+const unlocking = <A, E, R>(state: SessionState, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  state.holdsLock ? Effect.ensuring(effect, state.unlock) : effect
+
+/**
+ * What follows the app (`run`, already interruptible where it should be), in one continuation:
+ * `leave` (the context the app had, taken back), then the save and the cookie, or the failure's
+ * handling; then the lock's release, when one is held.
+ */
+const flow = <E, R, EH, RH>(
+  state: SessionState,
+  request: HttpServerRequest.HttpServerRequest,
+  run: Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R>,
+  onError: OnError<EH, RH>,
+  saveOnFailure: ((error: unknown) => boolean) | undefined,
+  leave?: () => void
+): Effect.Effect<
+  HttpServerResponse.HttpServerResponse,
+  Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+  R | RH
 > => {
-  let saving = false
-  const failure = (error: SessionStoreError | SessionLockTimeout) => {
+  const failure = (error: SessionStoreError | SessionLockTimeout, saving: boolean) => {
     const response = state.pendingResponse
     return onError(error, {
       request,
@@ -802,38 +970,64 @@ export const serve = <E, R, EH, RH>(
       response: Option.fromNullishOr(response)
     })
   }
-  /** Saves for a failure that still becomes a response, and adds the cookie to that response. */
-  const saveThenFail = (error: E) =>
-    Effect.suspend(() => {
-      saving = true
-      return state.commit(true)
-    }).pipe(
-      Effect.andThen(
-        HttpEffect.appendPreResponseHandler((_, response) => Effect.succeed(state.decorate(response))).pipe(
-          Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+  const handled = Effect.matchCauseEffect(run, {
+    onSuccess: (response) => {
+      leave?.()
+      state.pendingResponse = response
+      const saved = state.commit(true)
+      return unlocking(
+        state,
+        // Nothing to save (the session unused, unchanged): the answer at once.
+        Exit.isExit(saved) && Exit.isSuccess(saved)
+          ? Effect.succeed(state.decorate(response))
+          : Effect.matchEffect(saved, {
+            onFailure: (error) => failure(error, true),
+            onSuccess: () => Effect.succeed(state.decorate(response))
+          })
+      )
+    },
+    onFailure: (cause) => {
+      leave?.()
+      let saving = false
+      /** Saves for a failure that still becomes a response, and adds the cookie to that response. */
+      const saveThenFail = (error: E) =>
+        Effect.suspend(() => {
+          saving = true
+          return state.commit(true)
+        }).pipe(
+          Effect.andThen(
+            HttpEffect.appendPreResponseHandler((_, response) => Effect.succeed(state.decorate(response))).pipe(
+              Effect.provideService(HttpServerRequest.HttpServerRequest, request)
+            )
+          ),
+          Effect.andThen(Effect.fail(error))
         )
-      ),
-      Effect.andThen(Effect.fail(error))
-    )
-  const run = state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
-  return Effect.uninterruptibleMask((restore) =>
-    restore(run).pipe(
-      Effect.matchEffect({
-        onFailure: (error) =>
-          saveOnFailure !== undefined && !isSessionFailure(error) && saveOnFailure(error)
-            ? saveThenFail(error)
-            : Effect.fail(error),
-        onSuccess: (response) => {
-          state.pendingResponse = response
-          return Effect.map(state.commit(true), () => state.decorate(response))
-        }
-      }),
-      Effect.catchIf(
-        (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>
-          isSessionFailure(u),
-        failure
-      ),
-      Effect.ensuring(state.unlock)
-    )
-  )
+      // As `Effect.matchEffect` and `Effect.catchIf` see a failure (a defect or an interruption
+      // passes through both untouched).
+      return unlocking(
+        state,
+        Effect.failCause(cause).pipe(
+          Effect.matchEffect({
+            onFailure: (error) =>
+              saveOnFailure !== undefined && !isSessionFailure(error) && saveOnFailure(error)
+                ? saveThenFail(error as E)
+                : Effect.fail(error),
+            onSuccess: Effect.succeed
+          }),
+          Effect.catchIf(
+            (u: E | SessionStoreError | SessionLockTimeout): u is SessionStoreError | SessionLockTimeout =>
+              isSessionFailure(u),
+            (error) => failure(error, saving)
+          )
+        )
+      )
+    }
+  })
+  // The session failures were turned into responses above; TypeScript cannot subtract them from
+  // the app's generic error type by itself.
+  return handled as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
+    R | RH
+  >
 }
