@@ -205,7 +205,7 @@ export const make = (
     const commandTimeoutMillis = yield* positiveMillis("commandTimeout", options.commandTimeout, Duration.seconds(2))
     const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, Duration.seconds(10))
 
-    const client = options.client ?? (yield* ownClient(options, commandTimeoutMillis, connectTimeoutMillis))
+    const client = options.client ?? (yield* ownClient(options, connectTimeoutMillis))
     if (options.client !== undefined) yield* clientReady(options.client, connectTimeoutMillis)
     const redis = defineCommands(client)
 
@@ -341,7 +341,6 @@ export const make = (
 /** Creates, connects and (when the scope closes) quits a client the store owns. */
 const ownClient = (
   options: Options,
-  commandTimeoutMillis: number,
   connectTimeoutMillis: number
 ): Effect.Effect<Redis, SessionStoreError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -351,7 +350,8 @@ const ownClient = (
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMillis,
+      // No ioredis `commandTimeout`: the store's own timer bounds every command (see `command`),
+      // and a second timer per command would cost CPU for nothing.
       connectTimeout: connectTimeoutMillis,
       // Commands issued in the same tick (many requests' loads and saves) share one write to the
       // socket: less CPU per command, same commands and replies.
