@@ -183,7 +183,7 @@ const start = <E, R, EH, RH>(
           }
         })
       )
-    // An HTTP server runs its app uninterruptibly already: the mask is only needed elsewhere.
+    // On a fiber that is uninterruptible already the mask would change nothing: it is skipped.
     const handled = RuntimeFlags.interruptible(status.runtimeFlags)
       ? Effect.uninterruptibleMask(handle)
       : handle(identity)

@@ -167,7 +167,7 @@ export class SessionState implements SessionService {
     this.reading = true
     const key = Id.storageKey(id)
     // The load must end (and wake any waiter) even when its fiber is interrupted: on a fiber that
-    // can be, the read is masked (an HTTP server runs its handlers uninterruptibly already).
+    // can be, the read is masked (on one that cannot, the mask would change nothing).
     const read = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
       Effect.matchCauseEffect(restore(Storage.read(this.store, key, loadSpan)), {
         onSuccess: (found) => {
