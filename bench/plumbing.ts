@@ -11,7 +11,8 @@
  * interleaved (this one, the variant, this one...), so that a busy machine weighs on both alike;
  * the variant's line is printed second.
  *
- * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases
+ * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CONCURRENCY (1) runs that
+ * many fibers over the requests at once, as concurrent connections do; PLUMBING_CASES picks cases
  * (`redis/returning` and `redis/new` use the Redis at REDIS_URL, default 127.0.0.1:6379).
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
@@ -23,6 +24,7 @@ import { loadLibrary } from "./lib/library.js"
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
 const USERS = 1000
+const CONCURRENCY = Number(process.env.PLUMBING_CONCURRENCY ?? 1)
 
 /** One library's apps, stores, cookie jars and cases. */
 const setup = async (srcDir: string | undefined) => {
@@ -127,13 +129,16 @@ const setup = async (srcDir: string | undefined) => {
   const loop = (app: App, requests: ReadonlyArray<HttpServerRequest.HttpServerRequest> | undefined) =>
     Effect.suspend(() => {
       let i = 0
-      return Effect.whileLoop({
+      const one = Effect.whileLoop({
         while: () => i < REQUESTS,
-        body: () => serve(app, requests === undefined ? fresh : requests[i % requests.length]!),
-        step: () => {
-          i++
-        }
+        body: () => serve(app, requests === undefined ? (i++, fresh) : requests[i++ % requests.length]!),
+        step: () => {}
       })
+      // PLUMBING_CONCURRENCY > 1: that many fibers share the requests, as concurrent connections
+      // do (a Redis client then pipelines their commands).
+      return CONCURRENCY === 1 ? one : Effect.asVoid(Effect.all(Array.from({ length: CONCURRENCY }, () => one), {
+        concurrency: "unbounded"
+      }))
     })
 
   return { selected, runtimes, jars, loop }

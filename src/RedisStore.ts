@@ -32,6 +32,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
+import { Deadlines } from "./internal/deadlines.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -214,11 +215,16 @@ export const make = (
      * a `SessionStoreError`. ioredis' `commandTimeout` is not enough: with auto-pipelining, a
      * command queued behind a pipeline that is still waiting gets its timer only when that
      * pipeline ends (about twice the timeout, then three times...), and a user's client may have
-     * none. One `setTimeout` per command, cleared on the answer (cheaper than `Effect.timeout`).
+     * none. All commands share one timeout, so their deadlines share one timer (`Deadlines`); no
+     * interruption handler is needed: a deadline that fires after its fiber was interrupted
+     * resumes nothing (an async step resumes once), and the layer's scope drops the queue.
      */
+    const deadlines = yield* Effect.acquireRelease(
+      Effect.sync(() => new Deadlines(commandTimeoutMillis)),
+      (deadlines) => Effect.sync(() => deadlines.close())
+    )
     const command = <A>(operation: string, run: () => Promise<A>): Effect.Effect<A, SessionStoreError> =>
       Effect.async<A, SessionStoreError>((resume) => {
-        let settled = false
         let promise: Promise<A>
         try {
           promise = run()
@@ -226,33 +232,24 @@ export const make = (
           resume(Effect.fail(toStoreError(operation)(cause)))
           return
         }
-        const timer = setTimeout(() => {
-          settled = true
+        const deadline = deadlines.add(() =>
           resume(Effect.fail(
             new SessionStoreError({
               reason: "Timeout",
               message: `redis ${operation}: no answer within ${commandTimeoutMillis} ms`
             })
           ))
-        }, commandTimeoutMillis)
+        )
         promise.then(
           (value) => {
-            if (settled) return
-            settled = true
-            clearTimeout(timer)
+            deadlines.settle(deadline)
             resume(Effect.succeed(value))
           },
           (cause) => {
-            if (settled) return
-            settled = true
-            clearTimeout(timer)
+            deadlines.settle(deadline)
             resume(Effect.fail(toStoreError(operation)(cause)))
           }
         )
-        return Effect.sync(() => {
-          settled = true
-          clearTimeout(timer)
-        })
       })
 
     /** The record's expiry field and PX for a write at `now` with `ttl` (zero: the default). */
