@@ -4,11 +4,13 @@
  * revisions exactly on a busy machine where CPU timings are noisy.
  * `npx tsx bench/lib/build.ts && node build/bench/dev/bench/steps.js [variant-src-dir]`.
  * Prints steps per request for each case and the difference to the bare route; with a variant
- * directory, the variant's line is printed second.
+ * directory, the variant's line is printed second. `STEPS_STORE=redis` counts them on the Redis store
+ * (the Redis at REDIS_URL, default 127.0.0.1:6379) instead of the memory store.
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, Layer, ManagedRuntime, Option, RuntimeFlags, RuntimeFlagsPatch, Supervisor } from "effect"
-import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
+import { pathToFileURL } from "node:url"
+import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
 
 const REQUESTS = 1000
@@ -42,7 +44,14 @@ const count = async (srcDir: string | undefined) => {
     ),
     session: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, counter), Session.middleware(options))
   }
-  const runtime = ManagedRuntime.make(MemoryStore.layer({ sweepInterval: "1 hour" }) as Layer.Layer<any>)
+  const RedisStore: typeof import("effect-session/RedisStore") = srcDir === undefined
+    ? await import("effect-session/RedisStore")
+    : await import(pathToFileURL(`${srcDir}/RedisStore.js`).href)
+  const runtime = ManagedRuntime.make(
+    (process.env.STEPS_STORE === "redis"
+      ? RedisStore.layer({ url: redisUrl(), prefix: `steps:${process.pid}:` })
+      : MemoryStore.layer({ sweepInterval: "1 hour" })) as Layer.Layer<any>
+  )
   const request = (cookie?: string) =>
     HttpServerRequest.fromWeb(
       new Request(`http://127.0.0.1${ROUTE}`, cookie === undefined ? {} : { headers: { cookie } })

@@ -96,7 +96,11 @@ export class SessionState implements SessionService {
   private loading: Deferred.Deferred<void, SessionStoreError> | undefined
   /** created during this request (no cookie, or an unknown, expired or destroyed one) */
   private fresh = true
-  private changes: Changes.Changes
+  /**
+   * the session's data and changes, set by the load: every accessor and the save wait for it, so
+   * the constructor allocates nothing that the load would throw away
+   */
+  private loadedChanges: Changes.Changes | undefined
   /** the expiry must be renewed (and the cookie re-issued) at the next save: `setLifetime`, `flush` */
   private renew = false
   /** the session must be written even if unchanged: a new ID must reach the store and the cookie */
@@ -114,7 +118,6 @@ export class SessionState implements SessionService {
     cookieHeader: string | undefined
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
-    this.changes = Changes.fresh(0)
   }
 
   // Printing the handle (a log line, an error, a debugger) never shows the session ID.
@@ -132,6 +135,13 @@ export class SessionState implements SessionService {
     return this.clock.unsafeCurrentTimeMillis()
   }
 
+  private get changes(): Changes.Changes {
+    const changes = this.loadedChanges
+    // Unreachable: every path that reads the changes has waited for the load.
+    if (changes === undefined) throw new Error("effect-session: the session was used before it was loaded")
+    return changes
+  }
+
   /** Whether the request carried a well-formed session cookie. */
   get hasCookie(): boolean {
     return this.cookieId !== undefined
@@ -140,12 +150,23 @@ export class SessionState implements SessionService {
   // --- loading ---------------------------------------------------------------
 
   private startFresh(): void {
-    this.currentId = undefined
-    this.key = undefined
-    this.rotateFrom = undefined
-    this.retired = false
+    this.become(undefined, undefined, false, Changes.fresh(this.currentTime()))
     this.fresh = true
-    this.changes = Changes.fresh(this.currentTime())
+  }
+
+  /** The session as loaded: `id` and `key` undefined for a new one; nothing pending to save. */
+  private become(
+    id: string | undefined,
+    key: string | undefined,
+    retired: boolean,
+    changes: Changes.Changes
+  ): void {
+    this.currentId = id
+    this.key = key
+    this.rotateFrom = undefined
+    this.retired = retired
+    this.fresh = false
+    this.loadedChanges = changes
     this.mustWrite = false
     this.renew = false
   }
@@ -206,7 +227,14 @@ export class SessionState implements SessionService {
    * what is left to do: deleting a record that cannot be used.
    */
   private settle(id: string, key: string, found: unknown): Effect.Effect<void> {
+    const rejected = this.adopt(id, key, found)
+    if (rejected === undefined) return Effect.void
     this.startFresh()
+    return rejected
+  }
+
+  /** Adopts the record `found` as session `id`; or, when it cannot be used, what is left to do. */
+  private adopt(id: string, key: string, found: unknown): Effect.Effect<void> | undefined {
     if (!Option.isOption(found)) return this.discard(key, "the store's read did not return an Option")
     if (Option.isNone(found)) {
       Metrics.count(Metrics.expired)
@@ -227,12 +255,8 @@ export class SessionState implements SessionService {
       Metrics.count(Metrics.expired)
       return Effect.ignore(Storage.destroy(this.store, key))
     }
-    this.currentId = id
-    this.key = key
-    this.retired = retiredUntil !== undefined
-    this.fresh = false
-    this.changes = Changes.fromRecord(record, meta.meta)
-    return Effect.void
+    this.become(id, key, retiredUntil !== undefined, Changes.fromRecord(record, meta.meta))
+    return undefined
   }
 
   /** A record that cannot be used is deleted (best effort: it is never adopted either way). */
