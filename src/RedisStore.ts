@@ -160,11 +160,9 @@ const decodeHash = (
   }
 }
 
-/** A script's arguments, or the store's `Unencodable` error. */
-const argsOf = (args: RedisLayout.Args): Either.Either<Array<string>, SessionStoreError> =>
-  args._tag === "Args"
-    ? Either.right(args.args)
-    : Either.left(new SessionStoreError({ reason: "Unencodable", message: args.message }))
+/** The store's `Unencodable` error for arguments the core could not build. */
+const unencodable = (args: Exclude<RedisLayout.Args, { readonly _tag: "Args" }>): SessionStoreError =>
+  new SessionStoreError({ reason: "Unencodable", message: args.message })
 
 const positiveMillis = (option: string, input: Duration.DurationInput | undefined, fallback: Duration.Duration) =>
   Either.map(positiveDurationOr(option, input, fallback), (duration) => Math.ceil(Duration.toMillis(duration)))
@@ -267,23 +265,22 @@ export const make = (
         )
       )
 
+    // The arguments are built in the step that reads the clock (an `Either` would be a step of its own).
     const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.clockWith((clock) =>
-        Effect.flatMap(
-          argsOf(RedisLayout.writeArgs(data, expiryOf(Math.floor(clock.unsafeCurrentTimeMillis()), ttl))),
-          (args) => Effect.asVoid(command("write", () => redis.effectSessionWrite(key(id), ...args)))
-        )
-      )
+      Effect.clockWith((clock) => {
+        const args = RedisLayout.writeArgs(data, expiryOf(Math.floor(clock.unsafeCurrentTimeMillis()), ttl))
+        if (args._tag !== "Args") return Effect.fail(unencodable(args))
+        return Effect.asVoid(command("write", () => redis.effectSessionWrite(key(id), ...args.args)))
+      })
 
     const destroy = (id: string) => Effect.asVoid(command("destroy", () => redis.del(key(id))))
 
     const patch: RedisStore["patch"] = (id, patch, ttl) =>
       Effect.clockWith((clock) => {
         const now = Math.floor(clock.unsafeCurrentTimeMillis())
-        return Effect.flatMap(
-          argsOf(RedisLayout.patchArgs(now, expiryOf(now, ttl), patch)),
-          (args) => Effect.map(command("patch", () => redis.effectSessionPatch(key(id), ...args)), (n) => n === 1)
-        )
+        const args = RedisLayout.patchArgs(now, expiryOf(now, ttl), patch)
+        if (args._tag !== "Args") return Effect.fail(unencodable(args))
+        return Effect.map(command("patch", () => redis.effectSessionPatch(key(id), ...args.args)), (n) => n === 1)
       })
 
     // The new record first, then the old one retired only if it is still there, else the new one
