@@ -17,6 +17,7 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
+import { Redis } from "ioredis"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
@@ -25,6 +26,7 @@ const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
 const USERS = 1000
 const CONCURRENCY = Number(process.env.PLUMBING_CONCURRENCY ?? 1)
+const PREFIX = `plumbing:${process.pid}:`
 
 /** One library's apps, stores, cookie jars and cases. */
 const setup = async (srcDir: string | undefined) => {
@@ -60,7 +62,7 @@ const setup = async (srcDir: string | undefined) => {
   const stores = {
     memory: MemoryStore.layer({ sweepInterval: "1 hour" }),
     // a real Redis (REDIS_URL, default 127.0.0.1:6379): the client's CPU counts too, the wait does not
-    redis: RedisStore.layer({ url: redisUrl(), prefix: `plumbing:${process.pid}:` }),
+    redis: RedisStore.layer({ url: redisUrl(), prefix: PREFIX }),
     // a store that does no work: a constant record, writes dropped
     nullstore: Layer.succeed(SessionStore, {
       read: () => Effect.succeed(Option.some(nullRecord)),
@@ -174,4 +176,12 @@ for (const { runtimes } of variants) {
   await runtimes.memory.dispose()
   await runtimes.redis.dispose()
   await runtimes.nullstore.dispose()
+}
+// The sessions this run wrote to Redis (a new-session case writes one per request) are removed.
+if (variants.some(({ selected }) => selected.some((c) => c.store === "redis"))) {
+  const client = new Redis(redisUrl())
+  for await (const keys of client.scanStream({ match: `${PREFIX}*`, count: 1000 })) {
+    if ((keys as Array<string>).length > 0) await client.unlink(...(keys as Array<string>))
+  }
+  await client.quit()
 }
