@@ -98,6 +98,16 @@ describe("Deadlines", () => {
     expect(fired).toEqual([["a", 100], ["retry", 200]])
   })
 
+  it("an infinite timeout never fires, and its timer does not spin", () => {
+    const deadlines = make(Infinity)
+    const fired: Array<string> = []
+    deadlines.add(() => fired.push("a"))
+    expect(vi.advanceTimersByTime(24 * 3_600_000)).toBeDefined()
+    expect(fired).toEqual([])
+    expect(vi.getTimerCount()).toBe(1)
+    deadlines.close()
+  })
+
   it("close drops every deadline without firing it and stops the timer", () => {
     const deadlines = make(100)
     const fired: Array<string> = []

@@ -13,6 +13,9 @@
  * @internal
  */
 
+/** The longest delay `setTimeout` keeps (about 24.8 days). */
+const MAX_DELAY = 2 ** 31 - 1
+
 /** One deadline, as `Deadlines.add` returns it: hand it back to `Deadlines.settle`. */
 export interface Deadline {
   readonly done: boolean
@@ -89,7 +92,8 @@ export class Deadlines {
   }
 
   private arm(delay: number): void {
-    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(delay)))
+    // Node fires a longer delay (an infinite timeout, say) after 1 ms: wait at most its maximum.
+    this.timer = setTimeout(this.fire, Math.min(MAX_DELAY, Math.max(1, Math.ceil(delay))))
     this.timer.unref?.()
   }
 
