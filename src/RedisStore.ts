@@ -75,7 +75,7 @@ export interface Options {
   readonly prefix?: string | undefined
   /** TTL for writes that pass `Duration.zero`. Default 2 hours; `0` means no expiry. */
   readonly ttl?: Duration.DurationInput | undefined
-  /** How long one command may take before it fails with `Timeout`. Default 2 seconds; `Duration.infinity`: no limit. */
+  /** How long one command may take before it fails with `Timeout`. Default 2 seconds. */
   readonly commandTimeout?: Duration.DurationInput | undefined
   /** How long building the layer waits for the client (its own or yours) to be ready. Default 10 seconds. */
   readonly connectTimeout?: Duration.DurationInput | undefined

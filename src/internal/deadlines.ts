@@ -92,7 +92,7 @@ export class Deadlines {
   }
 
   private arm(delay: number): void {
-    // Node fires a longer delay (an infinite timeout, say) after 1 ms: wait at most its maximum.
+    // Node fires a longer delay (a timeout of 30 days, say) after 1 ms: wait at most its maximum.
     this.timer = setTimeout(this.fire, Math.min(MAX_DELAY, Math.max(1, Math.ceil(delay))))
     this.timer.unref?.()
   }
