@@ -17,10 +17,10 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Duration, Effect, Layer, ManagedRuntime, Option } from "effect"
-import { Redis } from "ioredis"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
+import { removeKeysAt } from "./lib/redis.js"
 
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
@@ -133,7 +133,11 @@ const setup = async (srcDir: string | undefined) => {
       let i = 0
       const one = Effect.whileLoop({
         while: () => i < REQUESTS,
-        body: () => serve(app, requests === undefined ? (i++, fresh) : requests[i++ % requests.length]!),
+        // The index moves as a request starts, not when it ends, so concurrent fibers take turns.
+        body: () => {
+          const n = i++
+          return serve(app, requests === undefined ? fresh : requests[n % requests.length]!)
+        },
         step: () => {}
       })
       // PLUMBING_CONCURRENCY > 1: that many fibers share the requests, as concurrent connections
@@ -178,10 +182,4 @@ for (const { runtimes } of variants) {
   await runtimes.nullstore.dispose()
 }
 // The sessions this run wrote to Redis (a new-session case writes one per request) are removed.
-if (variants.some(({ selected }) => selected.some((c) => c.store === "redis"))) {
-  const client = new Redis(redisUrl())
-  for await (const keys of client.scanStream({ match: `${PREFIX}*`, count: 1000 })) {
-    if ((keys as Array<string>).length > 0) await client.unlink(...(keys as Array<string>))
-  }
-  await client.quit()
-}
+if (variants.some(({ selected }) => selected.some((c) => c.store === "redis"))) await removeKeysAt(redisUrl(), PREFIX)

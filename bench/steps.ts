@@ -12,6 +12,7 @@ import { Duration, Effect, Layer, ManagedRuntime, Option, RuntimeFlags, RuntimeF
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
+import { removeKeysAt } from "./lib/redis.js"
 
 const REQUESTS = 1000
 
@@ -44,12 +45,13 @@ const count = async (srcDir: string | undefined) => {
     ),
     session: HttpRouter.empty.pipe(HttpRouter.get(ROUTE, counter), Session.middleware(options))
   }
+  const prefix = `steps:${process.pid}:`
   const RedisStore: typeof import("effect-session/RedisStore") = srcDir === undefined
     ? await import("effect-session/RedisStore")
     : await import(pathToFileURL(`${srcDir}/RedisStore.js`).href)
   const runtime = ManagedRuntime.make(
     (process.env.STEPS_STORE === "redis"
-      ? RedisStore.layer({ url: redisUrl(), prefix: `steps:${process.pid}:` })
+      ? RedisStore.layer({ url: redisUrl(), prefix })
       : MemoryStore.layer({ sweepInterval: "1 hour" })) as Layer.Layer<any>
   )
   const request = (cookie?: string) =>
@@ -83,6 +85,7 @@ const count = async (srcDir: string | undefined) => {
   }
   result["session/new +steps"] = Math.round((await measure(apps.session, undefined)) - bare)
   await runtime.dispose()
+  if (process.env.STEPS_STORE === "redis") await removeKeysAt(redisUrl(), prefix)
   return result
 }
 

@@ -27,6 +27,26 @@ const parseCommandStats = (info: string): Map<string, number> => {
   return stats
 }
 
+/** Deletes every key under `prefix` (SCAN, so a shared Redis is never blocked by a KEYS). */
+export const removeKeys = async (client: Redis, prefix: string): Promise<void> => {
+  let cursor = "0"
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
+    if (keys.length > 0) await client.del(...keys)
+    cursor = next
+  } while (cursor !== "0")
+}
+
+/** Removes the keys a script wrote under `prefix` to the Redis at `url`, then disconnects. */
+export const removeKeysAt = async (url: string, prefix: string): Promise<void> => {
+  const client = new Redis(url)
+  try {
+    await removeKeys(client, prefix)
+  } finally {
+    await client.quit()
+  }
+}
+
 export const startRedis = async (cpu: number | undefined): Promise<RedisHandle | undefined> => {
   const binary = which("redis-server")
   let child: ChildProcess | undefined
@@ -56,12 +76,7 @@ export const startRedis = async (cpu: number | undefined): Promise<RedisHandle |
       await client.flushall()
       return
     }
-    let cursor = "0"
-    do {
-      const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000)
-      if (keys.length > 0) await client.del(...keys)
-      cursor = next
-    } while (cursor !== "0")
+    await removeKeys(client, prefix)
   }
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -6,9 +6,10 @@
  * load creating and clearing a timer for each one (plus the interruption handler that clears it)
  * cost more CPU than the rest of the command's client-side work (docs/performance.md). Every
  * deadline here is `millis` after it was added, so deadlines expire in the order they were added:
- * a queue ordered by time, a single timer armed for its oldest live entry, and an entry that is
- * settled early only marks itself done (the timer skips it later). Each entry costs one small
- * object and one array push; the timer wakes at most once per `millis` while commands are quick.
+ * a queue ordered by time and a single timer armed for its oldest live entry. A settled entry is
+ * marked done and leaves once everything before it has (the timer skips any still held). Each
+ * entry costs one small object and one array push; while commands are quick, the timer wakes
+ * about once per `millis`.
  *
  * @internal
  */
