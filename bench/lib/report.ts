@@ -112,6 +112,37 @@ const both = (report: Report, id: string, base: string, scenario: Scenario): str
   return extra.length === 0 ? r : `${r} (${extra.join("; ")})`
 }
 
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/**
+ * The A/B lines of a `BENCH_BASELINE` run: each `-baseline` row's partner over it, round by round,
+ * and the median of those pairs. Both servers of a pair are measured in the same round, so the
+ * pair's ratio is also the change in their ratio to any other server of that round (the bare
+ * server's, as issue bounds are stated): on a machine whose speed drifts between rounds, that
+ * median is steadier than the ratio of two best windows, which is shown with it.
+ */
+const abLines = (report: Report): Array<string> => {
+  const lines: Array<string> = []
+  for (const m of report.measurements) {
+    if (!m.spec.id.endsWith("-baseline")) continue
+    const id = m.spec.id.slice(0, -"-baseline".length)
+    const rounds = byRound(report, id, m.spec.id, m.scenario)
+    if (rounds.length === 0) continue
+    lines.push(
+      `  ${id.padEnd(30)} ${m.scenario.padEnd(9)} median ${fmtRatio(median(rounds))}  best windows ${
+        fmtRatio(ratio(rps(report, id, m.scenario), rps(report, m.spec.id, m.scenario)))
+      }  by round ${rounds.map(fmtRatio).join(", ")}`
+    )
+  }
+  return lines.length === 0
+    ? []
+    : ["", "this build over BENCH_BASELINE's, req/s in the same round (= the change of its ratio to bare):", ...lines]
+}
+
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b
 
@@ -311,6 +342,7 @@ export const summary = (report: Report): string => {
       } ${row.cpu.padStart(7)} ${row.vsOwnBare.padStart(5)} ${row.vsEffectBare.padStart(7)}  ${row.rounds} ${row.notes}`
     )
   }
+  lines.push(...abLines(report))
   lines.push("", "heap bytes per session:")
   for (const m of report.side.memory) lines.push(`  ${m.store.padEnd(18)} ${m.bytesPerSession} B (${fmtInt(m.count)})`)
   lines.push("longest event-loop stall while removing expired sessions:")
