@@ -17,6 +17,7 @@ import { randomBytes } from "node:crypto"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { type Library, loadLibrary } from "./lib/library.js"
+import { median } from "./lib/stats.js"
 
 const srcDir = process.argv[2]
 const lib = await loadLibrary(srcDir)
@@ -134,10 +135,6 @@ for (let round = 0; round < ROUNDS + 1; round++) {
     const micros = await run(c.name, c.returning)
     if (round > 0) perRound.set(c.key, [...(perRound.get(c.key) ?? []), micros]) // round 0 warms up
   }
-}
-const median = (xs: ReadonlyArray<number>) => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
 }
 const round1 = (x: number) => Math.round(x * 10) / 10
 const result: Record<string, number> = {}

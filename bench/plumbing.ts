@@ -21,6 +21,7 @@ import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, redisUrl, ROUTE, TTL_MILLIS } from "./lib/config.js"
 import { loadLibrary } from "./lib/library.js"
 import { removeKeysAt } from "./lib/redis.js"
+import { median } from "./lib/stats.js"
 
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
@@ -164,7 +165,6 @@ for (let round = 0; round < ROUNDS + 1; round++) {
     }
   }
 }
-const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 for (const rounds of perRound) {
   const result: Record<string, number> = {}
   for (const [key, times] of rounds) {

@@ -1,6 +1,7 @@
 /** Turns one run's numbers into the stdout summary and docs/benchmarks.md. */
 import type { LoadResult } from "../load.js"
 import { bareOf, type Scenario, servers, type ServerSpec } from "./servers.js"
+import { median } from "./stats.js"
 
 export interface Measurement {
   readonly spec: ServerSpec
@@ -110,12 +111,6 @@ const both = (report: Report, id: string, base: string, scenario: Scenario): str
     rounds.length > 1 ? `by round ${rounds.map(fmtRatio).join(", ")}` : ""
   ].filter((x) => x !== "")
   return extra.length === 0 ? r : `${r} (${extra.join("; ")})`
-}
-
-const median = (xs: ReadonlyArray<number>): number => {
-  const sorted = [...xs].sort((a, b) => a - b)
-  const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /**
