@@ -1,6 +1,9 @@
 /**
  * A `SessionStore` on SQL through effect's `SqlClient` (`effect/sql`): PostgreSQL
- * (`@effect/sql-pg`), and MySQL/MariaDB and SQLite clients once they exist for effect 4.
+ * (`@effect/sql-pg`), MySQL/MariaDB and SQLite, each through an effect 4.1 client for the database.
+ * As of 2026-12-05 none is published for MySQL or SQLite (`@effect/sql-mysql2` and
+ * `@effect/sql-sqlite-node` stop at effect 4.0 pre-releases); this repository tests those two
+ * dialects against MariaDB and SQLite through test-only ports of those drivers.
  *
  * The tables are the shared core's (`SqlSchema`), the same as the effect 3 package's `SqlStore`:
  * an effect 3 app and an effect 4 app can share one table.
