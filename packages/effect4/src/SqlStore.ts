@@ -106,7 +106,12 @@ const LOCK_RETRY_MILLIS = 25
 
 const toStoreError = (operation: string) => (error: SqlError | SessionStoreError): SessionStoreError => {
   if (error instanceof SessionStoreError) return error
-  const detail = error.message
+  // effect 4's drivers put a generic text in the reason's message ("Failed to execute statement")
+  // and what the database said in its cause: the store error carries both.
+  const driver = error.reason.cause
+  const detail = driver instanceof Error && driver.message !== "" && driver.message !== error.message
+    ? `${error.message}: ${driver.message}`
+    : error.message
   const reason = /timed? ?out|timeout/i.test(detail) || error.reason._tag === "StatementTimeoutError"
     ? "Timeout"
     : "Unavailable"

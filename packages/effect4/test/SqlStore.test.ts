@@ -72,7 +72,7 @@ const suiteFor = (db: Database) => () => {
       Effect.runPromise(
         Effect.gen(function*() {
           const sql = yield* SqlClient.SqlClient
-          for (const name of [table, `${table}_zero`]) {
+          for (const name of [table, `${table}_zero`, `${table}_dropped`]) {
             yield* sql`DROP TABLE IF EXISTS ${sql(name)}`
             yield* sql`DROP TABLE IF EXISTS ${sql(`${name}_locks`)}`
           }
@@ -154,6 +154,18 @@ const suiteFor = (db: Database) => () => {
       for (const options of [{ table: "bad name" }, { ttl: -1 }, { sweepBatchSize: 0 }, { timeout: 0 }]) {
         expect((yield* Effect.flip(SqlStore.make(options)))._tag).toBe("SessionConfigError")
       }
+    })))
+
+  it.effect("a store error carries what the database said, not only the driver's generic message", () =>
+    provide(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const dropped = `${table}_dropped`
+      const store = yield* SqlStore.make({ table: dropped, ensureTable: true })
+      yield* sql`DROP TABLE ${sql(dropped)}`
+      const error = yield* Effect.flip(store.read("any"))
+      expect(error._tag).toBe("SessionStoreError")
+      // pg: relation "…" does not exist; MySQL: Table 'test.…' doesn't exist; SQLite: no such table: …
+      expect(error.message).toContain(dropped)
     })))
 
   it.effect("without ensureTable, a missing table fails with a SessionStoreError that says so", () =>
