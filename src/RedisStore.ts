@@ -32,7 +32,7 @@ import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
-import { Deadlines } from "./internal/deadlines.js"
+import { Deadlines, MAX_DELAY } from "./internal/deadlines.js"
 import { durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
@@ -77,7 +77,11 @@ export interface Options {
   readonly ttl?: Duration.DurationInput | undefined
   /** How long one command may take before it fails with `Timeout`. Default 2 seconds. */
   readonly commandTimeout?: Duration.DurationInput | undefined
-  /** How long building the layer waits for the client (its own or yours) to be ready. Default 10 seconds. */
+  /**
+   * How long building the layer waits for the client (its own or yours) to be ready. Default 10
+   * seconds. Longer than about 24.8 days waits that long: the longest
+   * timer Node keeps.
+   */
   readonly connectTimeout?: Duration.DurationInput | undefined
 }
 
@@ -202,7 +206,11 @@ export const make = (
     const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const defaultTtlMillis = Math.ceil(Duration.toMillis(ttl))
     const commandTimeoutMillis = yield* positiveMillis("commandTimeout", options.commandTimeout, Duration.seconds(2))
-    const connectTimeoutMillis = yield* positiveMillis("connectTimeout", options.connectTimeout, Duration.seconds(10))
+    // Beyond `setTimeout`'s limit a timer would fire at once, failing a client that is still connecting.
+    const connectTimeoutMillis = Math.min(
+      MAX_DELAY,
+      yield* positiveMillis("connectTimeout", options.connectTimeout, Duration.seconds(10))
+    )
 
     const client = options.client ?? (yield* ownClient(options, connectTimeoutMillis))
     if (options.client !== undefined) yield* clientReady(options.client, connectTimeoutMillis)

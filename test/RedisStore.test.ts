@@ -12,6 +12,7 @@ import * as RedisStore from "effect-session/RedisStore"
 import * as SessionStoreSuite from "effect-session/SessionStoreSuite"
 import { Redis } from "ioredis"
 import { randomBytes } from "node:crypto"
+import { connect, createServer, type Socket } from "node:net"
 import { storeLayerFromEnv } from "../examples/store.js"
 import { freePort, privateRedis, redisServerInstalled } from "./fixtures/redis-server.js"
 import { Jar, request, serve } from "./utils/http.js"
@@ -330,6 +331,39 @@ await describeWith("redis", "RedisStore", () => {
         expect(error.message).toContain(`127.0.0.1:${deadPort}`)
         expect(error.message).toContain("not ready")
         expect(error.cause?.code).toBe("ECONNREFUSED")
+      }).pipe(Effect.scoped))
+
+    it.live("connectTimeout beyond setTimeout's limit (30 days) waits for a client still connecting", () =>
+      Effect.gen(function*() {
+        // A proxy that holds each connection 150 ms before passing it on to Redis: the client
+        // given is still connecting when the store starts waiting for it.
+        const sockets = new Set<Socket>()
+        const proxy = createServer((client) => {
+          sockets.add(client)
+          setTimeout(() => {
+            const upstream = connect(SERVICES.redis.port, SERVICES.redis.host)
+            sockets.add(upstream)
+            client.pipe(upstream).pipe(client)
+            upstream.on("error", () => client.destroy())
+          }, 150)
+          client.on("error", () => {})
+        })
+        const port = yield* Effect.async<number>((resume) => {
+          proxy.listen(0, "127.0.0.1", () => resume(Effect.succeed((proxy.address() as { port: number }).port)))
+        })
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            for (const socket of sockets) socket.destroy()
+            proxy.close()
+          })
+        )
+        const client = new Redis(`redis://127.0.0.1:${port}`, { enableOfflineQueue: false })
+        yield* Effect.addFinalizer(() => Effect.sync(() => client.disconnect()))
+        expect(client.status).not.toBe("ready")
+        const store = yield* RedisStore.make({ client, prefix, connectTimeout: Duration.days(30) })
+        yield* store.write("patient", { a: 1 }, Duration.minutes(1))
+        expect(yield* store.read("patient")).toEqual(Option.some({ a: 1 }))
+        yield* store.destroy("patient")
       }).pipe(Effect.scoped))
 
     it.effect("layerConfig reads its options from Config", () =>

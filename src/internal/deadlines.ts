@@ -14,8 +14,8 @@
  * @internal
  */
 
-/** The longest delay `setTimeout` keeps (about 24.8 days). */
-const MAX_DELAY = 2 ** 31 - 1
+/** The longest delay `setTimeout` keeps (about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_DELAY = 2 ** 31 - 1
 
 /** One deadline, as `Deadlines.add` returns it: hand it back to `Deadlines.settle`. */
 export interface Deadline {
