@@ -18,8 +18,8 @@ import { unstorable } from "./value.js"
  */
 export interface Entry<V> {
   value: string | V
-  readonly expiresAt: number
-  readonly seq: number
+  expiresAt: number
+  seq: number
 }
 
 const SHARD_BITS = 8
@@ -55,9 +55,23 @@ export class Entries<V> {
    */
   set(key: string, value: string | V, expiresAt: number, maxEntries: number): void {
     const shard = this.shards[shardOf(key)]!
-    // Re-insert: within a shard, Map order is then least-recently-written first.
-    if (shard.delete(key)) this.count--
-    else if (this.count >= maxEntries) this.evictOldest()
+    if (maxEntries === Number.MAX_SAFE_INTEGER) {
+      // Unbounded: nothing is ever evicted, so the order of writes does not matter and an
+      // existing entry is updated where it is. A delete and re-insert would leave a hole in the
+      // Map on every write of a returning session, and V8 rehashes the Map to reclaim them.
+      const entry = shard.get(key)
+      if (entry !== undefined) {
+        entry.value = value
+        entry.expiresAt = expiresAt
+        entry.seq = ++this.seq
+        return
+      }
+    } else if (shard.delete(key)) {
+      // Re-insert: within a shard, Map order is then least-recently-written first.
+      this.count--
+    } else if (this.count >= maxEntries) {
+      this.evictOldest()
+    }
     shard.set(key, { value, expiresAt, seq: ++this.seq })
     this.count++
   }
