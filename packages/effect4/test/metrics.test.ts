@@ -4,7 +4,7 @@
  * holds a session ID or a storage key.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Tracer } from "effect"
+import { Duration, Effect, Layer, Option, Tracer } from "effect"
 import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import * as Metric from "effect/Metric"
@@ -30,6 +30,17 @@ describe("metrics", () => {
       const timers = yield* seriesOf("effect_session_store_duration")
       const operations = timers.map((s) => attribute(s, "operation"))
       expect(operations).toEqual(expect.arrayContaining(["read", "write", "patch"]))
+      // The series a `Metric.timer` makes: a histogram in milliseconds with the timer's buckets,
+      // so dashboards built for Effect's timers read it as one.
+      yield* Metric.update(Metric.timer("probe_timer"), Duration.millis(1))
+      const [probe] = yield* seriesOf("probe_timer")
+      for (const s of timers) {
+        expect(s.type).toBe("Histogram")
+        expect(attribute(s, "time_unit")).toBe("milliseconds")
+        const buckets = (s.state as { readonly buckets: ReadonlyArray<readonly [number, number]> }).buckets
+        const probeBuckets = (probe!.state as { readonly buckets: ReadonlyArray<readonly [number, number]> }).buckets
+        expect(buckets.map(([boundary]) => boundary)).toEqual(probeBuckets.map(([boundary]) => boundary))
+      }
       const created = yield* seriesOf("effect_session_created_total")
       expect(created.map((s) => s.state)).toEqual([expect.objectContaining({ count: 1 })])
       for (const s of [...timers, ...created]) {
