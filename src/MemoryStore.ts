@@ -134,7 +134,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const interval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(1))
     const chunk = yield* positiveInteger("sweepChunk", options.sweepChunk, 10_000)
-    const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
+    const maxEntries = yield* positiveInteger("maxEntries", options.maxEntries, MemoryTable.UNBOUNDED)
     const defaultTtlMillis = Duration.toMillis(ttl)
 
     // Every record operation is one synchronous call on the core's table (`Records`): that is

@@ -22,6 +22,19 @@ export interface Entry<V> {
   seq: number
 }
 
+/**
+ * The `maxEntries` of a table without a bound: the memory stores' default. Such a table evicts
+ * nothing, so it keeps no order of writes and updates a rewritten entry where it is.
+ *
+ * @example
+ * ```ts
+ * import { MemoryTable } from "effect-session-core"
+ *
+ * const records = new MemoryTable.Records(MemoryTable.UNBOUNDED)
+ * ```
+ */
+export const UNBOUNDED = Number.MAX_SAFE_INTEGER
+
 const SHARD_BITS = 8
 const SHARDS = 1 << SHARD_BITS
 
@@ -55,7 +68,7 @@ export class Entries<V> {
    */
   set(key: string, value: string | V, expiresAt: number, maxEntries: number): void {
     const shard = this.shards[shardOf(key)]!
-    if (maxEntries === Number.MAX_SAFE_INTEGER) {
+    if (maxEntries === UNBOUNDED) {
       // Unbounded: nothing is ever evicted, so the order of writes does not matter and an
       // existing entry is updated where it is. A delete and re-insert would leave a hole in the
       // Map on every write of a returning session, and V8 rehashes the Map to reclaim them.

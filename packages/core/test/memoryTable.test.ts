@@ -1,7 +1,7 @@
 import { MemoryTable } from "effect-session-core"
 import { describe, expect, it } from "vitest"
 
-const UNBOUNDED = Number.MAX_SAFE_INTEGER
+const { UNBOUNDED } = MemoryTable
 const sweepAll = (table: MemoryTable.Entries<unknown>, now: number) => table.sweeper(() => now)(() => false)
 
 describe("MemoryTable.Entries", () => {

@@ -126,7 +126,7 @@ export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionC
     )
     const chunk = yield* Effect.fromResult(positiveInteger("sweepChunk", options.sweepChunk, 10_000))
     const maxEntries = yield* Effect.fromResult(
-      positiveInteger("maxEntries", options.maxEntries, Number.MAX_SAFE_INTEGER)
+      positiveInteger("maxEntries", options.maxEntries, MemoryTable.UNBOUNDED)
     )
 
     // Every record operation is one synchronous call on the core's table (`Records`, the effect 3

@@ -16,6 +16,10 @@ const Count = HttpRouter.add(
   Effect.map(Session.increment("n"), (n) => HttpServerResponse.text(String(n)))
 ).pipe(Layer.provide(Session.middleware({ insecure: true }).layer))
 
+/** A histogram series' bucket boundaries. */
+const boundariesOf = (s: { readonly state: unknown }) =>
+  (s.state as { readonly buckets: ReadonlyArray<readonly [number, number]> }).buckets.map(([boundary]) => boundary)
+
 const seriesOf = (id: string) => Effect.map(Metric.snapshot, (all) => all.filter((s) => s.id === id))
 
 const attribute = (s: { readonly attributes: Metric.Metric.AttributeSet | undefined }, key: string) =>
@@ -37,9 +41,7 @@ describe("metrics", () => {
       for (const s of timers) {
         expect(s.type).toBe("Histogram")
         expect(attribute(s, "time_unit")).toBe("milliseconds")
-        const buckets = (s.state as { readonly buckets: ReadonlyArray<readonly [number, number]> }).buckets
-        const probeBuckets = (probe!.state as { readonly buckets: ReadonlyArray<readonly [number, number]> }).buckets
-        expect(buckets.map(([boundary]) => boundary)).toEqual(probeBuckets.map(([boundary]) => boundary))
+        expect(boundariesOf(s)).toEqual(boundariesOf(probe!))
       }
       const created = yield* seriesOf("effect_session_created_total")
       expect(created.map((s) => s.state)).toEqual([expect.objectContaining({ count: 1 })])
