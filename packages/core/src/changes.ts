@@ -21,8 +21,8 @@ export interface Changes {
   meta: Meta.Meta
   /** keys changed since the last save (assigned, removed or incremented) */
   readonly touched: Set<string>
-  /** of those, the keys changed only by `add`: saved as deltas */
-  readonly deltas: Map<string, number>
+  /** of those, the keys changed only by `add`: saved as deltas (made on the first `add`) */
+  deltas: Map<string, number> | undefined
   /** every key was removed (`flush`): the save replaces the record's contents */
   flushed: boolean
 }
@@ -39,7 +39,7 @@ export const fresh = (now: number): Changes => {
     originalMeta: { ...meta },
     meta,
     touched: new Set(),
-    deltas: new Map(),
+    deltas: undefined,
     flushed: false
   }
 }
@@ -54,7 +54,7 @@ export const fromRecord = (record: SessionData, meta: Meta.Meta): Changes => {
     originalMeta: meta,
     meta: { ...meta },
     touched: new Set(),
-    deltas: new Map(),
+    deltas: undefined,
     flushed: false
   }
 }
@@ -69,14 +69,14 @@ export const has = (changes: Changes, key: string): boolean => !isReserved(key) 
 export const set = (changes: Changes, key: string, value: unknown): void => {
   changes.data.set(key, value)
   changes.touched.add(key)
-  changes.deltas.delete(key)
+  changes.deltas?.delete(key)
 }
 
 /** Removes `key`; whether it was there. */
 export const remove = (changes: Changes, key: string): boolean => {
   if (isReserved(key) || !changes.data.delete(key)) return false
   changes.touched.add(key)
-  changes.deltas.delete(key)
+  changes.deltas?.delete(key)
   return true
 }
 
@@ -86,9 +86,10 @@ export const remove = (changes: Changes, key: string): boolean => {
  */
 export const add = (changes: Changes, key: string, by: number, next: number): void => {
   changes.data.set(key, next)
-  const assigned = changes.flushed || (changes.touched.has(key) && !changes.deltas.has(key))
+  const deltas = changes.deltas
+  const assigned = changes.flushed || (changes.touched.has(key) && deltas?.has(key) !== true)
   changes.touched.add(key)
-  if (!assigned) changes.deltas.set(key, (changes.deltas.get(key) ?? 0) + by)
+  if (!assigned) (changes.deltas ??= new Map()).set(key, (deltas?.get(key) ?? 0) + by)
 }
 
 /**
@@ -99,7 +100,7 @@ export const add = (changes: Changes, key: string, by: number, next: number): vo
 export const flush = (changes: Changes, now: number): void => {
   changes.data.clear()
   changes.touched.clear()
-  changes.deltas.clear()
+  changes.deltas = undefined
   changes.flushed = true
   changes.meta = Meta.fresh(now)
 }
@@ -159,7 +160,7 @@ export const toPatch = (changes: Changes): SessionPatch => {
   const set: Array<[string, unknown]> = []
   const add: Array<[string, number]> = []
   for (const key of changes.touched) {
-    const delta = changes.deltas.get(key)
+    const delta = changes.deltas?.get(key)
     if (delta !== undefined) {
       if (delta !== 0) add.push([key, delta])
     } else if (changes.data.has(key)) {
@@ -198,6 +199,6 @@ export const saved = (changes: Changes, record: SessionData | undefined): void =
   changes.original = record ?? toRecord(changes)
   changes.originalMeta = { ...changes.meta }
   changes.touched.clear()
-  changes.deltas.clear()
+  changes.deltas = undefined
   changes.flushed = false
 }

@@ -161,12 +161,18 @@ const nativeTracing = (): boolean => {
  * the fiber's context per load and per save: then the session makes none (effect's own
  * `HttpEffect.toHandled` skips its request span the same way). Call it while the effect is being
  * run (inside `Effect.suspend`, a continuation), not when it is built: it reads the running fiber.
+ * The span's one attribute comes as a key and a value, not an object: an object would be made on
+ * every request, span or not.
  */
 export const span = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
   name: string,
-  attributes?: Record<string, unknown>
+  attributeKey?: string,
+  attributeValue?: unknown
 ): Effect.Effect<A, E, R> =>
   nativeTracing()
     ? effect
-    : Effect.withSpan(effect, name, { captureStackTrace: false, ...(attributes === undefined ? {} : { attributes }) })
+    : Effect.withSpan(effect, name, {
+      captureStackTrace: false,
+      ...(attributeKey === undefined ? {} : { attributes: { [attributeKey]: attributeValue } })
+    })

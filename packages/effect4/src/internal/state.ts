@@ -350,39 +350,45 @@ export class SessionState implements SessionService {
     })
   }
 
-  readonly getString = (key: string): Effect.Effect<string, SessionStoreError> =>
-    this.sync(() => {
+  getString(key: string): Effect.Effect<string, SessionStoreError> {
+    return this.sync(() => {
       const value = this.lookup(key)
       return typeof value === "string" ? value : ""
     })
+  }
 
-  readonly has = (key: string): Effect.Effect<boolean, SessionStoreError> =>
-    this.sync(() => {
+  has(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => {
       const value = this.lookup(key)
       return value !== undefined && value !== null
     })
+  }
 
-  readonly exists = (key: string): Effect.Effect<boolean, SessionStoreError> =>
-    this.sync(() => Changes.has(this.changes, key))
+  exists(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => Changes.has(this.changes, key))
+  }
 
-  readonly missing = (key: string): Effect.Effect<boolean, SessionStoreError> =>
-    this.sync(() => !Changes.has(this.changes, key))
+  missing(key: string): Effect.Effect<boolean, SessionStoreError> {
+    return this.sync(() => !Changes.has(this.changes, key))
+  }
 
-  readonly only = (keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> =>
-    this.sync(() => {
+  only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => {
       const picked: Record<string, unknown> = {}
       for (const key of keys) if (Changes.has(this.changes, key)) StoredRecord.setOwn(picked, key, this.lookup(key))
       return picked
     })
+  }
 
-  readonly except = (
+  except(
     keys: ReadonlyArray<string>
-  ): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> =>
-    this.sync(() => {
+  ): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
+    return this.sync(() => {
       const rest: Record<string, unknown> = {}
       for (const [key, value] of this.changes.data) if (!keys.includes(key)) StoredRecord.setOwn(rest, key, value)
       return rest
     })
+  }
 
   // --- writing ---------------------------------------------------------------
 
@@ -441,10 +447,11 @@ export class SessionState implements SessionService {
     })
   }
 
-  readonly forget = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
-    this.sync(() => {
+  forget(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => {
       for (const key of typeof keys === "string" ? [keys] : keys) Changes.remove(this.changes, key)
     })
+  }
 
   pull(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
   pull<A, I, RD, RE>(
@@ -478,14 +485,16 @@ export class SessionState implements SessionService {
     })
   }
 
-  readonly increment = (key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> =>
-    this.adjust(key, by)
+  increment(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.adjust(key, by)
+  }
 
-  readonly decrement = (key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> =>
-    this.adjust(key, -by)
+  decrement(key: string, by = 1): Effect.Effect<number, SessionValueError | SessionStoreError> {
+    return this.adjust(key, -by)
+  }
 
-  readonly push = (key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError> =>
-    Effect.flatMap(this.check(key, value), ([, encoded]) =>
+  push(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError> {
+    return Effect.flatMap(this.check(key, value), ([, encoded]) =>
       this.withLoaded(() => {
         const current = this.lookup(key) ?? []
         if (!Array.isArray(current)) {
@@ -494,6 +503,7 @@ export class SessionState implements SessionService {
         Changes.set(this.changes, key, [...current, encoded])
         return Effect.void
       }))
+  }
 
   remember<E, R>(
     key: string,
@@ -555,8 +565,9 @@ export class SessionState implements SessionService {
     return this.sync(() => Flash.reflash(this.changes.meta))
   }
 
-  readonly keep = (keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> =>
-    this.sync(() => Flash.keep(this.changes.meta, typeof keys === "string" ? [keys] : keys))
+  keep(keys: string | ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
+    return this.sync(() => Flash.keep(this.changes.meta, typeof keys === "string" ? [keys] : keys))
+  }
 
   // --- CSRF token ------------------------------------------------------------
 
@@ -592,11 +603,11 @@ export class SessionState implements SessionService {
     })
   }
 
-  readonly setLifetime = (lifetime: {
+  setLifetime(lifetime: {
     readonly ttl?: Duration.Input | undefined
     readonly absoluteTimeout?: Duration.Input | undefined
-  }): Effect.Effect<void, SessionConfigError | SessionStoreError> =>
-    this.withLoaded(() => {
+  }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
+    return this.withLoaded(() => {
       const ttl = lifetime.ttl === undefined ? undefined : decodeDuration("ttl", lifetime.ttl)
       if (ttl !== undefined && Result.isFailure(ttl)) return Effect.fail(ttl.failure)
       const absolute = lifetime.absoluteTimeout === undefined
@@ -608,13 +619,14 @@ export class SessionState implements SessionService {
       this.renew = true
       return Effect.void
     })
+  }
 
   /**
    * Takes the session's lock (Laravel's session blocking) for the rest of the request. A request
    * without a session cookie has nothing to lock: its session is new and nobody else holds it.
    */
-  readonly lock = (options?: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> =>
-    Effect.suspend(() => {
+  lock(options?: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
+    return Effect.suspend(() => {
       if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
       const settings = options ?? this.config.lock ?? DEFAULT_LOCK
       const lock = this.store.lock
@@ -642,6 +654,7 @@ export class SessionState implements SessionService {
         })
       )
     })
+  }
 
   /** Whether this request holds the session's lock. */
   get holdsLock(): boolean {
@@ -781,7 +794,7 @@ export class SessionState implements SessionService {
       return track("write", this.store.write(key, record, ttl), written)
     }
     const saved = io()
-    return Metrics.span(saved, "effect-session.save", { "session.plan": plan._tag })
+    return Metrics.span(saved, "effect-session.save", "session.plan", plan._tag)
   }
 
   /**
