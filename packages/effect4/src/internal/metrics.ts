@@ -123,14 +123,18 @@ export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
   effect: Effect.Effect<A, E, R>,
   onSuccess: (value: A) => Effect.Effect<B, E2, R2>
 ): Effect.Effect<B, E | E2, R | R2> => {
-  const stop = stopwatch(operation)
+  // `stopwatch`'s work, without its closure: each continuation runs at most once.
+  const context = Fiber.getCurrent()?.context ?? Context.empty()
+  const metrics = byOperation[operation]
+  const start = performance.now()
   return Effect.matchCauseEffect(effect, {
     onSuccess: (value) => {
-      stop(false)
+      metrics.latency.updateUnsafe(performance.now() - start, context)
       return onSuccess(value)
     },
     onFailure: (cause) => {
-      stop(true)
+      metrics.latency.updateUnsafe(performance.now() - start, context)
+      metrics.errors.updateUnsafe(1, context)
       return Effect.failCause(cause)
     }
   })

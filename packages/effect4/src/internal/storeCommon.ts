@@ -31,9 +31,18 @@ export const decodeRecord = (backend: string, text: string): Result.Result<Sessi
     : Result.fail(storeError("CorruptRecord", `${backend} read: ${parsed.message}`, parsed.cause))
 }
 
+/**
+ * `Duration.toMillis`, read straight from a millisecond `Duration` (what the session passes on every
+ * write): `Duration.toMillis` makes a matcher object with four functions on each call.
+ */
+const millisOf = (duration: Duration.Duration): number => {
+  const value: Duration.DurationValue | undefined = duration.value
+  return value !== undefined && value._tag === "Millis" ? value.millis : Duration.toMillis(duration)
+}
+
 /** The TTL a write gets, in whole milliseconds: `ttl`, or the store's default when zero; `0`: none. */
 export const ttlMillisOf = (ttl: Duration.Duration, defaultTtlMillis: number): number =>
-  Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
+  Lifetime.storeTtl(millisOf(ttl), defaultTtlMillis)
 
 /** When a record written at `now` with `ttl` expires (`Infinity`: never). */
 export const expiryAt = (now: number, ttl: Duration.Duration, defaultTtlMillis: number): number => {
