@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 import ts from "typescript"
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
-const scripts = ["plumbing"]
+const scripts = ["plumbing", "allocations"]
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
