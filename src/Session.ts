@@ -190,7 +190,8 @@ type TypedKey<A, I, R> = SessionKey<A, I, R>
 
 /**
  * The per-request session handle that the middleware provides. Handlers normally use the static
- * accessors on `Session`; this is the shape of `yield* Session`.
+ * accessors on `Session`; this is the shape of `yield* Session`. Call its members on the handle
+ * (`session.put(...)`): they are methods, not functions bound to it.
  *
  * @example
  * ```ts

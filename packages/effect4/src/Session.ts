@@ -151,7 +151,8 @@ export interface LockOptions {
 
 /**
  * The per-request handle (`yield* Session`). Every operation loads the record on first use, so
- * each can fail with `SessionStoreError`.
+ * each can fail with `SessionStoreError`. Call its members on the handle (`session.put(...)`):
+ * they are methods, not functions bound to it (as on the effect 3 package's handle).
  *
  * @example
  * ```ts

@@ -131,6 +131,24 @@ describe("MemoryStore", () => {
         expect(yield* isSome(store, "long")).toBe(false)
       }))
 
+    it.effect("a TTL in nanoseconds expires as the same TTL in milliseconds, and an infinite one never", () =>
+      Effect.gen(function*() {
+        const store = yield* MemoryStore.make({ sweepInterval: "1 day" })
+        yield* store.write("nanos", { a: 1 }, Duration.nanos(5_000_000_000n))
+        yield* store.patch(
+          "nanos",
+          { clear: false, remove: [], set: [["a", 2]], add: [] },
+          Duration.nanos(5_000_000_000n)
+        )
+        yield* store.write("forever", { a: 1 }, Duration.infinity)
+        yield* TestClock.adjust(4_999)
+        expect(yield* isSome(store, "nanos")).toBe(true)
+        yield* TestClock.adjust(1)
+        expect(yield* isSome(store, "nanos")).toBe(false)
+        yield* TestClock.adjust("1000 days")
+        expect(yield* isSome(store, "forever")).toBe(true)
+      }))
+
     it.effect("the store's ttl option is used for writes with Duration.zero", () =>
       Effect.gen(function*() {
         const store = yield* MemoryStore.make({ ttl: "10 minutes" })

@@ -799,15 +799,17 @@ export class SessionState implements SessionService {
       return written
     }
     let saved: Effect.Effect<SaveResult, SessionStoreError>
-    const patch = plan._tag === "Create" ? undefined : this.store.patch
     if (plan._tag === "Rotate" && rotation !== undefined) {
       record = Changes.toRecord(this.changes)
       saved = Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
-    } else if (patch !== undefined) {
-      saved = track(final, "patch", patch(key, Changes.toPatch(this.changes), ttl), after)
     } else {
-      record = Changes.toRecord(this.changes)
-      saved = track(final, "write", this.store.write(key, record, ttl), () => after(true))
+      const patch = plan._tag === "Create" ? undefined : this.store.patch
+      if (patch !== undefined) {
+        saved = track(final, "patch", patch(key, Changes.toPatch(this.changes), ttl), after)
+      } else {
+        record = Changes.toRecord(this.changes)
+        saved = track(final, "write", this.store.write(key, record, ttl), () => after(true))
+      }
     }
     return Metrics.span(saved, "effect-session.save", "session.plan", plan._tag)
   }
