@@ -385,9 +385,11 @@ const accessorNow = <K extends keyof SessionService>(
   now: (state: internal.SessionState, ...args: Array<any>) => Effect.Effect<any, any, any>
 ): any =>
 (...args: Array<any>) =>
-  SessionBase.use((service) =>
-    service instanceof internal.SessionState ? now(service, ...args) : (service[key] as any)(...args)
-  )
+  // `SessionBase.use`, without its closure around this one: one closure per call instead of two.
+  Effect.withFiber((fiber) => {
+    const service = Context.get(fiber.context as Context.Context<Session>, SessionBase)
+    return service instanceof internal.SessionState ? now(service, ...args) : (service[key] as any)(...args)
+  })
 
 const property = <K extends keyof SessionService>(key: K): any => SessionBase.use((service) => service[key] as any)
 

@@ -1012,7 +1012,8 @@ const flow = <E, R, EH, RH>(
           ? Effect.succeed(state.decorate(response))
           : Effect.matchEffect(saved, {
             onFailure: (error) => failure(error, true),
-            onSuccess: () => Effect.succeed(state.decorate(response))
+            // One parameter, used or not: Effect wraps a continuation of any other arity in a closure.
+            onSuccess: (_: SaveResult) => Effect.succeed(state.decorate(response))
           })
       )
     },
