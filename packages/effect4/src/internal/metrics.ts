@@ -59,20 +59,24 @@ const byOperation = Object.fromEntries(operations.map((operation) => [operation,
   { readonly latency: Metric.Metric<number, unknown>; readonly errors: Metric.Counter<number> }
 >
 
+/** Records the end of `operation` started at `start`: its latency, and a failure when it `failed`. */
+const recordEnd = (operation: Operation, start: number, context: Context.Context<never>, failed: boolean): void => {
+  const metrics = byOperation[operation]
+  metrics.latency.updateUnsafe(performance.now() - start, context)
+  if (failed) metrics.errors.updateUnsafe(1, context)
+}
+
 /** `effect`, timed from `start`, with its latency and failure recorded in `context` when it exits. */
 const timed = <A, E, R>(
   operation: Operation,
   effect: Effect.Effect<A, E, R>,
   context: Context.Context<never>,
   start: number
-): Effect.Effect<A, E, R> => {
-  const metrics = byOperation[operation]
-  return Effect.onExit(effect, (exit) => {
-    metrics.latency.updateUnsafe(performance.now() - start, context)
-    if (Exit.isFailure(exit)) metrics.errors.updateUnsafe(1, context)
+): Effect.Effect<A, E, R> =>
+  Effect.onExit(effect, (exit) => {
+    recordEnd(operation, start, context, Exit.isFailure(exit))
     return Effect.void
   })
-}
 
 /**
  * Runs a store operation with its latency (real time: latency is a wall-clock fact even under
@@ -101,14 +105,12 @@ export const trackNow = <A, E, R>(operation: Operation, effect: Effect.Effect<A,
  */
 export const stopwatch = (operation: Operation): (failed: boolean) => void => {
   const context = Fiber.getCurrent()?.context ?? Context.empty()
-  const metrics = byOperation[operation]
   const start = performance.now()
   let stopped = false
   return (failed) => {
     if (stopped) return
     stopped = true
-    metrics.latency.updateUnsafe(performance.now() - start, context)
-    if (failed) metrics.errors.updateUnsafe(1, context)
+    recordEnd(operation, start, context, failed)
   }
 }
 
@@ -125,16 +127,14 @@ export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
 ): Effect.Effect<B, E | E2, R | R2> => {
   // `stopwatch`'s work, without its closure: each continuation runs at most once.
   const context = Fiber.getCurrent()?.context ?? Context.empty()
-  const metrics = byOperation[operation]
   const start = performance.now()
   return Effect.matchCauseEffect(effect, {
     onSuccess: (value) => {
-      metrics.latency.updateUnsafe(performance.now() - start, context)
+      recordEnd(operation, start, context, false)
       return onSuccess(value)
     },
     onFailure: (cause) => {
-      metrics.latency.updateUnsafe(performance.now() - start, context)
-      metrics.errors.updateUnsafe(1, context)
+      recordEnd(operation, start, context, true)
       return Effect.failCause(cause)
     }
   })
