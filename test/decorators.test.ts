@@ -123,6 +123,63 @@ describe("a decorated store sees every operation the middleware makes", () => {
   }
 })
 
+/**
+ * A store written as a class: every member is a method that reaches the wrapped store through a
+ * private field, so it works only when called on the instance (`store.lock(…)`), never when the
+ * middleware takes the member off the store and calls it alone.
+ */
+class ClassStore implements SessionStoreService {
+  readonly #inner: SessionStoreService
+  readonly #seen: Array<string>
+  constructor(inner: SessionStoreService, seen: Array<string>) {
+    this.#inner = inner
+    this.#seen = seen
+  }
+  #use(op: string): SessionStoreService {
+    this.#seen.push(op)
+    return this.#inner
+  }
+  read(id: string) {
+    return this.#use("read").read(id)
+  }
+  write(...args: Parameters<SessionStoreService["write"]>) {
+    return this.#use("write").write(...args)
+  }
+  destroy(id: string) {
+    return this.#use("destroy").destroy(id)
+  }
+  patch(...args: Parameters<NonNullable<SessionStoreService["patch"]>>) {
+    return this.#use("patch").patch!(...args)
+  }
+  rotate(...args: Parameters<NonNullable<SessionStoreService["rotate"]>>) {
+    return this.#use("rotate").rotate!(...args)
+  }
+  lock(...args: Parameters<NonNullable<SessionStoreService["lock"]>>) {
+    return this.#use("lock").lock!(...args)
+  }
+}
+
+describe("a store written as a class", () => {
+  it.effect("its methods are called on it: every capability works, the lock included", () => {
+    const seen: Array<string> = []
+    return Effect.gen(function*() {
+      const jar = new Jar()
+      expect((yield* request("POST", "/inc", { jar })).body).toBe("1") // new session: write
+      expect((yield* request("POST", "/inc", { jar })).body).toBe("2") // lock, read, patch
+      expect((yield* request("POST", "/login", { jar })).status).toBe(200) // lock, read, rotate
+      expect((yield* request("GET", "/n", { jar })).body).toBe("2") // lock, read
+      expect(seen).toEqual(["write", "lock", "read", "patch", "lock", "read", "rotate", "lock", "read"])
+    }).pipe(
+      Effect.provide(
+        serve(routes, { insecure: true, lock: { wait: "1 second" } }).pipe(
+          Layer.provide(Layer.effect(SessionStore, Effect.map(SessionStore, (store) => new ClassStore(store, seen)))),
+          Layer.provide(MemoryStore.layer())
+        )
+      )
+    )
+  })
+})
+
 const captureLogs = () => {
   const lines: Array<{ level: string; text: string }> = []
   const logger = Logger.make(({ logLevel, message }) => {

@@ -707,8 +707,8 @@ export class SessionState implements SessionService {
   lockWith(settings: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
     return Effect.suspend(() => {
       if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
-      const lock = this.store.lock
-      if (lock === undefined) {
+      const store = this.store
+      if (store.lock === undefined) {
         return Effect.fail(
           new SessionStoreError({
             reason: "Unsupported",
@@ -717,7 +717,8 @@ export class SessionState implements SessionService {
         )
       }
       const options = { ttl: Duration.millis(settings.ttlMillis), wait: Duration.millis(settings.waitMillis) }
-      return Metrics.track("lock", lock(Id.storageKey(this.cookieId), options)).pipe(
+      // Called on the store, as a method: a store may be a class instance whose members use `this`.
+      return Metrics.track("lock", store.lock(Id.storageKey(this.cookieId), options)).pipe(
         Effect.flatMap((release) => {
           this.lockRelease = release
           // Loaded before the lock was held? Read again, unless this request already changed it.

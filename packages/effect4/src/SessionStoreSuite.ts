@@ -545,7 +545,8 @@ export const expiry = (subject: Subject): void => {
 export const patch = (subject: Subject): void => {
   const { store, test, expectPatched } = helpers(subject)
   const options = subject.options
-  const patch = store.patch
+  // Bound: a store may be a class instance whose members use `this`.
+  const patch = store.patch?.bind(store)
   if (patch === undefined) {
     noteSkipped("patch", "the store has no patch capability")
   } else {
@@ -718,7 +719,7 @@ export const patch = (subject: Subject): void => {
  */
 export const rotate = (subject: Subject): void => {
   const { store, test } = helpers(subject)
-  const rotate = store.rotate
+  const rotate = store.rotate?.bind(store)
   if (rotate === undefined) {
     noteSkipped("rotate", "the store has no rotate capability")
     return
@@ -870,7 +871,7 @@ export const rotate = (subject: Subject): void => {
  */
 export const lock = (subject: Subject): void => {
   const { live, store } = helpers(subject)
-  const lock = store.lock
+  const lock = store.lock?.bind(store)
   if (lock === undefined) {
     noteSkipped("lock", "the store has no lock capability")
   } else {

@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Logger, Option } from "effect"
 import { MemoryStore, Session, SessionStore, SessionStoreError } from "effect-session-v4"
 import type { SessionData, SessionStoreService } from "effect-session-v4/SessionStore"
+import * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { makeJar, type Reply, serveWith } from "./utils/http.js"
 
@@ -120,6 +121,73 @@ describe("a store decorator sees every operation the middleware makes", () => {
     })
   }
 })
+
+/**
+ * A store written as a class: every member is a method that reaches the wrapped store through a
+ * private field, so it works only when called on the instance (`store.patch(…)`), never when the
+ * middleware takes the member off the store and calls it alone.
+ */
+class ClassStore implements SessionStoreService {
+  readonly #inner: SessionStoreService
+  readonly #seen: Array<string>
+  constructor(inner: SessionStoreService, seen: Array<string>) {
+    this.#inner = inner
+    this.#seen = seen
+  }
+  #use(op: string): SessionStoreService {
+    this.#seen.push(op)
+    return this.#inner
+  }
+  read(id: string) {
+    return this.#use("read").read(id)
+  }
+  write(...args: Parameters<SessionStoreService["write"]>) {
+    return this.#use("write").write(...args)
+  }
+  destroy(id: string) {
+    return this.#use("destroy").destroy(id)
+  }
+  patch(...args: Parameters<NonNullable<SessionStoreService["patch"]>>) {
+    return this.#use("patch").patch!(...args)
+  }
+  rotate(...args: Parameters<NonNullable<SessionStoreService["rotate"]>>) {
+    return this.#use("rotate").rotate!(...args)
+  }
+  lock(...args: Parameters<NonNullable<SessionStoreService["lock"]>>) {
+    return this.#use("lock").lock!(...args)
+  }
+}
+
+describe("a store written as a class", () => {
+  it.effect("its methods are called on it: every capability works, the lock included", () => {
+    const seen: Array<string> = []
+    const Locked = Layer.mergeAll(
+      HttpRouter.add("GET", "/count", Effect.map(Session.increment("views"), (views) => json({ views }))),
+      HttpRouter.add("POST", "/login", Effect.as(Session.regenerate, json({ ok: true })))
+    ).pipe(Layer.provide(Session.middleware({ insecure: true, lock: { wait: "1 second" } }).layer))
+    const store = Layer.effect(
+      SessionStore,
+      Effect.map(Effect.service(SessionStore), (inner) => new ClassStore(inner, seen))
+    )
+      .pipe(Layer.provide(MemoryStore.layer()))
+    return Effect.gen(function*() {
+      const jar = makeJar()
+      expect(body(yield* jar.get("/count"))).toEqual({ views: 1 }) // new session: write
+      expect(body(yield* jar.get("/count"))).toEqual({ views: 2 }) // lock, read, patch
+      expect((yield* jar.post("/login")).status).toBe(200) // lock, read, rotate
+      expect(body(yield* jar.get("/count"))).toEqual({ views: 3 }) // lock, read, patch
+      expect(seen).toEqual(["write", "lock", "read", "patch", "lock", "read", "rotate", "lock", "read", "patch"])
+    }).pipe(Effect.provide(serveWith(Locked, store)))
+  })
+})
+
+// The conformance suite calls every capability on the store too.
+SessionStoreSuite.run(
+  "a store written as a class: conformance",
+  Layer.effect(SessionStore, Effect.map(Effect.service(SessionStore), (inner) => new ClassStore(inner, [])))
+    .pipe(Layer.provide(MemoryStore.layer())),
+  { defaultTtl: "2 hours" }
+)
 
 /** A store whose read of any key returns `value`, as a broken store or a tampered record would. */
 const returning = (value: unknown) => (inner: SessionStoreService): SessionStoreService => ({

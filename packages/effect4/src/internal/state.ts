@@ -657,8 +657,8 @@ export class SessionState implements SessionService {
     return Effect.suspend(() => {
       if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
       const settings = options ?? this.config.lock ?? DEFAULT_LOCK
-      const lock = this.store.lock
-      if (lock === undefined) {
+      const store = this.store
+      if (store.lock === undefined) {
         return Effect.fail(
           new SessionStoreError({
             reason: "Unsupported",
@@ -666,7 +666,8 @@ export class SessionState implements SessionService {
           })
         )
       }
-      return lock(Id.storageKey(this.cookieId), {
+      // Called on the store, as a method: a store may be a class instance whose members use `this`.
+      return store.lock(Id.storageKey(this.cookieId), {
         ttl: Duration.millis(settings.ttlMillis),
         wait: Duration.millis(settings.waitMillis)
       }).pipe(
@@ -803,9 +804,9 @@ export class SessionState implements SessionService {
       record = Changes.toRecord(this.changes)
       saved = Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
     } else {
-      const patch = plan._tag === "Create" ? undefined : this.store.patch
-      if (patch !== undefined) {
-        saved = track(final, "patch", patch(key, Changes.toPatch(this.changes), ttl), after)
+      const store = this.store
+      if (plan._tag !== "Create" && store.patch !== undefined) {
+        saved = track(final, "patch", store.patch(key, Changes.toPatch(this.changes), ttl), after)
       } else {
         record = Changes.toRecord(this.changes)
         saved = track(final, "write", this.store.write(key, record, ttl), () => after(true))
@@ -826,11 +827,11 @@ export class SessionState implements SessionService {
     now: number,
     record: SessionData
   ): Effect.Effect<boolean, SessionStoreError> {
-    const rotateFn = this.store.rotate
-    if (rotateFn !== undefined) {
+    const store = this.store
+    if (store.rotate !== undefined) {
       return Metrics.trackNow(
         "rotate",
-        rotateFn(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
+        store.rotate(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
       )
     }
     // A store without `rotate`: the new record, then the old one deleted or retired (not atomic).
