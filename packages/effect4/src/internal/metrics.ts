@@ -2,6 +2,7 @@
  * Metrics: store operation latency and errors, and session lifecycle counts. No session ID or
  * storage key is ever an attribute.
  */
+import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -117,14 +118,15 @@ export const stopwatch = (operation: Operation): (failed: boolean) => void => {
 /**
  * `trackNow`, and what follows the operation, in one continuation (as `Effect.matchCauseEffect`):
  * the latency (and a failure) are recorded as the operation exits, then `onSuccess` or
- * `onFailure` runs. Only where the fiber is uninterruptible: an interruption of an interruptible
+ * `onFailure` runs (by default, the failure goes on as it is). Only where the fiber is uninterruptible: an interruption of an interruptible
  * fiber skips recovery continuations, and with them the recording (`trackNow`'s finalizer runs).
  */
-export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
+export const trackUninterruptibleNow = <A, E, R, B, E2, R2, E3 = never>(
   operation: Operation,
   effect: Effect.Effect<A, E, R>,
-  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
-): Effect.Effect<B, E | E2, R | R2> => {
+  onSuccess: (value: A) => Effect.Effect<B, E2, R2>,
+  onFailure?: (cause: Cause.Cause<E>) => Effect.Effect<B, E3, R2>
+): Effect.Effect<B, E | E2 | E3, R | R2> => {
   // `stopwatch`'s work, without its closure: each continuation runs at most once.
   const context = Fiber.getCurrent()?.context ?? Context.empty()
   const start = performance.now()
@@ -133,9 +135,9 @@ export const trackUninterruptibleNow = <A, E, R, B, E2, R2>(
       recordEnd(operation, start, context, false)
       return onSuccess(value)
     },
-    onFailure: (cause) => {
+    onFailure: (cause): Effect.Effect<B, E | E3, R2> => {
       recordEnd(operation, start, context, true)
-      return Effect.failCause(cause)
+      return onFailure === undefined ? Effect.failCause(cause) : onFailure(cause)
     }
   })
 }
@@ -157,6 +159,12 @@ const nativeTracing = (): boolean => {
   const tracer = fiber.cache.tracer
   return tracer === undefined || tracer === Tracer.nativeTracer
 }
+
+/**
+ * Whether `span` makes spans in the running fiber: its tracer is one that exports them. Called
+ * while running, as `span`.
+ */
+export const spansExported = (): boolean => !nativeTracing()
 
 /**
  * `effect` in a span named `name` when the running fiber's tracer is one that exports spans (any

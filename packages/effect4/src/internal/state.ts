@@ -94,6 +94,37 @@ const track = <A>(
     ? Metrics.trackUninterruptibleNow(operation, effect, then)
     : Effect.flatMap(Metrics.trackNow(operation, effect), then)
 
+/** What follows a save, as the two continuations of `Effect.matchEffect`. */
+export interface Then<B, E, R> {
+  readonly onSuccess: (result: SaveResult) => Effect.Effect<B, E, R>
+  readonly onFailure: (error: SessionStoreError) => Effect.Effect<B, E, R>
+}
+
+/**
+ * A save's outcome, followed by `then` when there is one: at once for the two outcomes made once
+ * (`written`, `unchanged`), else as `Effect.matchEffect`.
+ */
+function followedBy(
+  saved: Effect.Effect<SaveResult, SessionStoreError>,
+  then: undefined
+): Effect.Effect<SaveResult, SessionStoreError>
+function followedBy<B, E, R>(
+  saved: Effect.Effect<SaveResult, SessionStoreError>,
+  then: Then<B, E, R> | undefined
+): Effect.Effect<SaveResult | B, SessionStoreError | E, R>
+function followedBy<B, E, R>(
+  saved: Effect.Effect<SaveResult, SessionStoreError>,
+  then: Then<B, E, R> | undefined
+): Effect.Effect<SaveResult | B, SessionStoreError | E, R> {
+  return then === undefined
+    ? saved
+    : saved === unchanged
+    ? then.onSuccess("Unchanged")
+    : saved === written
+    ? then.onSuccess("Written")
+    : Effect.matchEffect(saved, then)
+}
+
 /** Whether `u` is one of the failures the session middleware turns into a response. */
 export const isSessionFailure = (u: unknown): u is SessionStoreError | SessionLockTimeout =>
   typeof u === "object" && u !== null && "_tag" in u &&
@@ -209,33 +240,54 @@ export class SessionState implements SessionService {
   }
 
   /**
-   * The read and what follows it (a session without a cookie has nothing to read). The read's
-   * latency is recorded as it exits, or, when it is cut short (an interruption skips the
-   * continuation), by the finalizer that ends the load whichever way it exits.
+   * The read and what follows it (a session without a cookie has nothing to read), then `then`
+   * when one is given. The read's latency is recorded as it exits, or, when it is cut short (an
+   * interruption skips the continuation), by the finalizer that ends the load whichever way it
+   * exits.
+   *
+   * `then` (what the caller does with the loaded session) runs in the load's own continuation,
+   * after the load has ended (loaded, waiters resumed): one continuation instead of a second one
+   * after the load's finalizer. The finalizer then finds the load ended and does nothing more.
+   * Not under a span: the load's span must end with the load.
    */
-  private doLoad(id: string): Effect.Effect<void, SessionStoreError> {
+  private doLoad<A, E, R>(
+    id: string,
+    then: (() => Effect.Effect<A, E, R>) | undefined
+  ): Effect.Effect<A | void, E | SessionStoreError, R> {
     const key = Id.storageKey(id)
     const read = this.store.read(key)
     const stop = Metrics.stopwatch("read")
+    /** This load has ended (`then` may start another one: a lock's fresh read does). */
+    let ended = false
+    /** The load succeeded: ended here when `then` follows in this continuation, else by the finalizer. */
+    const proceed = then === undefined ? undefined : () => {
+      ended = true
+      this.loadEnded(Exit.void)
+      return then()
+    }
+    const settled = (effect: Effect.Effect<void>): Effect.Effect<A | void, E, R> =>
+      proceed === undefined ? effect : effect === Effect.void ? proceed() : Effect.flatMap(effect, proceed)
     const loaded = Effect.matchCauseEffect(read, {
-      onFailure: (cause): Effect.Effect<void, SessionStoreError> => {
+      onFailure: (cause): Effect.Effect<A | void, E | SessionStoreError, R> => {
         stop(true)
         // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
         const error = Cause.findErrorOption(cause)
         if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
           this.startFresh()
-          return this.discard(key, error.value.message)
+          return settled(this.discard(key, error.value.message))
         }
         return Effect.failCause(cause)
       },
       onSuccess: (found) => {
         stop(false)
-        return this.settle(id, key, found)
+        return settled(this.settle(id, key, found))
       }
     })
-    return Effect.onExit(Metrics.span(loaded, "effect-session.load"), (exit) => {
+    return Effect.onExit(then === undefined ? Metrics.span(loaded, "effect-session.load") : loaded, (exit) => {
       stop(true)
-      this.loadEnded(exit)
+      // Not ended yet: the load itself ends here (without `then`, or failed, or was interrupted).
+      // Before `then` runs nothing but the read can fail, with a `SessionStoreError`.
+      if (!ended) this.loadEnded(Exit.isSuccess(exit) ? Exit.void : exit as Exit.Exit<never, SessionStoreError>)
       return Effect.void
     })
   }
@@ -256,26 +308,40 @@ export class SessionState implements SessionService {
    * running. The load's finalizer ends it, whichever way it exits (an interruption too).
    */
   private loadNow(): Effect.Effect<void, SessionStoreError> {
-    if (this.loaded) return Effect.void
+    return this.loaded ? Effect.void : this.loadThen(undefined)
+  }
+
+  /** `loadNow`, then `then` when one is given (fused into the load's continuation where it can be). */
+  private loadThen(then: undefined): Effect.Effect<void, SessionStoreError>
+  private loadThen<A, E, R>(then: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R>
+  private loadThen<A, E, R>(
+    then: (() => Effect.Effect<A, E, R>) | undefined
+  ): Effect.Effect<A | void, E | SessionStoreError, R> {
     const id = this.cookieId
     if (id === undefined) {
       this.startFresh()
       this.loaded = true
-      return Effect.void
+      return then === undefined ? Effect.void : then()
     }
     if (this.loading) {
-      return Effect.callback<void, SessionStoreError>((resume) => {
+      const waiting = Effect.callback<void, SessionStoreError>((resume) => {
         ;(this.waiters ??= []).push(resume)
       })
+      return then === undefined ? waiting : Effect.flatMap(waiting, then)
     }
-    const load = this.doLoad(id)
+    // Under a tracer that exports spans, the load keeps its span to itself: `then` follows it.
+    const load = then === undefined
+      ? this.doLoad<A, E, R>(id, undefined)
+      : Metrics.spansExported()
+      ? Effect.flatMap(this.doLoad<A, E, R>(id, undefined), then)
+      : this.doLoad(id, then)
     this.loading = true
     return load
   }
 
   /** `f` once the record is loaded. Called while running, like `loadNow`. */
   private whenLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
-    return this.loaded ? f() : Effect.flatMap(this.loadNow(), f)
+    return this.loaded ? f() : this.loadThen(f)
   }
 
   private withLoaded<A, E, R>(f: () => Effect.Effect<A, E, R>): Effect.Effect<A, E | SessionStoreError, R> {
@@ -469,7 +535,7 @@ export class SessionState implements SessionService {
       Changes.set(this.changes, key, value)
       return Effect.void
     }
-    return Effect.flatMap(this.loadNow(), () => {
+    return this.whenLoaded(() => {
       Changes.set(this.changes, key, value)
       return Effect.void
     })
@@ -746,7 +812,27 @@ export class SessionState implements SessionService {
    * `patch` get the whole record (last writer wins).
    */
   commit(final: boolean): Effect.Effect<SaveResult, SessionStoreError> {
-    if (!this.loaded) return unchanged
+    return this.commitThen(final, undefined)
+  }
+
+  /**
+   * The final save (`commit(true)`), then `then`'s `onSuccess` with its result or `onFailure` with
+   * its store failure, as `Effect.matchEffect` would: in the save's own continuation where it can
+   * be (one continuation after the store operation instead of two). Not under a span: the save's
+   * span must end with the save.
+   */
+  finish<B, E, R>(then: Then<B, E, R>): Effect.Effect<B, E, R> {
+    return this.commitThen(true, then)
+  }
+
+  private commitThen(final: boolean, then: undefined): Effect.Effect<SaveResult, SessionStoreError>
+  private commitThen<B, E, R>(final: boolean, then: Then<B, E, R>): Effect.Effect<B, E, R>
+  private commitThen<B, E, R>(
+    final: boolean,
+    then: Then<B, E, R> | undefined
+  ): Effect.Effect<SaveResult | B, SessionStoreError | E, R> {
+    if (then !== undefined && Metrics.spansExported()) return Effect.matchEffect(this.commit(final), then)
+    if (!this.loaded) return followedBy(unchanged, then)
     if (final && !this.flashAged) {
       this.flashAged = true
       Changes.ageFlash(this.changes)
@@ -769,11 +855,14 @@ export class SessionState implements SessionService {
     )
     switch (plan._tag) {
       case "Skip":
-        return unchanged
+        return followedBy(unchanged, then)
       case "Refused":
-        return Effect.as(
-          Effect.logDebug("effect-session: this session was regenerated by another request; changes dropped"),
-          "SessionGone"
+        return followedBy(
+          Effect.as(
+            Effect.logDebug("effect-session: this session was regenerated by another request; changes dropped"),
+            "SessionGone"
+          ),
+          then
         )
     }
     this.changes.meta.r = now
@@ -799,20 +888,34 @@ export class SessionState implements SessionService {
       if (plan._tag === "Create") Metrics.countNow(Metrics.created)
       return written
     }
-    let saved: Effect.Effect<SaveResult, SessionStoreError>
     if (plan._tag === "Rotate" && rotation !== undefined) {
       record = Changes.toRecord(this.changes)
-      saved = Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
-    } else {
-      const store = this.store
-      if (plan._tag !== "Create" && store.patch !== undefined) {
-        saved = track(final, "patch", store.patch(key, Changes.toPatch(this.changes), ttl), after)
-      } else {
-        record = Changes.toRecord(this.changes)
-        saved = track(final, "write", this.store.write(key, record, ttl), () => after(true))
-      }
+      const rotated = Effect.flatMap(this.rotate(rotation, key, ttl, now, record), after)
+      return followedBy(Metrics.span(rotated, "effect-session.save", "session.plan", plan._tag), then)
     }
-    return Metrics.span(saved, "effect-session.save", "session.plan", plan._tag)
+    const store = this.store
+    /** The store operation, then `after`, then `then`: in one continuation for the final save. */
+    const run = <A>(
+      operation: Metrics.Operation,
+      effect: Effect.Effect<A, SessionStoreError>,
+      afterIt: (value: A) => Effect.Effect<SaveResult>
+    ) =>
+      then !== undefined && final
+        ? Metrics.trackUninterruptibleNow(
+          operation,
+          effect,
+          (value) => followedBy(afterIt(value), then),
+          (cause) => Effect.matchEffect(Effect.failCause(cause), then)
+        )
+        : followedBy(
+          Metrics.span(track(final, operation, effect, afterIt), "effect-session.save", "session.plan", plan._tag),
+          then
+        )
+    if (plan._tag !== "Create" && store.patch !== undefined) {
+      return run("patch", store.patch(key, Changes.toPatch(this.changes), ttl), after)
+    }
+    record = Changes.toRecord(this.changes)
+    return run("write", store.write(key, record, ttl), () => after(true))
   }
 
   /**
@@ -1005,17 +1108,15 @@ const flow = <E, R, EH, RH>(
     onSuccess: (response) => {
       leave?.()
       state.pendingResponse = response
-      const saved = state.commit(true)
+      // The save, then the answer (or the failure's), in the save's own continuation; nothing to
+      // save (the session unused, unchanged): the answer at once.
       return unlocking(
         state,
-        // Nothing to save (the session unused, unchanged): the answer at once.
-        Exit.isExit(saved) && Exit.isSuccess(saved)
-          ? Effect.succeed(state.decorate(response))
-          : Effect.matchEffect(saved, {
-            onFailure: (error) => failure(error, true),
-            // One parameter, used or not: Effect wraps a continuation of any other arity in a closure.
-            onSuccess: (_: SaveResult) => Effect.succeed(state.decorate(response))
-          })
+        state.finish({
+          onFailure: (error) => failure(error, true),
+          // One parameter, used or not: Effect wraps a continuation of any other arity in a closure.
+          onSuccess: (_: SaveResult) => Effect.succeed(state.decorate(response))
+        })
       )
     },
     onFailure: (cause) => {
