@@ -98,24 +98,6 @@ export const trackNow = <A, E, R>(operation: Operation, effect: Effect.Effect<A,
 }
 
 /**
- * Starts timing `operation` now, in the running fiber's context (called while running, as
- * `trackNow`); the returned function records its end (latency, and a failure when told) the
- * first time it is called, and does nothing after. For a caller that already has a continuation
- * on the operation's exit and a finalizer after it: it records there instead of in a frame of
- * its own.
- */
-export const stopwatch = (operation: Operation): (failed: boolean) => void => {
-  const context = Fiber.getCurrent()?.context ?? Context.empty()
-  const start = performance.now()
-  let stopped = false
-  return (failed) => {
-    if (stopped) return
-    stopped = true
-    recordEnd(operation, start, context, failed)
-  }
-}
-
-/**
  * `trackNow`, and what follows the operation, in one continuation (as `Effect.matchCauseEffect`):
  * the latency (and a failure) are recorded as the operation exits, then `onSuccess` or
  * `onFailure` runs (by default, the failure goes on as it is). Only where the fiber is uninterruptible: an interruption of an interruptible
@@ -127,7 +109,7 @@ export const trackUninterruptibleNow = <A, E, R, B, E2, R2, E3 = never>(
   onSuccess: (value: A) => Effect.Effect<B, E2, R2>,
   onFailure?: (cause: Cause.Cause<E>) => Effect.Effect<B, E3, R2>
 ): Effect.Effect<B, E | E2 | E3, R | R2> => {
-  // `stopwatch`'s work, without its closure: each continuation runs at most once.
+  // Each continuation runs at most once, and only one of them: the end is recorded once.
   const context = Fiber.getCurrent()?.context ?? Context.empty()
   const start = performance.now()
   return Effect.matchCauseEffect(effect, {

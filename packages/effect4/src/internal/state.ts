@@ -241,14 +241,13 @@ export class SessionState implements SessionService {
 
   /**
    * The read and what follows it (a session without a cookie has nothing to read), then `then`
-   * when one is given. The read's latency is recorded as it exits, or, when it is cut short (an
-   * interruption skips the continuation), by the finalizer that ends the load whichever way it
-   * exits.
+   * when one is given: what the caller does with the loaded session, in the load's own
+   * continuation once the load has ended (loaded, waiters resumed).
    *
-   * `then` (what the caller does with the loaded session) runs in the load's own continuation,
-   * after the load has ended (loaded, waiters resumed): one continuation instead of a second one
-   * after the load's finalizer. The finalizer then finds the load ended and does nothing more.
-   * Not under a span: the load's span must end with the load.
+   * The read runs as interruptible as the caller; what follows it runs uninterruptibly, so it
+   * also sees a read cut short by an interruption: every way out ends the load (its waiters go on)
+   * and records the read's latency. `then` runs as interruptible as the caller again. Without
+   * `then` the load is in its span (`then` is fused only where no span would be made).
    */
   private doLoad<A, E, R>(
     id: string,
@@ -256,40 +255,34 @@ export class SessionState implements SessionService {
   ): Effect.Effect<A | void, E | SessionStoreError, R> {
     const key = Id.storageKey(id)
     const read = this.store.read(key)
-    const stop = Metrics.stopwatch("read")
-    /** This load has ended (`then` may start another one: a lock's fresh read does). */
-    let ended = false
-    /** The load succeeded: ended here when `then` follows in this continuation, else by the finalizer. */
-    const proceed = then === undefined ? undefined : () => {
-      ended = true
-      this.loadEnded(Exit.void)
-      return then()
-    }
-    const settled = (effect: Effect.Effect<void>): Effect.Effect<A | void, E, R> =>
-      proceed === undefined ? effect : effect === Effect.void ? proceed() : Effect.flatMap(effect, proceed)
-    const loaded = Effect.matchCauseEffect(read, {
-      onFailure: (cause): Effect.Effect<A | void, E | SessionStoreError, R> => {
-        stop(true)
-        // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
-        const error = Cause.findErrorOption(cause)
-        if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
-          this.startFresh()
-          return settled(this.discard(key, error.value.message))
-        }
-        return Effect.failCause(cause)
-      },
-      onSuccess: (found) => {
-        stop(false)
-        return settled(this.settle(id, key, found))
+    const load = Effect.uninterruptibleMask((restore) => {
+      /** The load succeeded: it ends, then `then` runs. */
+      const end = (): Effect.Effect<A | void, E, R> => {
+        this.loadEnded(Exit.void)
+        if (then === undefined) return Effect.void
+        const next = then()
+        // An Exit has nothing left to interrupt; anything else runs as interruptible as the caller.
+        return Exit.isExit(next) ? next : restore(next)
       }
+      const settled = (effect: Effect.Effect<void>) => effect === Effect.void ? end() : Effect.flatMap(effect, end)
+      return Metrics.trackUninterruptibleNow(
+        "read",
+        restore(read),
+        (found) => settled(this.settle(id, key, found)),
+        (cause): Effect.Effect<A | void, E | SessionStoreError, R> => {
+          // A record that is not JSON (or not an object) counts as none: deleted, never a 5xx.
+          const error = Cause.findErrorOption(cause)
+          if (Option.isSome(error) && error.value.reason === "CorruptRecord") {
+            this.startFresh()
+            return settled(this.discard(key, error.value.message))
+          }
+          // Failed or cut short: the load ends so, and so does every fiber that waits for it.
+          this.loadEnded(Exit.failCause(cause))
+          return Effect.failCause(cause)
+        }
+      )
     })
-    return Effect.onExit(then === undefined ? Metrics.span(loaded, "effect-session.load") : loaded, (exit) => {
-      stop(true)
-      // Not ended yet: the load itself ends here (without `then`, or failed, or was interrupted).
-      // Before `then` runs nothing but the read can fail, with a `SessionStoreError`.
-      if (!ended) this.loadEnded(Exit.isSuccess(exit) ? Exit.void : exit as Exit.Exit<never, SessionStoreError>)
-      return Effect.void
-    })
+    return then === undefined ? Metrics.span(load, "effect-session.load") : load
   }
 
   /** The running load ended with `exit`: loaded if it succeeded; the fibers waiting for it go on. */
