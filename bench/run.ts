@@ -10,7 +10,8 @@
  * server ids to run under `node --cpu-prof`; profiles land in the OS temp dir), BENCH_QUICK=1 or
  * `npm run bench -- --quick` (one round of 2 s + 1 s windows, smaller side measurements: a smoke run).
  * BENCH_BASELINE=<a checkout of an earlier revision> adds `-baseline` rows of effect-session built
- * from that checkout, measured in the same run (an A/B of a change).
+ * from that checkout (effect 3 and, when it has the package, effect 4; each on the checkout's own
+ * effect-free core), measured in the same run (an A/B of a change).
  * `npm run bench -- --render` rewrites the docs from the last run's numbers (build/bench/last-report.json).
  */
 import { execFileSync } from "node:child_process"
@@ -162,7 +163,13 @@ const main = async () => {
       relative(root, runDir)
     } (the library runs as compiled JavaScript, as published)`
   )
-  if (nodeRunsEffect4()) log(`compiled ${buildEffect4(runDir4)} effect 4 files to ${relative(root, runDir4)}`)
+  if (nodeRunsEffect4()) {
+    log(
+      `compiled ${buildEffect4(runDir4, process.env.BENCH_BASELINE || undefined)} effect 4 files to ${
+        relative(root, runDir4)
+      }`
+    )
+  }
   const redis = await startRedis(loadCpu)
   log(redis === undefined ? "Redis: not available, Redis rows skipped" : `Redis: ${redis.description}`)
   const measurements: Array<Measurement> = []

@@ -71,16 +71,37 @@ export const build = (outDir: string = defaultOutDir, baseline?: string): number
   return written + files.length
 }
 
-const buildBaseline = (outDir: string, baseline: string): number => {
-  const emit = (file: string, target: string, rewrite: (source: string) => string) => {
-    const output = ts.transpileModule(rewrite(readFileSync(file, "utf8")), { compilerOptions, fileName: file })
-    mkdirSync(dirname(target), { recursive: true })
-    writeFileSync(target, output.outputText)
-  }
-  const sources = walk(join(baseline, "src"))
+const emit = (file: string, target: string, rewrite: (source: string) => string) => {
+  const output = ts.transpileModule(rewrite(readFileSync(file, "utf8")), { compilerOptions, fileName: file })
+  mkdirSync(dirname(target), { recursive: true })
+  writeFileSync(target, output.outputText)
+}
+
+/**
+ * Compiles a baseline checkout's library sources (`<baseline>/<srcRel>`) into `<into>/src`, and
+ * its effect-free core (`<baseline>/packages/core/src`, when it has one) into `<into>/core`, with
+ * the library's `effect-session-core` imports pointed at that copy: the baseline runs on its own
+ * core, not on this tree's. Returns the number of files written.
+ */
+const buildBaselineSource = (baseline: string, srcRel: string, into: string): number => {
+  const coreSrc = join(baseline, "packages", "core", "src")
+  const cores = existsSync(coreSrc) ? walk(coreSrc) : []
+  for (const file of cores) emit(file, join(into, "core", relative(coreSrc, file).replace(/\.ts$/, ".js")), (s) => s)
+  const sources = walk(join(baseline, srcRel))
   for (const file of sources) {
-    emit(file, join(outDir, "baseline", relative(baseline, file).replace(/\.ts$/, ".js")), (s) => s)
+    const target = join(into, "src", relative(join(baseline, srcRel), file).replace(/\.ts$/, ".js"))
+    const toCore = relative(dirname(target), join(into, "core")).split("\\").join("/")
+    emit(
+      file,
+      target,
+      (s) => cores.length === 0 ? s : s.replace(/(from |import\()"effect-session-core"/g, `$1"${toCore}/index.js"`)
+    )
   }
+  return cores.length + sources.length
+}
+
+const buildBaseline = (outDir: string, baseline: string): number => {
+  const sources = buildBaselineSource(baseline, "src", join(outDir, "baseline"))
   const toBaseline = (target: string) => (source: string) => {
     const toSrc = relative(dirname(target), join(outDir, "baseline", "src")).split("\\").join("/")
     return source
@@ -90,11 +111,12 @@ const buildBaseline = (outDir: string, baseline: string): number => {
   }
   const count = join(outDir, "bench", "lib", "effect-count-baseline.js")
   emit(join(root, "bench", "lib", "effect-count.ts"), count, toBaseline(count))
-  for (const id of baselineServers) {
+  const ids = baselineServers.filter((id) => !id.startsWith("effect4-"))
+  for (const id of ids) {
     const target = join(outDir, "bench", "servers", `${id}-baseline.js`)
     emit(join(root, "bench", "servers", `${id}.ts`), target, toBaseline(target))
   }
-  return sources.length + 1 + baselineServers.length
+  return sources + 1 + ids.length
 }
 
 /**
@@ -102,7 +124,7 @@ const buildBaseline = (outDir: string, baseline: string): number => {
  * shared bench/lib/config.ts) into `outDir`, laid out as in the repository; imports of
  * `effect-session-v4` are rewritten to the compiled packages/effect4/src/index.js.
  */
-export const buildEffect4 = (outDir: string): number => {
+export const buildEffect4 = (outDir: string, baseline?: string): number => {
   rmSync(outDir, { recursive: true, force: true })
   const pkg = join(root, "packages", "effect4")
   const files = [
@@ -125,8 +147,36 @@ export const buildEffect4 = (outDir: string): number => {
     mkdirSync(dirname(target), { recursive: true })
     writeFileSync(target, output.outputText)
   }
+  const written = baseline === undefined ? 0 : buildEffect4Baseline(outDir, baseline)
   writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
-  return files.length
+  return files.length + written
+}
+
+/**
+ * The effect 4 `-baseline` rows: the baseline's packages/effect4/src (on its own core) compiled
+ * into `<outDir>/packages/effect4/baseline`, and copies of this tree's servers and their route
+ * that import it. A baseline without the effect 4 package gets none (its rows then fail to start).
+ */
+const buildEffect4Baseline = (outDir: string, baseline: string): number => {
+  if (!existsSync(join(baseline, "packages", "effect4", "src"))) return 0
+  const pkgOut = join(outDir, "packages", "effect4")
+  const sources = buildBaselineSource(baseline, join("packages", "effect4", "src"), join(pkgOut, "baseline"))
+  const bench = join(root, "packages", "effect4", "bench")
+  const toBaseline = (target: string) => (source: string) => {
+    const toSrc = relative(dirname(target), join(pkgOut, "baseline", "src")).split("\\").join("/")
+    return source
+      .replace(/(from |import\()"effect-session-v4"/g, `$1"${toSrc}/index.js"`)
+      .replace(/from "effect-session-v4\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
+      .replace(/"\.\.\/lib\/count\.js"/g, "\"../lib/count-baseline.js\"")
+  }
+  const count = join(pkgOut, "bench", "lib", "count-baseline.js")
+  emit(join(bench, "lib", "count.ts"), count, toBaseline(count))
+  const ids = baselineServers.filter((id) => id.startsWith("effect4-"))
+  for (const id of ids) {
+    const target = join(pkgOut, "bench", "servers", `${id}-baseline.js`)
+    emit(join(bench, "servers", `${id}.ts`), target, toBaseline(target))
+  }
+  return sources + 1 + ids.length
 }
 
 // `npx tsx bench/lib/build.ts`: compile to build/bench/dev/ (for bench/micro.ts and experiments)

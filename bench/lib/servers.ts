@@ -27,13 +27,18 @@ export interface ServerSpec {
 const baseline = process.env.BENCH_BASELINE
 
 /** The servers that get a `-baseline` row (and a compiled copy that uses the baseline's src/). */
-export const baselineServers: ReadonlyArray<string> = ["effect-session-memory", "effect-session-redis"]
+export const baselineServers: ReadonlyArray<string> = [
+  "effect-session-memory",
+  "effect-session-redis",
+  "effect4-session-memory",
+  "effect4-session-redis"
+]
 
 const withBaseline = (specs: ReadonlyArray<ServerSpec>): ReadonlyArray<ServerSpec> =>
   baseline === undefined || baseline === "" ?
     specs :
     specs.flatMap((spec) =>
-      spec.id === "effect-session-memory" || spec.id === "effect-session-redis"
+      baselineServers.includes(spec.id)
         ? [spec, { ...spec, id: `${spec.id}-baseline`, label: `${spec.label}, baseline` }]
         : [spec]
     )
