@@ -36,6 +36,45 @@ const compilerOptions: ts.CompilerOptions = {
   sourceMap: false
 }
 
+/** The path of `to` as an import specifier written in a file of directory `from`. */
+const importPath = (from: string, to: string): string => relative(from, to).split("\\").join("/")
+
+/** `source` with its imports of `pkg` and `pkg/X` pointed at the compiled `<toSrc>/index.js` and `<toSrc>/X.js`. */
+const pointImports = (source: string, pkg: string, toSrc: string): string =>
+  source
+    .replace(new RegExp(`(from |import\\()"${pkg}"`, "g"), `$1"${toSrc}/index.js"`)
+    .replace(new RegExp(`(from |import\\()"${pkg}/([A-Za-z]+)"`, "g"), `$1"${toSrc}/$2.js"`)
+
+/** Transpiles `file`, after `rewrite`, to `target`. */
+const emit = (file: string, target: string, rewrite: (source: string) => string = (s) => s) => {
+  const output = ts.transpileModule(rewrite(readFileSync(file, "utf8")), { compilerOptions, fileName: file })
+  mkdirSync(dirname(target), { recursive: true })
+  writeFileSync(target, output.outputText)
+}
+
+/**
+ * Compiles `files` (paths in this tree) into `outDir`, laid out as in the repository; in those
+ * under `benchDir`, imports of `pkg` point at the compiled `srcDir`. Returns how many it wrote.
+ */
+const emitTree = (
+  files: ReadonlyArray<string>,
+  outDir: string,
+  benchDir: string,
+  pkg: string,
+  srcDir: string
+): number => {
+  for (const file of files) {
+    const rel = relative(root, file)
+    const target = join(outDir, rel.replace(/\.ts$/, ".js"))
+    emit(
+      file,
+      target,
+      rel.startsWith(benchDir) ? (source) => pointImports(source, pkg, importPath(dirname(target), srcDir)) : undefined
+    )
+  }
+  return files.length
+}
+
 /**
  * Compiles src/ and bench/ into `outDir`; returns the number of files written. Scripts run as
  * `<outDir>/bench/<script>.js`. With `baseline` (a checkout of an earlier revision, from
@@ -44,7 +83,14 @@ const compilerOptions: ts.CompilerOptions = {
  */
 export const build = (outDir: string = defaultOutDir, baseline?: string): number => {
   rmSync(outDir, { recursive: true, force: true })
-  const written = baseline === undefined ? 0 : buildBaseline(outDir, baseline)
+  const written = baseline === undefined ? 0 : buildBaselineRows(baseline, {
+    srcRel: "src",
+    pkg: "effect-session",
+    bench: join(root, "bench"),
+    out: outDir,
+    count: "effect-count",
+    ids: baselineServers.filter((id) => !id.startsWith("effect4-"))
+  })
   const bench = join(root, "bench")
   const files = [
     ...walk(join(root, "src")),
@@ -52,29 +98,10 @@ export const build = (outDir: string = defaultOutDir, baseline?: string): number
     ...walk(join(bench, "servers")),
     ...benchScripts.map((name) => join(bench, `${name}.ts`)).filter((file) => existsSync(file))
   ]
-  for (const file of files) {
-    const rel = relative(root, file)
-    const target = join(outDir, rel.replace(/\.ts$/, ".js"))
-    let source = readFileSync(file, "utf8")
-    if (rel.startsWith("bench")) {
-      const toSrc = relative(dirname(target), join(outDir, "src")).split("\\").join("/")
-      source = source
-        .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
-        .replace(/(from |import\()"effect-session\/([A-Za-z]+)"/g, `$1"${toSrc}/$2.js"`)
-    }
-    const output = ts.transpileModule(source, { compilerOptions, fileName: file })
-    mkdirSync(dirname(target), { recursive: true })
-    writeFileSync(target, output.outputText)
-  }
+  emitTree(files, outDir, "bench", "effect-session", join(outDir, "src"))
   // The compiled files are ES modules like their sources.
   writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
   return written + files.length
-}
-
-const emit = (file: string, target: string, rewrite: (source: string) => string) => {
-  const output = ts.transpileModule(rewrite(readFileSync(file, "utf8")), { compilerOptions, fileName: file })
-  mkdirSync(dirname(target), { recursive: true })
-  writeFileSync(target, output.outputText)
 }
 
 /**
@@ -86,43 +113,54 @@ const emit = (file: string, target: string, rewrite: (source: string) => string)
 const buildBaselineSource = (baseline: string, srcRel: string, into: string): number => {
   const coreSrc = join(baseline, "packages", "core", "src")
   const cores = existsSync(coreSrc) ? walk(coreSrc) : []
-  for (const file of cores) emit(file, join(into, "core", relative(coreSrc, file).replace(/\.ts$/, ".js")), (s) => s)
+  for (const file of cores) emit(file, join(into, "core", relative(coreSrc, file).replace(/\.ts$/, ".js")))
   const sources = walk(join(baseline, srcRel))
   for (const file of sources) {
     const target = join(into, "src", relative(join(baseline, srcRel), file).replace(/\.ts$/, ".js"))
-    const toCore = relative(dirname(target), join(into, "core")).split("\\").join("/")
     emit(
       file,
       target,
-      (s) => cores.length === 0 ? s : s.replace(/(from |import\()"effect-session-core"/g, `$1"${toCore}/index.js"`)
+      cores.length === 0
+        ? undefined
+        : (source) => pointImports(source, "effect-session-core", importPath(dirname(target), join(into, "core")))
     )
   }
   return cores.length + sources.length
 }
 
-const buildBaseline = (outDir: string, baseline: string): number => {
-  const sources = buildBaselineSource(baseline, "src", join(outDir, "baseline"))
-  const toBaseline = (target: string) => (source: string) => {
-    const toSrc = relative(dirname(target), join(outDir, "baseline", "src")).split("\\").join("/")
-    return source
-      .replace(/(from |import\()"effect-session"/g, `$1"${toSrc}/index.js"`)
-      .replace(/(from |import\()"effect-session\/([A-Za-z]+)"/g, `$1"${toSrc}/$2.js"`)
-      .replace(/"\.\.\/lib\/effect-count\.js"/g, "\"../lib/effect-count-baseline.js\"")
+/**
+ * The `-baseline` rows of one Effect line: the baseline's library (`<baseline>/<srcRel>`, on its
+ * own core) compiled into `<out>/baseline`, and `-baseline` copies of this tree's servers `ids`
+ * (from `<bench>/servers`) and of the route they share (`<bench>/lib/<count>.ts`), with their
+ * imports of `pkg` pointed at that copy. Returns the number of files written.
+ */
+const buildBaselineRows = (baseline: string, line: {
+  readonly srcRel: string
+  readonly pkg: string
+  readonly bench: string
+  readonly out: string
+  readonly count: string
+  readonly ids: ReadonlyArray<string>
+}): number => {
+  const sources = buildBaselineSource(baseline, line.srcRel, join(line.out, "baseline"))
+  const toBaseline = (target: string) => (source: string) =>
+    pointImports(source, line.pkg, importPath(dirname(target), join(line.out, "baseline", "src")))
+      .replaceAll(`"../lib/${line.count}.js"`, `"../lib/${line.count}-baseline.js"`)
+  const count = join(line.out, "bench", "lib", `${line.count}-baseline.js`)
+  emit(join(line.bench, "lib", `${line.count}.ts`), count, toBaseline(count))
+  for (const id of line.ids) {
+    const target = join(line.out, "bench", "servers", `${id}-baseline.js`)
+    emit(join(line.bench, "servers", `${id}.ts`), target, toBaseline(target))
   }
-  const count = join(outDir, "bench", "lib", "effect-count-baseline.js")
-  emit(join(root, "bench", "lib", "effect-count.ts"), count, toBaseline(count))
-  const ids = baselineServers.filter((id) => !id.startsWith("effect4-"))
-  for (const id of ids) {
-    const target = join(outDir, "bench", "servers", `${id}-baseline.js`)
-    emit(join(root, "bench", "servers", `${id}.ts`), target, toBaseline(target))
-  }
-  return sources + 1 + ids.length
+  return sources + 1 + line.ids.length
 }
 
 /**
  * Compiles the effect 4 rows (packages/effect4/src and packages/effect4/bench, with the
  * shared bench/lib/config.ts) into `outDir`, laid out as in the repository; imports of
- * `effect-session-v4` are rewritten to the compiled packages/effect4/src/index.js.
+ * `effect-session-v4` are rewritten to the compiled packages/effect4/src/index.js. With `baseline`,
+ * the effect 4 `-baseline` rows too (none when the baseline has no effect 4 package: its rows then
+ * fail to start).
  */
 export const buildEffect4 = (outDir: string, baseline?: string): number => {
   rmSync(outDir, { recursive: true, force: true })
@@ -133,50 +171,25 @@ export const buildEffect4 = (outDir: string, baseline?: string): number => {
     ...walk(join(pkg, "bench", "lib")),
     ...walk(join(pkg, "bench", "servers"))
   ]
-  for (const file of files) {
-    const rel = relative(root, file)
-    const target = join(outDir, rel.replace(/\.ts$/, ".js"))
-    let source = readFileSync(file, "utf8")
-    if (rel.startsWith(join("packages", "effect4", "bench"))) {
-      const toSrc = relative(dirname(target), join(outDir, "packages", "effect4", "src")).split("\\").join("/")
-      source = source
-        .replace(/(from |import\()"effect-session-v4"/g, `$1"${toSrc}/index.js"`)
-        .replace(/from "effect-session-v4\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
-    }
-    const output = ts.transpileModule(source, { compilerOptions, fileName: file })
-    mkdirSync(dirname(target), { recursive: true })
-    writeFileSync(target, output.outputText)
-  }
-  const written = baseline === undefined ? 0 : buildEffect4Baseline(outDir, baseline)
+  emitTree(
+    files,
+    outDir,
+    join("packages", "effect4", "bench"),
+    "effect-session-v4",
+    join(outDir, "packages", "effect4", "src")
+  )
+  const written = baseline === undefined || !existsSync(join(baseline, "packages", "effect4", "src"))
+    ? 0
+    : buildBaselineRows(baseline, {
+      srcRel: join("packages", "effect4", "src"),
+      pkg: "effect-session-v4",
+      bench: join(pkg, "bench"),
+      out: join(outDir, "packages", "effect4"),
+      count: "count",
+      ids: baselineServers.filter((id) => id.startsWith("effect4-"))
+    })
   writeFileSync(join(outDir, "package.json"), "{ \"type\": \"module\" }\n")
   return files.length + written
-}
-
-/**
- * The effect 4 `-baseline` rows: the baseline's packages/effect4/src (on its own core) compiled
- * into `<outDir>/packages/effect4/baseline`, and copies of this tree's servers and their route
- * that import it. A baseline without the effect 4 package gets none (its rows then fail to start).
- */
-const buildEffect4Baseline = (outDir: string, baseline: string): number => {
-  if (!existsSync(join(baseline, "packages", "effect4", "src"))) return 0
-  const pkgOut = join(outDir, "packages", "effect4")
-  const sources = buildBaselineSource(baseline, join("packages", "effect4", "src"), join(pkgOut, "baseline"))
-  const bench = join(root, "packages", "effect4", "bench")
-  const toBaseline = (target: string) => (source: string) => {
-    const toSrc = relative(dirname(target), join(pkgOut, "baseline", "src")).split("\\").join("/")
-    return source
-      .replace(/(from |import\()"effect-session-v4"/g, `$1"${toSrc}/index.js"`)
-      .replace(/from "effect-session-v4\/([A-Za-z]+)"/g, `from "${toSrc}/$1.js"`)
-      .replace(/"\.\.\/lib\/count\.js"/g, "\"../lib/count-baseline.js\"")
-  }
-  const count = join(pkgOut, "bench", "lib", "count-baseline.js")
-  emit(join(bench, "lib", "count.ts"), count, toBaseline(count))
-  const ids = baselineServers.filter((id) => id.startsWith("effect4-"))
-  for (const id of ids) {
-    const target = join(pkgOut, "bench", "servers", `${id}-baseline.js`)
-    emit(join(bench, "servers", `${id}.ts`), target, toBaseline(target))
-  }
-  return sources + 1 + ids.length
 }
 
 // `npx tsx bench/lib/build.ts`: compile to build/bench/dev/ (for bench/micro.ts and experiments)
