@@ -26,6 +26,13 @@ export interface LoadOptions {
   readonly counts: boolean
   /** the server's process id, to read its CPU time from /proc (Linux) */
   readonly serverPid?: number | undefined
+  /**
+   * For several loads that must measure in one window (bench/paired.ts): after priming and the
+   * warm-up, print `ready` on stderr and go on warming up until a line `go <Date.now() ms>` arrives
+   * on stdin; the measured window opens at that time. Without it, the window opens right after
+   * the warm-up.
+   */
+  readonly gated?: boolean | undefined
 }
 
 export interface LoadResult {
@@ -41,6 +48,8 @@ export interface LoadResult {
   readonly cpuShare?: number
   /** share of one core this load generator used in the measured window */
   readonly loadShare?: number
+  /** gated: how late the measured window opened after the time it was told, ms */
+  readonly lateMillis?: number
   /** returning: requests whose increment is missing from the sessions' counts (should be 0) */
   readonly lost?: number
   readonly check?: string
@@ -152,6 +161,27 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
     }
   }
   const warm = options.warmupSeconds > 0 ? await cannon(options, options.warmupSeconds, cookies) : undefined
+  let warmed = warm?.requests.total ?? 0
+  let lateMillis: number | undefined
+  if (options.gated === true) {
+    // Warm on in short stretches until told when the window opens, then until that time.
+    let startAt: number | undefined
+    process.stdin.setEncoding("utf8")
+    process.stdin.on("data", (line: string) => {
+      const match = /go (\d+)/.exec(line)
+      if (match !== null) startAt = Number(match[1])
+    })
+    process.stderr.write("ready\n")
+    // A stretch takes longer than its duration (connecting, closing): none starts within 1 s of
+    // the window, which may leave the server idle for up to that second before it opens.
+    while (startAt === undefined || Date.now() < startAt - 1000) {
+      warmed += (await cannon(options, 0.5, cookies)).requests.total
+    }
+    const opensAt: number = startAt
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, opensAt - Date.now())))
+    process.stdin.destroy()
+    lateMillis = Math.max(0, Date.now() - opensAt)
+  }
   const cpuBefore = serverCpuMicros(options.serverPid)
   const ownBefore = process.cpuUsage()
   const started = performance.now()
@@ -168,6 +198,7 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
     }
   const base = {
     ...cpu,
+    ...(lateMillis === undefined ? {} : { lateMillis }),
     loadShare,
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,
@@ -183,7 +214,7 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
   const sum = finals.reduce((acc, reply) => acc + Number(reply.body), 0)
   // priming + probe + warm-up + measured + this final round; requests still in flight when a
   // window closed are counted by the server but not by autocannon, so `sum` may exceed it a little.
-  const expected = 2 * cookies.length + 1 + (warm?.requests.total ?? 0) + result.requests.total
+  const expected = 2 * cookies.length + 1 + warmed + result.requests.total
   return { ...base, lost: Math.max(0, expected - sum), check: `sum of counts ${sum}, expected >= ${expected}` }
 }
 

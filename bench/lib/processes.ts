@@ -30,6 +30,8 @@ export interface NodeProcessOptions {
   readonly env?: Record<string, string>
   /** the CPU to pin to, when pinning is possible */
   readonly cpu?: number | undefined
+  /** give the child a stdin pipe (bench/paired.ts talks to its loads); else it has none */
+  readonly stdin?: boolean | undefined
 }
 
 /**
@@ -65,7 +67,7 @@ export const spawnNode = (options: NodeProcessOptions): ChildProcess => {
       NODE_ENV: "production",
       ...options.env
     },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: [options.stdin === true ? "pipe" : "ignore", "pipe", "pipe"]
   })
 }
 

@@ -245,7 +245,8 @@ export const targets = (report: Report): Array<Target> => {
       target: `effect 4 MemoryStore, ${scenario}: ≥ ${times.toFixed(1)}× @fastify/session`,
       measured: `${both(report, v4, "fastify-session", scenario)} @fastify/session`,
       met: check(r, (v) => v >= times),
-      floor: floorOf(report, "effect4-floor-memory", "fastify-session", scenario, (v) => v >= times)
+      floor: floorOf(report, "effect4-floor-required", "fastify-session", scenario, (v) => v >= times) ??
+        floorOf(report, "effect4-floor-memory", "fastify-session", scenario, (v) => v >= times)
     })
   }
   const bare4 = ratio(rps(report, v4, "returning"), rps(report, "effect4-bare", "returning"))
@@ -253,7 +254,8 @@ export const targets = (report: Report): Array<Target> => {
     target: "effect 4 MemoryStore, returning: ≥ 0.70× bare effect 4",
     measured: `${both(report, v4, "effect4-bare", "returning")} bare effect 4`,
     met: check(bare4, (v) => v >= 0.7),
-    floor: floorOf(report, "effect4-floor-memory", "effect4-bare", "returning", (v) => v >= 0.7)
+    floor: floorOf(report, "effect4-floor-required", "effect4-bare", "returning", (v) => v >= 0.7) ??
+      floorOf(report, "effect4-floor-memory", "effect4-bare", "returning", (v) => v >= 0.7)
   })
   const redis4 = ratio(
     rps(report, "effect4-session-redis", "returning"),
@@ -492,7 +494,12 @@ effect-session serves a session (a \`Context\` service that a middleware provide
 and written through Effect accessors), with none of the library's work: no hashing of the ID, no
 copies, no checks, no expiry. "Redis GET + SET in the handler" is the least a Redis session can do
 on this stack: one \`GET\` and one \`SET\` from the handler itself, no middleware, no hashing, no
-atomic patch. A target that its floor misses too is marked out of reach: no library built that way
+atomic patch. "effect 4 session doing only what DESIGN.md requires" adds to the effect 4 \`Map\`
+floor the work every store-backed session must do: the ID's shape checked, the store keyed by the
+ID's SHA-256 and reached only through its Effect operations, expiry from \`Clock\`, a copy on read,
+a patch of the changed key; it leaves out what effect-session adds beyond that (change tracking,
+metadata and absolute lifetime, flash data, value checks, metrics, locking, the lifecycle's race
+rules). A target that its floor misses too is marked out of reach: no library built that way
 (and DESIGN.md requires the Context service and the hashed ID) can meet it on this stack.
 
 ## Targets

@@ -79,6 +79,13 @@ export const servers: ReadonlyArray<ServerSpec> = withBaseline([
     reference: true
   },
   {
+    id: "effect4-floor-required",
+    label: "floor: effect 4 session doing only what DESIGN.md requires",
+    framework: "effect4",
+    session: true,
+    reference: true
+  },
+  {
     id: "effect4-session-memory",
     label: "effect-session-v4, MemoryStore",
     framework: "effect4",
