@@ -4,14 +4,16 @@
  * from one window does not move with the machine's speed, which on a shared machine drifts by up
  * to 2× between the minutes of a sequential run (`npm run bench`): both servers see the same
  * drift. Each server gets a share of the core, so req/s here says nothing; CPU µs per request is
- * the measure.
+ * the measure. Servers sharing a core also slow each other down through the caches, unevenly (the
+ * larger heap suffers more): pairing compares two builds of one server well, different servers
+ * only roughly (docs/performance.md, "Measuring a change").
  *
  *   npm run bench:paired                                   # the effect 4 targets' servers
  *   BENCH_ONLY=effect4-bare,effect4-session-memory npm run bench:paired
  *   BENCH_ROUNDS=8 BENCH_DURATION=5 BENCH_SCENARIOS=returning npm run bench:paired
  *
  * Each round starts fresh server processes, primes and warms them all, then measures all of them
- * in one window (`startAt` in load.ts). It prints each round, then each server's median CPU per
+ * in one window (the `gated` option of load.ts). It prints each round, then each server's median CPU per
  * request, and each effect 4 target as the median of its per-round ratios. With BENCH_BASELINE,
  * the effect-session rows also run as built from that checkout (`-baseline`), paired with today's.
  */
@@ -123,7 +125,7 @@ const measureTogether = async (
   }
 }
 
-/** `a` over `b` by CPU per request (how many of `a`'s requests fit in the time of one of `b`'s, inverted). */
+/** The effect 4 targets, read by CPU per request: the peer's CPU per request over ours. */
 const targets: ReadonlyArray<{
   readonly label: string
   readonly scenario: Scenario
