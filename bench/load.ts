@@ -171,6 +171,10 @@ const main = async (options: LoadOptions): Promise<LoadResult> => {
       const match = /go (\d+)/.exec(line)
       if (match !== null) startAt = Number(match[1])
     })
+    // The orchestrator went away without a word: stop, rather than load its server forever.
+    process.stdin.on("end", () => {
+      if (startAt === undefined) throw new Error("stdin closed before the window opened")
+    })
     process.stderr.write("ready\n")
     // A stretch takes longer than its duration (connecting, closing): none starts within 1 s of
     // the window, which may leave the server idle for up to that second before it opens.

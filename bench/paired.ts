@@ -17,6 +17,7 @@
  * request, and each effect 4 target as the median of its per-round ratios. With BENCH_BASELINE,
  * the effect-session rows also run as built from that checkout (`-baseline`), paired with today's.
  */
+import type { ChildProcess } from "node:child_process"
 import { rmSync } from "node:fs"
 import { cpus } from "node:os"
 import { join } from "node:path"
@@ -75,6 +76,7 @@ const measureTogether = async (
     server.stderr!.on("data", (chunk: Buffer) => output += chunk.toString())
     return { spec, port, server, output: () => output }
   }))
+  const children: Array<ChildProcess> = []
   try {
     for (const s of started) await waitForPort(s.port, s.server)
     // Every load primes and warms its server, says `ready`, and warms on until all are ready;
@@ -97,6 +99,7 @@ const measureTogether = async (
         cpu: pin ? 1 : undefined,
         stdin: true
       })
+      children.push(child)
       let stdout = ""
       let stderr = ""
       let announce: () => void = () => {}
@@ -121,7 +124,8 @@ const measureTogether = async (
     const results = await Promise.all(loads.map((l) => l.done))
     return new Map(started.map((s, i) => [s.spec.id, results[i]!]))
   } finally {
-    await Promise.all(started.map((s) => stop(s.server)))
+    // A load that failed leaves the others waiting for the window: they stop with the servers.
+    await Promise.all([...children, ...started.map((s) => s.server)].map((child) => stop(child)))
   }
 }
 
