@@ -116,6 +116,8 @@ const measureTogether = async (
           else reject(new Error(`${s.spec.id} (${scenario}): load exited ${code}\n${stderr}${stdout}\n${s.output()}`))
         })
       })
+      // Handled here too: a load stopped because another failed must not crash the cleanup.
+      done.catch(() => undefined)
       return { child, ready: Promise.race([ready, done.then(() => undefined)]), done }
     })
     await Promise.all(loads.map((l) => l.ready))
