@@ -20,18 +20,25 @@
 import type { ChildProcess } from "node:child_process"
 import { rmSync } from "node:fs"
 import { cpus } from "node:os"
-import { join } from "node:path"
 import { build, buildEffect4 } from "./lib/build.js"
-import { canPin, freePort, nodeRunsEffect4, runDir, runDir4, spawnNode, stop, waitForPort } from "./lib/processes.js"
+import {
+  canPin,
+  freePort,
+  nodeRunsEffect4,
+  numberEnv,
+  runDir,
+  runDir4,
+  spawnNode,
+  spawnServer,
+  stop,
+  waitForPort
+} from "./lib/processes.js"
 import { type RedisHandle, startRedis } from "./lib/redis.js"
+import { throughputTargets } from "./lib/report.js"
 import { isEffect4, type Scenario, servers, type ServerSpec } from "./lib/servers.js"
 import { median } from "./lib/stats.js"
 import type { LoadOptions, LoadResult } from "./load.js"
 
-const numberEnv = (name: string, fallback: number) => {
-  const value = process.env[name]
-  return value === undefined || value === "" ? fallback : Number(value)
-}
 const rounds = numberEnv("BENCH_ROUNDS", 5)
 const durationSeconds = numberEnv("BENCH_DURATION", 5)
 const warmupSeconds = numberEnv("BENCH_WARMUP", 3)
@@ -62,14 +69,11 @@ const measureTogether = async (
   if (selected.some((spec) => spec.redis === true)) await redis!.clear()
   const started = await Promise.all(selected.map(async (spec) => {
     const port = await freePort()
-    const server = spawnNode({
-      script: `servers/${spec.id}`,
-      ...(isEffect4(spec) ? { path: join(runDir4, "packages", "effect4", "bench", "servers", `${spec.id}.js`) } : {}),
+    // Servers that run at once keep their Redis keys apart.
+    const server = spawnServer(spec, {
+      port,
       cpu: pin ? 0 : undefined,
-      env: {
-        PORT: String(port),
-        ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_PREFIX: `${redis.prefix}${spec.id}:` })
-      }
+      redis: redis === undefined ? undefined : { url: redis.url, prefix: `${redis.prefix}${spec.id}:` }
     })
     let output = ""
     server.stdout!.on("data", (chunk: Buffer) => output += chunk.toString())
@@ -131,44 +135,6 @@ const measureTogether = async (
   }
 }
 
-/** The effect 4 targets, read by CPU per request: the peer's CPU per request over ours. */
-const targets: ReadonlyArray<{
-  readonly label: string
-  readonly scenario: Scenario
-  readonly ours: string
-  readonly peer: string
-  readonly goal: number
-}> = [
-  {
-    label: "MemoryStore, returning ≥ 1.2× @fastify/session",
-    scenario: "returning",
-    ours: "effect4-session-memory",
-    peer: "fastify-session",
-    goal: 1.2
-  },
-  {
-    label: "MemoryStore, new ≥ 1.0× @fastify/session",
-    scenario: "new",
-    ours: "effect4-session-memory",
-    peer: "fastify-session",
-    goal: 1.0
-  },
-  {
-    label: "MemoryStore, returning ≥ 0.70× bare effect 4",
-    scenario: "returning",
-    ours: "effect4-session-memory",
-    peer: "effect4-bare",
-    goal: 0.7
-  },
-  {
-    label: "RedisStore, returning ≥ 2.0× express-session + connect-redis",
-    scenario: "returning",
-    ours: "effect4-session-redis",
-    peer: "express-session-redis",
-    goal: 2.0
-  }
-]
-
 const main = async () => {
   if (selected.some(isEffect4) && !nodeRunsEffect4()) {
     throw new Error(`effect 4 rows need Node >= 22.19 (this: ${process.version}); \`npm run bench:paired\` fetches it`)
@@ -228,7 +194,7 @@ const main = async () => {
     return a === undefined || b === undefined ? undefined : a.map((x, i) => b[i]! / x)
   }
   const targetLines: Array<string> = []
-  for (const t of targets) {
+  for (const t of throughputTargets) {
     const r = ratios(t.scenario, t.ours, t.peer)
     if (r === undefined) continue
     const m = median(r)
@@ -236,7 +202,7 @@ const main = async () => {
       `  [${m >= t.goal ? "yes" : "**no**"}] ${t.label}: ${m.toFixed(2)}× (${r.map((x) => x.toFixed(2)).join(", ")})`
     )
     for (const floor of ["effect4-floor-memory", "effect4-floor-required"]) {
-      const f = t.ours === "effect4-session-memory" ? ratios(t.scenario, floor, t.peer) : undefined
+      const f = t.floors === true ? ratios(t.scenario, floor, t.peer) : undefined
       if (f !== undefined) targetLines.push(`        ${floor}: ${median(f).toFixed(2)}×`)
     }
     const base = ratios(t.scenario, `${t.ours}-baseline`, t.peer)

@@ -24,11 +24,12 @@ import {
   canPin,
   freePort,
   nodeRunsEffect4,
+  numberEnv,
   root,
   runDir,
   runDir4,
   runJson,
-  spawnNode,
+  spawnServer,
   stop,
   waitForPort
 } from "./lib/processes.js"
@@ -38,10 +39,6 @@ import { isEffect4, type Scenario, scenarios, servers, type ServerSpec } from ".
 import type { LoadOptions, LoadResult } from "./load.js"
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1"
-const numberEnv = (name: string, fallback: number) => {
-  const value = process.env[name]
-  return value === undefined || value === "" ? fallback : Number(value)
-}
 const durationSeconds = numberEnv("BENCH_DURATION", quick ? 2 : 10)
 const warmupSeconds = numberEnv("BENCH_WARMUP", quick ? 1 : 3)
 const connections = numberEnv("BENCH_CONNECTIONS", 64)
@@ -99,16 +96,12 @@ const measure = async (
     rmSync(runProfileDir, { recursive: true, force: true })
     mkdirSync(runProfileDir, { recursive: true })
   }
-  const server = spawnNode({
-    script: `servers/${spec.id}`,
-    ...(isEffect4(spec) ? { path: join(runDir4, "packages", "effect4", "bench", "servers", `${spec.id}.js`) } : {}),
+  const server = spawnServer(spec, {
+    port,
     cpu: serverCpu,
     // the main thread writes CPU.<date>.<pid>.0.*.cpuprofile; tsx's loader thread writes its own
     nodeFlags: profiling ? ["--cpu-prof", "--cpu-prof-dir", runProfileDir] : [],
-    env: {
-      PORT: String(port),
-      ...(redis === undefined ? {} : { REDIS_URL: redis.url, REDIS_PREFIX: redis.prefix })
-    }
+    redis
   })
   let serverLog = ""
   server.stdout!.on("data", (chunk: Buffer) => serverLog += chunk.toString())

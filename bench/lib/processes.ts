@@ -4,6 +4,7 @@ import { existsSync } from "node:fs"
 import * as net from "node:net"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { isEffect4, type ServerSpec } from "./servers.js"
 
 /** The repository root (bench/lib/../..). */
 export const root = fileURLToPath(new URL("../../", import.meta.url))
@@ -69,6 +70,33 @@ export const spawnNode = (options: NodeProcessOptions): ChildProcess => {
     },
     stdio: [options.stdin === true ? "pipe" : "ignore", "pipe", "pipe"]
   })
+}
+
+/**
+ * A benchmark server (`servers/<id>`) on `port`, from the compiled tree of its Effect line, with
+ * Redis's address and key prefix when one is given.
+ */
+export const spawnServer = (spec: ServerSpec, options: {
+  readonly port: number
+  readonly cpu: number | undefined
+  readonly nodeFlags?: ReadonlyArray<string>
+  readonly redis?: { readonly url: string; readonly prefix: string } | undefined
+}): ChildProcess =>
+  spawnNode({
+    script: `servers/${spec.id}`,
+    ...(isEffect4(spec) ? { path: join(runDir4, "packages", "effect4", "bench", "servers", `${spec.id}.js`) } : {}),
+    cpu: options.cpu,
+    ...(options.nodeFlags === undefined ? {} : { nodeFlags: options.nodeFlags }),
+    env: {
+      PORT: String(options.port),
+      ...(options.redis === undefined ? {} : { REDIS_URL: options.redis.url, REDIS_PREFIX: options.redis.prefix })
+    }
+  })
+
+/** The number in environment variable `name`, or `fallback` when it is unset or empty. */
+export const numberEnv = (name: string, fallback: number): number => {
+  const value = process.env[name]
+  return value === undefined || value === "" ? fallback : Number(value)
 }
 
 /** Runs a node script to completion; resolves with the JSON object on its last stdout line. */
