@@ -4,8 +4,9 @@
  * handler fibers share. Also: the router integration (route-level and global middleware) and the
  * middleware run on a fiber with no server (`HttpRouter.toHttpEffect`).
  */
+import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
 import { type MemoryStore, MemoryStore as Memory, Session, SessionStoreError, SessionTest } from "effect-session-v4"
 import { HttpClient, HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
@@ -860,4 +861,310 @@ describe("Session.middleware over HTTP", () => {
       }).pipe(Effect.provide(server()), Effect.provide(logs.layer))
     })
   })
+})
+
+// -----------------------------------------------------------------------------
+// The router integration: route-level and global middleware (effect 3's HttpLayerRouter cases)
+// -----------------------------------------------------------------------------
+
+const modes = {
+  "route-level (Session.middleware(options).layer)": <EH, RH>(options: Session.Options<EH, RH>) =>
+    routeList.pipe(Layer.provide(Session.middleware(options).layer)),
+  "global (Session.middleware(options, { global: true }))": <EH, RH>(options: Session.Options<EH, RH>) =>
+    routeList.pipe(Layer.provide(Session.middleware(options, { global: true })))
+} as const
+
+class Brand extends Context.Service<Brand, string>()("test/middleware/Brand") {}
+
+describe("the router integration", () => {
+  for (const [mode, attach] of Object.entries(modes)) {
+    const serveMode = (options: Session.Options<any, any> = {}) =>
+      serveWith(attach(options), SessionTest.layerRecording({ memory: { sweepInterval: "1 day" } }))
+
+    describe(mode, () => {
+      it.effect("a counter persists across requests, per client", () =>
+        Effect.gen(function*() {
+          const alice = new Jar()
+          const bob = new Jar()
+          expect(json(yield* request("GET", "/inc", { jar: alice }))).toStrictEqual({ n: 1 })
+          expect(json(yield* request("GET", "/inc", { jar: alice }))).toStrictEqual({ n: 2 })
+          expect(json(yield* request("GET", "/inc", { jar: bob }))).toStrictEqual({ n: 1 })
+          expect(json(yield* request("GET", "/inc", { jar: alice }))).toStrictEqual({ n: 3 })
+          expect(alice.cookies.get(COOKIE)).not.toBe(bob.cookies.get(COOKIE))
+        }).pipe(Effect.provide(serveMode())))
+
+      it.effect("honours the options: cookie name, ttl, insecure, strict", () =>
+        Effect.gen(function*() {
+          const jar = new Jar()
+          yield* request("GET", "/inc", { jar })
+          const cookie = jar.last.find((c) => c.name === "sid")!
+          expect(cookie.value).toMatch(ID_SHAPE)
+          expect(cookie.attributes).toStrictEqual({ httponly: "", samesite: "Strict", path: "/", "max-age": "1800" })
+          expect(json(yield* request("GET", "/inc", { jar }))).toStrictEqual({ n: 2 })
+        }).pipe(
+          Effect.provide(serveMode({ cookieName: "sid", ttl: "30 minutes", insecure: true, sameSite: "strict" }))
+        ))
+
+      it.effect("a route that never touches its session costs no store I/O and sets no cookie", () =>
+        Effect.gen(function*() {
+          const jar = new Jar()
+          yield* request("GET", "/inc", { jar })
+          yield* reset
+          const reply = yield* request("GET", "/none", { jar })
+          expect(reply.body).toBe("no session here")
+          expect(reply.setCookies).toStrictEqual([])
+          expect(yield* calls).toStrictEqual([])
+        }).pipe(Effect.provide(serveMode())))
+
+      it.effect("a store failure on save is a 503 with no cookie, and the lost change is not kept", () =>
+        Effect.gen(function*() {
+          const jar = new Jar()
+          yield* request("GET", "/inc", { jar })
+          const store = yield* recorder
+          yield* store.fail({ on: "write" })
+          const failed = yield* request("GET", "/inc", { jar })
+          expect(failed.status).toBe(503)
+          expect(failed.headers["cache-control"]).toBe("no-store")
+          expect(failed.setCookies).toStrictEqual([])
+          yield* store.recover
+          // the failed increment was not kept, and the client was told so
+          expect(json(yield* request("GET", "/inc", { jar }))).toStrictEqual({ n: 2 })
+        }).pipe(Effect.provide(serveMode()), Effect.provide(captureLogs().layer)))
+    })
+  }
+
+  it.effect("route-level: onError runs with services from where the middleware layer is built", () =>
+    Effect.gen(function*() {
+      const store = yield* recorder
+      yield* store.fail({ on: "write" })
+      const reply = yield* request("GET", "/inc")
+      expect(reply.status).toBe(500)
+      expect(reply.body).toBe("acme: save SessionStoreError")
+    }).pipe(Effect.provide(serveWith(
+      routeList.pipe(Layer.provide(
+        Session.middleware({
+          onError: (error, context) =>
+            Effect.map(
+              Effect.service(Brand),
+              (brand) => HttpServerResponse.text(`${brand}: ${context.phase} ${error._tag}`, { status: 500 })
+            )
+        }).layer.pipe(Layer.provide(Layer.succeed(Brand, "acme")))
+      )),
+      SessionTest.layerRecording()
+    ))))
+
+  it.effect("global: onError runs with services from where the middleware layer is built", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      yield* request("GET", "/inc", { jar })
+      const store = yield* recorder
+      yield* store.fail({ on: "read" })
+      const reply = yield* request("GET", "/inc", { jar })
+      expect(reply.status).toBe(500)
+      expect(reply.body).toBe("acme: load SessionStoreError")
+    }).pipe(Effect.provide(serveWith(
+      routeList.pipe(Layer.provide(
+        Session.middleware({
+          onError: (error, context) =>
+            Effect.map(
+              Effect.service(Brand),
+              (brand) => HttpServerResponse.text(`${brand}: ${context.phase} ${error._tag}`, { status: 500 })
+            )
+        }, { global: true }).pipe(Layer.provide(Layer.succeed(Brand, "acme")))
+      )),
+      SessionTest.layerRecording()
+    ))))
+
+  it.effect("route-level middleware serves only the routes it is provided to: another route never reads the store", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      expect(json(yield* request("GET", "/inc", { jar }))).toStrictEqual({ n: 1 })
+      yield* TestClock.adjust("1 hour") // even with the session due for renewal
+      yield* reset
+      const plain = yield* request("GET", "/plain", { jar })
+      expect(plain.body).toBe("plain")
+      expect(plain.setCookies).toStrictEqual([])
+      expect(plain.headers["cache-control"]).toBeUndefined()
+      expect(yield* calls).toStrictEqual([])
+      expect(json(yield* request("GET", "/inc", { jar }))).toStrictEqual({ n: 2 })
+    }).pipe(Effect.provide(serveWith(
+      Layer.mergeAll(
+        routeList.pipe(Layer.provide(Session.middleware().layer)),
+        HttpRouter.add("GET", "/plain", Effect.succeed(HttpServerResponse.text("plain")))
+      ),
+      SessionTest.layerRecording()
+    ))))
+
+  it.effect("two route groups with their own middleware options keep their own cookies and sessions", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      const a = yield* request("GET", "/a/inc", { jar })
+      expect(json(a)).toStrictEqual({ n: 1 })
+      expect(a.setCookies.map((c) => c.name)).toStrictEqual(["a_session"])
+      expect(a.setCookies[0]!.attributes.path).toBe("/a")
+      const b = yield* request("GET", "/b/inc", { jar })
+      expect(json(b)).toStrictEqual({ n: 1 })
+      expect(b.setCookies.map((c) => c.name)).toStrictEqual(["b_session"])
+      expect(b.setCookies[0]!.attributes["max-age"]).toBe("600")
+      expect(json(yield* request("GET", "/a/inc", { jar }))).toStrictEqual({ n: 2 })
+      expect(json(yield* request("GET", "/b/inc", { jar }))).toStrictEqual({ n: 2 })
+      expect(jar.cookies.get("a_session")).not.toBe(jar.cookies.get("b_session"))
+    }).pipe(Effect.provide(serveWith(
+      Layer.mergeAll(
+        HttpRouter.add("GET", "/a/inc", Effect.map(Session.increment("n"), (n) => HttpServerResponse.jsonUnsafe({ n })))
+          .pipe(Layer.provide(Session.middleware({ cookieName: "a_session", path: "/a" }).layer)),
+        HttpRouter.add("GET", "/b/inc", Effect.map(Session.increment("n"), (n) => HttpServerResponse.jsonUnsafe({ n })))
+          .pipe(Layer.provide(Session.middleware({ cookieName: "b_session", ttl: "10 minutes" }).layer))
+      ),
+      SessionTest.layerRecording()
+    ))))
+
+  it.effect("an app run without a store layer (no type-check) fails to start, naming the missing SessionStore", () =>
+    Effect.gen(function*() {
+      const routes = HttpRouter.add("GET", "/", Effect.as(Session.put("a", 1), HttpServerResponse.text("ok")))
+        .pipe(Layer.provide(Session.middleware({ insecure: true }).layer))
+      // The cast stands for what tsx allows: running a program the type-checker would reject.
+      const noStore = HttpRouter.serve(routes, { disableListenLog: true, disableLogger: true }).pipe(
+        Layer.provideMerge(NodeHttpServer.layerTest)
+      ) as unknown as Layer.Layer<never>
+      const exit = yield* Effect.exit(Effect.scoped(Layer.build(noStore)))
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "").toMatch(/SessionStore/)
+    }))
+})
+
+// -----------------------------------------------------------------------------
+// The middleware on a fiber, with no server (HttpRouter.toHttpEffect): where `Session` is visible,
+// and what happens when the request's fiber is interruptible or is interrupted.
+// -----------------------------------------------------------------------------
+
+const FIBER_COOKIE = "sid"
+
+const webRequest = (path: string, cookie?: string) =>
+  HttpServerRequest.fromWeb(
+    new Request(`http://127.0.0.1${path}`, cookie === undefined ? {} : { headers: { cookie } })
+  )
+
+/** The session cookie's `name=value` pair from a response, if it sets one. */
+const cookieOf = (response: HttpServerResponse.HttpServerResponse): string | undefined => {
+  const cookie = response.cookies.cookies[FIBER_COOKIE]
+  return cookie === undefined || cookie.value === "" ? undefined : `${FIBER_COOKIE}=${cookie.value}`
+}
+
+const bodyText = (response: HttpServerResponse.HttpServerResponse): string =>
+  response.body._tag === "Uint8Array" ? new TextDecoder().decode(response.body.body) : `<${response.body._tag}>`
+
+/** Runs the router's app for one request on the current fiber. */
+const runOn = <E, R>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+  path: string,
+  cookie?: string
+) =>
+  app.pipe(
+    Effect.provideService(HttpServerRequest.HttpServerRequest, webRequest(path, cookie)),
+    Effect.scoped
+  ) as Effect.Effect<
+    HttpServerResponse.HttpServerResponse,
+    E,
+    Exclude<R, HttpServerRequest.HttpServerRequest | Scope.Scope>
+  >
+
+describe("the middleware on a fiber (HttpRouter.toHttpEffect, no server)", () => {
+  const StoreLive = Memory.layer({ sweepInterval: "1 hour" })
+
+  it.effect("Session is in the context while the app runs, and gone after it, whether the app succeeds or fails", () =>
+    Effect.gen(function*() {
+      const seenInside: Array<boolean> = []
+      const app = yield* HttpRouter.toHttpEffect(
+        Layer.mergeAll(
+          HttpRouter.add(
+            "GET",
+            "/ok",
+            Effect.map(Effect.serviceOption(Session), (s) => {
+              seenInside.push(Option.isSome(s))
+              return HttpServerResponse.text("ok")
+            })
+          ),
+          HttpRouter.add(
+            "GET",
+            "/fail",
+            Effect.flatMap(Effect.serviceOption(Session), (s) => {
+              seenInside.push(Option.isSome(s))
+              return Effect.fail("handler failed" as const)
+            })
+          )
+        ).pipe(Layer.provide(Session.middleware({ cookieName: FIBER_COOKIE, insecure: true }).layer))
+      )
+      const ok = yield* runOn(app, "/ok")
+      expect(ok.status).toBe(200)
+      const afterOk = yield* Effect.serviceOption(Session)
+      yield* Effect.exit(runOn(app, "/fail"))
+      const afterFail = yield* Effect.serviceOption(Session)
+      expect(seenInside).toStrictEqual([true, true])
+      expect(afterOk).toStrictEqual(Option.none())
+      expect(afterFail).toStrictEqual(Option.none())
+    }).pipe(Effect.scoped, Effect.provide(StoreLive)))
+
+  it.effect("on an interruptible fiber the session is still saved, and read back by the next request", () =>
+    Effect.gen(function*() {
+      const app = yield* HttpRouter.toHttpEffect(
+        HttpRouter.add(
+          "GET",
+          "/count",
+          Effect.map(Session.increment("n"), (n) => HttpServerResponse.text(String(n)))
+        ).pipe(Layer.provide(Session.middleware({ cookieName: FIBER_COOKIE, insecure: true }).layer))
+      )
+      const first = yield* Effect.interruptible(runOn(app, "/count"))
+      const cookie = cookieOf(first)
+      expect(cookie).toBeDefined()
+      const second = yield* Effect.interruptible(runOn(app, "/count", cookie))
+      const third = yield* Effect.interruptible(runOn(app, "/count", cookie))
+      expect([first, second, third].map(bodyText)).toStrictEqual(["1", "2", "3"])
+    }).pipe(Effect.scoped, Effect.provide(StoreLive)))
+
+  it.effect("interrupting a request that holds the session lock releases the lock at once, and saves nothing", () =>
+    Effect.gen(function*() {
+      const entered = yield* Deferred.make<void>()
+      const app = yield* HttpRouter.toHttpEffect(
+        Layer.mergeAll(
+          HttpRouter.add("GET", "/start", Effect.as(Session.put("n", 0), HttpServerResponse.text("started"))),
+          HttpRouter.add(
+            "GET",
+            "/hold",
+            Effect.gen(function*() {
+              yield* Session.put("n", 1)
+              yield* Deferred.succeed(entered, undefined)
+              return yield* Effect.never // until interrupted
+            })
+          ),
+          HttpRouter.add(
+            "GET",
+            "/read",
+            Effect.map(
+              Session.getOption("n"),
+              (n) => HttpServerResponse.text(Option.isSome(n) ? `n=${n.value}` : "none")
+            )
+          )
+        ).pipe(Layer.provide(
+          // a lock held for a minute unless released; a waiter gives up after 2 s
+          Session.middleware({ cookieName: FIBER_COOKIE, insecure: true, lock: { ttl: "1 minute", wait: "2 seconds" } })
+            .layer
+        ))
+      )
+      const cookie = cookieOf(yield* runOn(app, "/start"))
+      expect(cookie).toBeDefined()
+      const holder = yield* Effect.forkChild(Effect.interruptible(runOn(app, "/hold", cookie)))
+      yield* Deferred.await(entered)
+      yield* Fiber.interrupt(holder)
+      const holderExit = yield* Fiber.await(holder)
+      expect(Exit.hasInterrupts(holderExit)).toBe(true)
+      // The lock is free again: the next request gets it at once. Were it still held, moving the
+      // clock past the 2 s wait would make this request a 423.
+      const next = yield* Effect.forkChild(runOn(app, "/read", cookie))
+      yield* TestClock.adjust("3 seconds")
+      const reply = yield* Fiber.join(next)
+      expect(reply.status).toBe(200)
+      // the interrupted request's change was not saved
+      expect(bodyText(reply)).toBe("n=0")
+    }).pipe(Effect.scoped, Effect.provide(StoreLive)))
 })
