@@ -1,0 +1,86 @@
+/**
+ * A private, throw-away `redis-server` for tests that must break Redis (pause it, kill it) without
+ * touching the shared one on 6379. No persistence: its data lives only while it runs.
+ * Plain promises: no Effect, so it serves any test.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { connect, createServer } from "node:net"
+
+/** Whether `redis-server` is installed. */
+export const redisServerInstalled: boolean = spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0
+
+/** A loopback port nobody listens on right now. */
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => typeof address === "object" && address !== null ? resolve(address.port) : reject(address))
+    })
+  })
+
+const answers = (port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port })
+    const done = (ok: boolean) => {
+      socket.destroy()
+      resolve(ok)
+    }
+    socket.setTimeout(500, () => done(false))
+    socket.once("connect", () => done(true))
+    socket.once("error", () => done(false))
+  })
+
+/** Waits until the port answers (or stops answering): a process starting or ending, not a test's timing. */
+const waitUntil = async (port: number, up: boolean, withinMillis: number): Promise<void> => {
+  const deadline = Date.now() + withinMillis
+  while (Date.now() < deadline) {
+    if (await answers(port) === up) return
+    await new Promise((r) => setTimeout(r, 25))
+  }
+  throw new Error(`redis-server on ${port} did not ${up ? "start" : "stop"} within ${withinMillis} ms`)
+}
+
+export interface PrivateRedis {
+  readonly url: string
+  /** Starts the server (again) on the same port. */
+  readonly start: () => Promise<void>
+  /** Freezes the process (SIGSTOP): connections stay open, commands get no answer. */
+  readonly pause: () => void
+  /** Lets a paused server run again (SIGCONT): it answers what it was sent meanwhile. */
+  readonly resume: () => void
+  /** Kills the server (SIGKILL: an outage, not a shutdown) and waits until the port is closed. */
+  readonly kill: () => Promise<void>
+}
+
+/** Starts a private redis-server on a free port. */
+export const startPrivateRedis = async (): Promise<PrivateRedis> => {
+  const port = await freePort()
+  let child: ChildProcess | undefined
+  const redis: PrivateRedis = {
+    url: `redis://127.0.0.1:${port}`,
+    start: async () => {
+      child = spawn(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"],
+        { stdio: "ignore" }
+      )
+      await waitUntil(port, true, 10_000)
+    },
+    pause: () => {
+      child?.kill("SIGSTOP")
+    },
+    resume: () => {
+      child?.kill("SIGCONT")
+    },
+    kill: async () => {
+      child?.kill("SIGCONT")
+      child?.kill("SIGKILL")
+      child = undefined
+      await waitUntil(port, false, 10_000)
+    }
+  }
+  await redis.start()
+  return redis
+}
