@@ -164,7 +164,11 @@ const suiteFor = (db: Database) => () => {
       yield* sql`DELETE FROM ${sql(name)}`
       const expired = Array.from({ length: 2500 }, (_, i) => ({ id: `old-${i}`, data: "{}", expires_at: 1000 }))
       for (let i = 0; i < expired.length; i += 500) {
-        yield* sql`INSERT INTO ${sql(name)} ${sql.insert(expired.slice(i, i + 500))}`
+        const chunk = expired.slice(i, i + 500) as unknown as readonly [
+          Record<string, unknown>,
+          ...Array<Record<string, unknown>>
+        ]
+        yield* sql`INSERT INTO ${sql(name)} ${sql.insert(chunk)}`
       }
       for (let i = 0; i < 10; i++) yield* store.write(`live-${i}`, { i }, Duration.hours(1))
       yield* store.write("forever", {}, Duration.zero)
