@@ -1,5 +1,5 @@
 import * as Cookies from "@effect/platform/Cookies"
-import { Cookie as CoreCookie, Lifetime } from "effect-session-core"
+import { Cookie as CoreCookie, Lifetime, Options as CoreOptions } from "effect-session-core"
 import * as Duration from "effect/Duration"
 import * as Either from "effect/Either"
 import type { FailureHandler, Options } from "../Session.js"
@@ -31,84 +31,40 @@ export interface LockSettings {
 
 const fail = (option: string, message: string) => Either.left(new SessionConfigError({ option, message }))
 
-const DURATION_STRING = /^(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/
-
-/** What every duration error shows as the fix. */
-export const DURATION_EXAMPLES = "\"90 seconds\", \"30 minutes\", \"2 hours\", \"14 days\" or Duration.minutes(30)"
-
-const show = (input: unknown): string => {
-  if (typeof input === "string") return JSON.stringify(input)
-  if (typeof input === "bigint") return `${input}n`
-  if (Array.isArray(input)) return `[${input.map(String).join(", ")}]`
-  if (Duration.isDuration(input)) return Duration.format(input)
-  try {
-    return typeof input === "object" && input !== null ? JSON.stringify(input) : String(input)
-  } catch {
-    return String(input)
-  }
+/** effect 3's `Duration`, as the core's option checks see it: no object inputs. */
+const durationModule: CoreOptions.DurationModule = {
+  isDuration: Duration.isDuration,
+  format: Duration.format,
+  objects: false
 }
 
 /**
- * The one place every duration option is decoded: middleware options, \`Session.setLifetime\`,
+ * The one place every duration option is decoded: middleware options, `Session.setLifetime`,
  * lock options and every store's options all come through here.
  *
- * A bare number is refused (zero aside, which means "none chosen" / "the store's default"):
- * \`Duration.decode\` reads it as milliseconds, so \`ttl: 120\` written by someone who meant
- * minutes (Laravel's \`lifetime\`) or seconds (a cookie's \`Max-Age\`) would silently become a
- * 120 ms session. A bare \`bigint\` (nanoseconds) is refused for the same reason. Units must be
- * said: a \`Duration\` (\`Duration.millis(120)\` stays accepted: it names its unit), a string
- * such as \`"2 hours"\`, or an \`[seconds, nanos]\` tuple.
- *
- * \`Duration.decode\` also maps negative numbers to zero and throws on garbage; options must
- * reject both with a typed error, so inputs are checked here first.
+ * The core (`Options.durationProblem`, shared with the effect 4 package) decides which inputs
+ * may be decoded and words the errors: a bare number is refused (zero aside, which means "none
+ * chosen" / "the store's default"), because `Duration.decode` reads it as milliseconds and
+ * `ttl: 120` would silently become a 120 ms session; so is a negative or unparsable one.
+ * `Duration.decode` maps negative numbers to zero and throws on garbage, so inputs are checked
+ * before it runs.
  */
 export const decodeDuration = (
   option: string,
   input: Duration.DurationInput
 ): Either.Either<Duration.Duration, SessionConfigError> => {
-  const negative = () =>
-    fail(option, `${option} must not be negative, got ${show(input)}; use e.g. ${DURATION_EXAMPLES}`)
-  const infinite = () =>
-    fail(option, `${option} must be a finite duration, got ${show(input)}; use e.g. ${DURATION_EXAMPLES}`)
-  if (typeof input === "number" || typeof input === "bigint") {
-    if (input === 0 || input === 0n) return Either.right(Duration.zero)
-    const unit = typeof input === "number" ? "milliseconds" : "nanoseconds"
-    return fail(
-      option,
-      `${option} is a bare number (${show(input)}), which would be read as ${unit}: use a Duration or a string ` +
-        `such as "2 hours" (e.g. ${DURATION_EXAMPLES}); write Duration.millis(n) if you do mean milliseconds`
-    )
-  }
-  if (typeof input === "string") {
-    const match = DURATION_STRING.exec(input.trim())
-    if (match === null) {
-      return fail(
-        option,
-        `${option} ${show(input)} does not parse as a duration: write a number, a space and a unit ` +
-          `(nanos, micros, millis, seconds, minutes, hours, days or weeks), e.g. ${DURATION_EXAMPLES}`
-      )
-    }
-    if (Number(match[1]) < 0) return negative()
-  } else if (Array.isArray(input)) {
-    const [s, ns] = input as unknown as [number, number]
-    if (input.length !== 2 || typeof s !== "number" || typeof ns !== "number" || Number.isNaN(s) || Number.isNaN(ns)) {
-      return fail(option, `${option} ${show(input)} is not a [seconds, nanos] pair; use e.g. ${DURATION_EXAMPLES}`)
-    }
-    if (s < 0 || ns < 0) return negative()
-    if (!Number.isFinite(s) || !Number.isFinite(ns)) return infinite()
-  } else if (!Duration.isDuration(input)) {
-    return fail(
-      option,
-      `${option} must be a Duration or a string such as "2 hours", got ${show(input)}; use e.g. ${DURATION_EXAMPLES}`
-    )
-  }
+  const problem = CoreOptions.durationProblem(option, input, durationModule)
+  if (problem !== undefined) return fail(option, problem)
+  if (CoreOptions.isBareZero(input)) return Either.right(Duration.zero)
   let duration: Duration.Duration
   try {
     duration = Duration.decode(typeof input === "string" ? input.trim() as Duration.DurationInput : input)
   } catch {
-    return fail(option, `${option} ${show(input)} does not parse as a duration; use e.g. ${DURATION_EXAMPLES}`)
+    return fail(option, CoreOptions.unparsable(option, input, durationModule))
   }
-  return Duration.isFinite(duration) ? Either.right(duration) : infinite()
+  return Duration.isFinite(duration)
+    ? Either.right(duration)
+    : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
 
 /** An optional duration option: `fallback` when omitted, validated like any other otherwise. */
@@ -143,22 +99,6 @@ export const resolveLock = (
   if (Either.isLeft(wait)) return Either.left(wait.left)
   if (Duration.toMillis(ttl.right) === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
   return Either.right({ ttlMillis: Duration.toMillis(ttl.right), waitMillis: Duration.toMillis(wait.right) })
-}
-
-/** What the platform's cookie check refused, and what it would accept instead. */
-const invalidCookieMessage = (option: string, reason: string, value: string | undefined): string => {
-  const got = JSON.stringify(value ?? "")
-  switch (option) {
-    case "cookieName":
-      return `cookieName ${got} is not a valid cookie name: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ ` +
-        `only (an RFC 6265 token: no spaces, no "=", ";", ",", quotes or non-ASCII), e.g. "app_session" or "__Host-session"`
-    case "domain":
-      return `domain ${got} is not a valid cookie domain: give a host name such as "example.com", with no ";" or spaces`
-    case "path":
-      return `path ${got} is not a valid cookie path: give a path starting with "/" such as "/app", with no ";" or control characters`
-    default:
-      return `invalid cookie ${option}: ${reason}`
-  }
 }
 
 const DEFAULT_TTL = Duration.hours(2)
@@ -209,7 +149,7 @@ export const resolve = <EH = never, RH = never>(
       : "cookie"
     return fail(
       option,
-      invalidCookieMessage(
+      CoreOptions.invalidCookie(
         option,
         probe.left.reason,
         option === "cookieName" ? cookieName : option === "domain" ? options.domain : path

@@ -13,7 +13,7 @@ import * as HttpRouter from "effect/http/HttpRouter"
 import type * as HttpServerRequest from "effect/http/HttpServerRequest"
 import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type * as Layer from "effect/Layer"
-import type * as Option from "effect/Option"
+import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import type * as Schema from "effect/Schema"
 import type * as Types from "effect/Types"
@@ -324,13 +324,19 @@ const resolveOrThrow = (options: Options<unknown, unknown> | undefined): options
   return resolved.success
 }
 
+const MISSING_STORE = "effect-session: no SessionStore in the context of Session.middleware: provide a SessionStore " +
+  "layer, e.g. Layer.provide(MemoryStoreLive)"
+
 /**
  * The per-request function the router runs: the session lifecycle around the route's handler.
  * Built once per middleware layer (the store and the failure handler's services are read then).
  */
 const build = <EH, RH>(config: options_.Resolved) =>
   Effect.gen(function*() {
-    const store = yield* SessionStore
+    const found = yield* Effect.serviceOption(SessionStore)
+    // Only an app that was not type-checked gets here without a store: say what to provide.
+    if (Option.isNone(found)) return yield* Effect.die(new Error(MISSING_STORE))
+    const store = found.value
     const services = yield* Effect.context<RH>()
     const onError = config.onError === undefined
       ? internal.defaultFailure

@@ -1,7 +1,7 @@
 /**
  * Middleware options: validated once, when the middleware is built, with every default filled in.
  */
-import { Cookie as CoreCookie, Lifetime } from "effect-session-core"
+import { Cookie as CoreCookie, Lifetime, Options as CoreOptions } from "effect-session-core"
 import * as Duration from "effect/Duration"
 import * as Cookies from "effect/http/Cookies"
 import * as Result from "effect/Result"
@@ -34,28 +34,31 @@ export interface LockSettings {
 const fail = (option: string, message: string): Result.Result<never, SessionConfigError> =>
   Result.fail(new SessionConfigError({ option, message }))
 
-const DURATION_STRING = /^(-?\d+(?:\.\d+)?)\s+(nanos?|micros?|millis?|seconds?|minutes?|hours?|days?|weeks?)$/
+/** effect 4's `Duration`, as the core's option checks see it: objects such as `{ minutes: 30 }` included. */
+const durationModule: CoreOptions.DurationModule = {
+  isDuration: Duration.isDuration,
+  format: Duration.format,
+  objects: true
+}
 
 /**
- * A duration option as milliseconds. `Duration.fromInput` accepts negative numbers and partial
- * strings leniently; options must reject them with a typed error, so inputs are checked here first.
+ * A duration option as milliseconds: the one place every duration option is decoded (middleware
+ * options, `Session.setLifetime`, lock options, every store's options). The core
+ * (`Options.durationProblem`, shared with the effect 3 package) decides which inputs may be
+ * decoded and words the errors: a bare number is refused (zero aside, "none chosen"), because
+ * `Duration.fromInput` reads it as milliseconds and `ttl: 120` would silently become a 120 ms
+ * session; so are negative, unparsable and infinite ones, and objects that name no unit.
  */
 export const decodeDuration = (option: string, input: Duration.Input): Result.Result<number, SessionConfigError> => {
-  const invalid = () => fail(option, `${option} must be a finite, non-negative duration, got ${String(input)}`)
-  if (typeof input === "number") {
-    if (!Number.isFinite(input) || input < 0) return invalid()
-  } else if (typeof input === "bigint") {
-    if (input < 0n) return invalid()
-  } else if (typeof input === "string") {
-    const match = DURATION_STRING.exec(input.trim())
-    if (match === null || Number(match[1]) < 0) return invalid()
-  } else if (!Duration.isDuration(input) && (typeof input !== "object" || input === null)) {
-    return invalid()
-  }
+  const problem = CoreOptions.durationProblem(option, input, durationModule)
+  if (problem !== undefined) return fail(option, problem)
+  if (CoreOptions.isBareZero(input)) return Result.succeed(0)
   const decoded = Duration.fromInput(typeof input === "string" ? input.trim() as Duration.Input : input)
-  if (decoded._tag === "None" || !Duration.isFinite(decoded.value)) return invalid()
+  if (decoded._tag === "None") return fail(option, CoreOptions.unparsable(option, input, durationModule))
   const millis = Duration.toMillis(decoded.value)
-  return Number.isFinite(millis) && millis >= 0 ? Result.succeed(millis) : invalid()
+  return Duration.isFinite(decoded.value) && Number.isFinite(millis) && millis >= 0
+    ? Result.succeed(millis)
+    : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
 
 /** Lock times, with Laravel's `block()` defaults: held at most 10 s, waited for at most 10 s. */
@@ -114,7 +117,14 @@ export const resolve = (options: Options<unknown, unknown> = {}): Result.Result<
       : reason === "InvalidCookiePath"
       ? "path"
       : "cookie"
-    return fail(option, `invalid cookie ${option}: ${reason}`)
+    return fail(
+      option,
+      CoreOptions.invalidCookie(
+        option,
+        reason,
+        option === "cookieName" ? cookieName : option === "domain" ? options.domain : cookie.path
+      )
+    )
   }
 
   let lock: LockSettings | undefined

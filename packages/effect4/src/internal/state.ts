@@ -26,6 +26,7 @@ import * as Cookies from "effect/http/Cookies"
 import * as HttpEffect from "effect/http/HttpEffect"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
+import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -171,6 +172,17 @@ export class SessionState implements SessionService {
     cookieHeader: string | undefined
   ) {
     this.cookieId = Cookie.findSessionId(cookieHeader, config.cookieName)
+  }
+
+  // Printing the handle (a log line, an error, a debugger) never shows the session ID.
+  toString(): string {
+    return "Session(<redacted>)"
+  }
+  toJSON(): unknown {
+    return { _id: "Session", id: "<redacted>", loaded: this.loaded }
+  }
+  [NodeInspectSymbol](): string {
+    return this.toString()
   }
 
   private time(): number {

@@ -1,0 +1,78 @@
+import { Options } from "effect-session-core"
+import { describe, expect, it } from "vitest"
+
+/** A stand-in for a line's `Duration` module: durations are `{ ms }` objects here. */
+const isDuration = (u: unknown): boolean => typeof u === "object" && u !== null && "ms" in u
+const effect3 = { isDuration, format: (d: never) => `${(d as { ms: number }).ms} millis`, objects: false }
+const effect4 = { ...effect3, objects: true }
+
+describe("Options.durationProblem", () => {
+  it("accepts what names its unit: strings, [seconds, nanos] pairs, Durations, and bare zero", () => {
+    for (const input of ["2 hours", " 30 minutes ", "1.5 seconds", [90, 0], { ms: 5 }, 0, 0n]) {
+      expect(Options.durationProblem("ttl", input, effect3), JSON.stringify(String(input))).toBeUndefined()
+    }
+  })
+
+  it("refuses a bare number or bigint, saying how it would be read and what to write", () => {
+    expect(Options.durationProblem("ttl", 120, effect3)).toMatch(
+      /^ttl is a bare number \(120\), which would be read as milliseconds: use a Duration or a string such as "2 hours"/
+    )
+    expect(Options.durationProblem("lock.wait", 7200n, effect4)).toContain(
+      "(7200n), which would be read as nanoseconds"
+    )
+  })
+
+  it("refuses unparsable, negative and infinite inputs, each with its own words", () => {
+    expect(Options.durationProblem("ttl", "2 hourz", effect3)).toContain("ttl \"2 hourz\" does not parse as a duration")
+    expect(Options.durationProblem("ttl", "-5 minutes", effect3)).toContain(
+      "ttl must not be negative, got \"-5 minutes\""
+    )
+    expect(Options.durationProblem("ttl", [-1, 0], effect3)).toContain("must not be negative")
+    expect(Options.durationProblem("ttl", [Infinity, 0], effect3)).toContain(
+      "must be a finite duration, got [Infinity, 0]"
+    )
+    expect(Options.durationProblem("ttl", [1, 2, 3], effect3)).toContain("is not a [seconds, nanos] pair")
+    expect(Options.durationProblem("ttl", [NaN, 0], effect3)).toContain("is not a [seconds, nanos] pair")
+  })
+
+  it("objects: refused on effect 3; on effect 4 accepted only with known units and finite, non-negative numbers", () => {
+    expect(Options.durationProblem("ttl", { minutes: 30 }, effect3)).toContain("must be a Duration or a string")
+    expect(Options.durationProblem("ttl", { hours: 1, minutes: 30 }, effect4)).toBeUndefined()
+    expect(Options.durationProblem("ttl", { minutes: 30, seconds: undefined }, effect4)).toBeUndefined()
+    expect(Options.durationProblem("ttl", {}, effect4)).toContain("names no unit")
+    expect(Options.durationProblem("ttl", { seconds: undefined }, effect4)).toContain("names no unit")
+    expect(Options.durationProblem("ttl", { mins: 30 }, effect4)).toContain("\"mins\" is not a unit")
+    expect(Options.durationProblem("ttl", { minutes: "30" }, effect4)).toContain("minutes must be a number")
+    expect(Options.durationProblem("ttl", { minutes: -1 }, effect4)).toContain("must not be negative")
+    expect(Options.durationProblem("ttl", { days: Infinity }, effect4)).toContain("must be a finite duration")
+  })
+
+  it("refuses anything else, showing the value as written", () => {
+    expect(Options.durationProblem("ttl", null, effect4)).toContain(
+      "must be a Duration or a string such as \"2 hours\", got null"
+    )
+    expect(Options.durationProblem("ttl", true, effect3)).toContain("got true")
+  })
+})
+
+describe("Options.show", () => {
+  it("quotes strings, marks bigints, formats Durations, survives what JSON cannot encode", () => {
+    expect(Options.show("x", effect3)).toBe("\"x\"")
+    expect(Options.show(5n, effect3)).toBe("5n")
+    expect(Options.show({ ms: 5 }, effect3)).toBe("5 millis")
+    const cyclic: Record<string, unknown> = {}
+    cyclic["self"] = cyclic
+    expect(Options.show(cyclic, effect4)).toBe("[object Object]")
+  })
+})
+
+describe("Options.invalidCookie", () => {
+  it("names the value and what a valid one looks like", () => {
+    expect(Options.invalidCookie("cookieName", "InvalidName", "my session")).toContain(
+      "cookieName \"my session\" is not a valid cookie name: use letters, digits"
+    )
+    expect(Options.invalidCookie("domain", "InvalidDomain", "a;b")).toContain("is not a valid cookie domain")
+    expect(Options.invalidCookie("path", "InvalidPath", "/a;b")).toContain("is not a valid cookie path")
+    expect(Options.invalidCookie("cookie", "Other", undefined)).toBe("invalid cookie cookie: Other")
+  })
+})
