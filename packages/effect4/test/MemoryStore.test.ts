@@ -371,7 +371,12 @@ describe("MemoryStore", () => {
 
     it.effect("valid options build", () =>
       Effect.gen(function*() {
-        const store = yield* MemoryStore.make({ ttl: "1 hour", sweepInterval: Duration.millis(500), sweepChunk: 1, maxEntries: 1 })
+        const store = yield* MemoryStore.make({
+          ttl: "1 hour",
+          sweepInterval: Duration.millis(500),
+          sweepChunk: 1,
+          maxEntries: 1
+        })
         expect(yield* store.size).toBe(0)
       }))
   })
