@@ -98,11 +98,6 @@ const retireScript = Redis.script((key: string, args: ReadonlyArray<string>) => 
   numberOfKeys: 1
 }).withReturnType<number>()
 
-const unlockScript = Redis.script((key: string, token: string) => [key, token], {
-  lua: RedisLayout.UNLOCK,
-  numberOfKeys: 1
-}).withReturnType<number>()
-
 /** The real clock: command deadlines must fire in real time even when `TestClock` drives expiry. */
 const liveClock = Clock.Clock.defaultValue()
 
@@ -227,7 +222,14 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
         const token = randomBytes(16).toString("base64url")
         const ttlMillis = String(Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl))))
         const waitMillis = Duration.toMillis(lockOptions.wait)
-        const release = command("unlock", redis.eval(unlockScript)(lockKey, token)).pipe(
+        // The release is one command, `EVAL` with the script's text: `redis.eval` may first send
+        // `SCRIPT LOAD` and only then `EVALSHA`, so a release bounded by the command timeout while
+        // Redis is stalled could be cut off between the two and never reach Redis. Sent whole, it
+        // is queued behind the `SET` it undoes, and Redis runs both in order once it answers again.
+        const release = command(
+          "unlock",
+          redis.send<number>("EVAL", RedisLayout.UNLOCK, "1", lockKey, token)
+        ).pipe(
           Effect.catch((error) => Effect.logDebug("effect-session: releasing a session lock failed", error.message)),
           Effect.asVoid
         )

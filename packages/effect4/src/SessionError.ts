@@ -47,7 +47,8 @@ export class SessionStoreError extends Data.TaggedError("SessionStoreError")<{
 }
 
 /**
- * `Session.get(key)` was called for a key that is not set: the Go package's `ErrMissing`.
+ * `Session.get(key)` was called for a key that is not set: the Go package's `ErrMissing`. Its
+ * message starts with the Go package's text, `session: key not set`, and names the key.
  *
  * @example
  * ```ts
@@ -66,7 +67,7 @@ export class SessionKeyMissing extends Data.TaggedError("SessionKeyMissing")<{
   readonly key: string
 }> {
   override get message(): string {
-    return "session: key not set"
+    return `session: key not set: ${JSON.stringify(this.key)}`
   }
 }
 

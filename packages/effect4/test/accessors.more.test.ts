@@ -198,6 +198,9 @@ describe("Session accessors over HTTP", () => {
         expect(yield* b.run(Session.exists("intended"))).toBe(false)
         const error = yield* b.fail(Session.pull("intended"))
         expect(error).toBeInstanceOf(SessionKeyMissing)
+        expect(error).toMatchObject({ _tag: "SessionKeyMissing", key: "intended" })
+        // the Go package's text, then the key
+        expect((error as SessionKeyMissing).message).toBe("session: key not set: \"intended\"")
       })))
 
     it.effect("put refuses the reserved metadata key and undefined, naming the key", () =>
