@@ -129,7 +129,10 @@ describe("effect 4's duration objects", () => {
     ["{ minutes: NaN }", { minutes: NaN }, "minutes must be a number"],
     ["{ minutes: -1 }", { minutes: -1 }, "must not be negative"],
     ["{ hours: Infinity }", { hours: Infinity }, "must be a finite duration"],
-    ["[NaN, 0]", [NaN, 0], "is not a [seconds, nanos] pair"]
+    ["[NaN, 0]", [NaN, 0], "is not a [seconds, nanos] pair"],
+    ["Duration.millis(-5)", Duration.millis(-5), "must not be negative"],
+    ["Duration.negativeInfinity", Duration.negativeInfinity, "must not be negative"],
+    ["Duration.infinity", Duration.infinity, "must be a finite duration"]
   ]
   for (const [name, ttl, says] of refused) {
     it(`ttl ${name} is a SessionConfigError that says what is wrong`, () => {

@@ -56,7 +56,9 @@ export const decodeDuration = (option: string, input: Duration.Input): Result.Re
   const decoded = Duration.fromInput(typeof input === "string" ? input.trim() as Duration.Input : input)
   if (decoded._tag === "None") return fail(option, CoreOptions.unparsable(option, input, durationModule))
   const millis = Duration.toMillis(decoded.value)
-  return Duration.isFinite(decoded.value) && Number.isFinite(millis) && millis >= 0
+  // effect 4's Durations may be negative (`Duration.millis(-5)`, `Duration.negativeInfinity`)
+  if (millis < 0) return fail(option, CoreOptions.negative(option, input, durationModule))
+  return Duration.isFinite(decoded.value) && Number.isFinite(millis)
     ? Result.succeed(millis)
     : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
