@@ -15,7 +15,7 @@ import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import * as Redis from "effect/persistence/Redis"
 import { randomBytes } from "node:crypto"
 import { makeJar, serveWith } from "./utils/http.js"
-import { freePort, privateRedis, redisServerInstalled } from "./utils/RedisStore.more-server.js"
+import { freePort, privateRedis, redisServerInstalled } from "./utils/redisServer.js"
 import { describeWith, required, SERVICES } from "./utils/services.js"
 
 const run = randomBytes(6).toString("hex")

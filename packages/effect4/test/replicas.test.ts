@@ -20,7 +20,7 @@ import * as SqlClient from "effect/sql/SqlClient"
 import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import * as MysqlClient from "./utils/mysqlClient.js"
-import { type PrivateRedis, redisServerInstalled, startPrivateRedis } from "./utils/replicas-redis.js"
+import { type PrivateRedis, redisServerInstalled, startPrivateRedis } from "./utils/redisServer.js"
 import { describeWith, required, type ServiceName, SERVICES } from "./utils/services.js"
 
 const run = randomBytes(6).toString("hex")
@@ -341,7 +341,7 @@ describe("replicas on a private redis-server: outages", () => {
 
   let redis: PrivateRedis
   beforeAll(async () => {
-    redis = await startPrivateRedis()
+    redis = (await startPrivateRedis()).redis
   }, 30_000)
   afterAll(() => redis?.kill(), 30_000)
 
