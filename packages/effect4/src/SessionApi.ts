@@ -13,9 +13,11 @@
  *
  * @since 0.1.0
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
 import * as HttpApiMiddleware from "effect/http-api/HttpApiMiddleware"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -183,6 +185,42 @@ const savesOn = (() => {
   }
 })()
 
+const isSessionApiError = (u: unknown): u is SessionApiError =>
+  u instanceof SessionUnavailable || u instanceof SessionLocked
+
+/**
+ * The response for a session failure, as `HttpApi` encodes the declared error (its JSON body and
+ * `httpApiStatus`), plus what `Session.middleware`'s failure responses carry on both lines:
+ * `Cache-Control: no-store` (no cache keeps a failure, nor a cookie) and `Retry-After: 1` (both
+ * failures are worth retrying).
+ */
+const apiResponse = (error: SessionApiError): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.jsonUnsafe({ _tag: error._tag }, {
+    status: error._tag === "SessionLocked" ? statusOf(SessionLocked.ast) : statusOf(SessionUnavailable.ast),
+    headers: { "cache-control": "no-store", "retry-after": "1" }
+  })
+
+/**
+ * The handler, with its session failures answered by `apiResponse`: a `SessionUnavailable` or
+ * `SessionLocked` it failed with (`mapStoreErrors`), or died with (`mapStoreErrors` then
+ * `Effect.orDie`, which effect 3's `HttpApi` still answered with the declared error and effect 4's
+ * would answer with a 500). Around the session's lifecycle, which has already kept the stored
+ * session as it was for them (a failed handler saves nothing unless its error is declared below 500).
+ */
+const answered = <E, R>(
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+): Effect.Effect<HttpServerResponse.HttpServerResponse, Exclude<E, SessionApiError>, R> =>
+  Effect.catchCause(handler, (cause) => {
+    const found = cause.reasons.find((reason) =>
+      (Cause.isFailReason(reason) && isSessionApiError(reason.error)) ||
+      (Cause.isDieReason(reason) && isSessionApiError(reason.defect))
+    )
+    if (found === undefined) return Effect.failCause(cause as Cause.Cause<Exclude<E, SessionApiError>>)
+    return Effect.succeed(
+      apiResponse((Cause.isFailReason(found) ? found.error : (found as Cause.Die).defect) as SessionApiError)
+    )
+  })
+
 /**
  * Implements `SessionMiddleware`. Options are `Session.middleware`'s (`onError` aside: a store
  * failure is the declared `SessionUnavailable`, a lock timeout `SessionLocked`), validated when the
@@ -190,6 +228,9 @@ const savesOn = (() => {
  * layer's context once. Each request runs the one session lifecycle `Session.middleware` runs: a
  * request that never touches its session costs no store I/O, a save that fails never becomes a
  * `200`, and a declared error below 500 saves the session too (its response gets the cookie).
+ * A store failure or lock timeout is answered with the declared error's status and JSON body plus
+ * `Cache-Control: no-store` and `Retry-After: 1`, whether the middleware met it or the handler
+ * did (`mapStoreErrors`, also when followed by `Effect.orDie`).
  *
  * @example
  * ```ts
@@ -229,9 +270,9 @@ export const layer = (
       const config = yield* Effect.fromResult(options_.resolve(options))
       const store = yield* SessionStore
       const onError = (error: SessionStoreError | SessionLockTimeout, context: Session.FailureContext) =>
-        Effect.andThen(logFailure(error, context.phase), Effect.fail(toApiError(error)))
+        Effect.as(logFailure(error, context.phase), apiResponse(toApiError(error)))
       return SessionMiddleware.of((httpEffect, { endpoint }) =>
-        internal.serveProviding(Session, config, store, httpEffect, onError, savesOn(endpoint))
+        answered(internal.serveProviding(Session, config, store, httpEffect, onError, savesOn(endpoint)))
       )
     })
   )
