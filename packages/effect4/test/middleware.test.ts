@@ -8,9 +8,10 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, Scope } from "effect"
 import { type MemoryStore, MemoryStore as Memory, Session, SessionStoreError, SessionTest } from "effect-session-v4"
-import { HttpClient, HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { serveWith } from "./utils/http.js"
+import { Jar, type Reply, request, type SetCookie } from "./utils/wire.js"
 
 const COOKIE = "lagodev_session"
 const TWO_HOURS = Duration.toMillis(Duration.hours(2))
@@ -20,75 +21,6 @@ const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/
 // -----------------------------------------------------------------------------
 // HTTP helpers: every Set-Cookie of a response, parsed, and a jar of several cookies
 // -----------------------------------------------------------------------------
-
-interface SetCookie {
-  readonly name: string
-  readonly value: string
-  /** attribute names lower-cased, values as sent ("" for a flag) */
-  readonly attributes: Readonly<Record<string, string>>
-  readonly raw: string
-}
-
-interface Reply {
-  readonly status: number
-  readonly body: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly setCookies: ReadonlyArray<SetCookie>
-}
-
-const parseSetCookie = (raw: string): SetCookie => {
-  const [pair = "", ...rest] = raw.split(";")
-  const eq = pair.indexOf("=")
-  const attributes: Record<string, string> = {}
-  for (const part of rest) {
-    const at = part.indexOf("=")
-    const key = (at === -1 ? part : part.slice(0, at)).trim().toLowerCase()
-    if (key !== "") attributes[key] = at === -1 ? "" : part.slice(at + 1).trim()
-  }
-  return { name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), attributes, raw }
-}
-
-const setCookiesOf = (headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>) => {
-  const raw = headers["set-cookie"]
-  const lines = raw === undefined ? [] : Array.isArray(raw) ? raw : String(raw).split(/,(?=\s*[^;,=\s]+=)/)
-  return (lines as ReadonlyArray<string>).map((line) => parseSetCookie(line.trim()))
-}
-
-/** A browser's cookie jar: sends every cookie it holds, keeps what it is told, forgets on Max-Age=0. */
-class Jar {
-  readonly cookies = new Map<string, string>()
-  last: ReadonlyArray<SetCookie> = []
-  header(): string | undefined {
-    return this.cookies.size === 0 ? undefined : [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ")
-  }
-  take(setCookies: ReadonlyArray<SetCookie>): void {
-    this.last = setCookies
-    for (const c of setCookies) {
-      if (c.attributes["max-age"] === "0" || c.value === "") this.cookies.delete(c.name)
-      else this.cookies.set(c.name, c.value)
-    }
-  }
-}
-
-type Method = "GET" | "POST" | "PUT" | "DELETE" | "HEAD"
-
-const request = (
-  method: Method,
-  path: string,
-  options: { readonly jar?: Jar; readonly cookie?: string } = {}
-) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    let req = HttpClientRequest.make(method)(path)
-    const cookie = options.cookie ?? options.jar?.header()
-    if (cookie !== undefined) req = HttpClientRequest.setHeader(req, "cookie", cookie)
-    const response = yield* client.execute(req)
-    const body = method === "HEAD" ? "" : yield* response.text
-    const setCookies = setCookiesOf(response.headers)
-    options.jar?.take(setCookies)
-    const reply: Reply = { status: response.status, body, headers: response.headers, setCookies }
-    return reply
-  })
 
 const sessionCookies = (reply: Reply, name = COOKIE): Array<SetCookie> =>
   reply.setCookies.filter((c) => c.name === name)

@@ -18,17 +18,11 @@ import {
   SessionTest
 } from "effect-session-v4"
 import { constTrue } from "effect/Function"
-import {
-  HttpClient,
-  HttpClientRequest,
-  type HttpClientResponse,
-  HttpMiddleware,
-  HttpRouter,
-  HttpServerResponse
-} from "effect/http"
+import { HttpClient, HttpMiddleware, HttpRouter, HttpServerResponse } from "effect/http"
 import { TestClock } from "effect/testing"
 import { inspect } from "node:util"
 import { serveWith } from "./utils/http.js"
+import { Jar, type Reply, request, type SetCookie } from "./utils/wire.js"
 
 const COOKIE = "lagodev_session"
 const MINUTE = 60_000
@@ -40,83 +34,6 @@ const ID_SHAPE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 // -----------------------------------------------------------------------------
 // HTTP: a client with a cookie jar that keeps every Set-Cookie header for exact assertions
 // -----------------------------------------------------------------------------
-
-/** One parsed `Set-Cookie` header. */
-interface SetCookie {
-  readonly raw: string
-  readonly name: string
-  readonly value: string
-  /** attribute names lower-cased → value ("" for flags) */
-  readonly attributes: Record<string, string>
-}
-
-const parseSetCookie = (raw: string): SetCookie => {
-  const [pair, ...attrs] = raw.split(";").map((s) => s.trim())
-  const eq = pair!.indexOf("=")
-  const attributes: Record<string, string> = {}
-  for (const attr of attrs) {
-    const i = attr.indexOf("=")
-    if (i === -1) attributes[attr.toLowerCase()] = ""
-    else attributes[attr.slice(0, i).toLowerCase()] = attr.slice(i + 1)
-  }
-  return { raw, name: pair!.slice(0, eq), value: pair!.slice(eq + 1), attributes }
-}
-
-const setCookiesOf = (response: HttpClientResponse.HttpClientResponse): Array<SetCookie> => {
-  const header = response.headers["set-cookie"]
-  // The fetch client joins several Set-Cookie headers with ", "; split where a new name=value starts.
-  return header === undefined ? [] : header.split(/,\s*(?=[^;=\s]+=)/).map(parseSetCookie)
-}
-
-/** A browser-like cookie jar: stores cookies from responses, drops them on Max-Age=0. */
-class Jar {
-  readonly cookies = new Map<string, string>()
-  update(setCookies: ReadonlyArray<SetCookie>): void {
-    for (const c of setCookies) {
-      if (c.attributes["max-age"] === "0") this.cookies.delete(c.name)
-      else this.cookies.set(c.name, c.value)
-    }
-  }
-  header(): string | undefined {
-    if (this.cookies.size === 0) return undefined
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ")
-  }
-}
-
-interface Reply {
-  readonly status: number
-  readonly body: string
-  readonly setCookies: Array<SetCookie>
-  readonly headers: Record<string, string>
-}
-
-/** Sends a request with the jar's cookies (or an explicit Cookie header) and updates the jar. */
-const request = (
-  method: "GET" | "POST" | "HEAD",
-  path: string,
-  options: {
-    readonly jar?: Jar
-    readonly cookie?: string
-    readonly headers?: Record<string, string>
-  } = {}
-) =>
-  Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
-    let req = HttpClientRequest.make(method)(path)
-    const cookie = options.cookie ?? options.jar?.header()
-    if (cookie !== undefined) req = HttpClientRequest.setHeader(req, "cookie", cookie)
-    for (const [k, v] of Object.entries(options.headers ?? {})) req = HttpClientRequest.setHeader(req, k, v)
-    const response = yield* client.execute(req)
-    const body = method === "HEAD" ? "" : yield* response.text
-    const setCookies = setCookiesOf(response)
-    options.jar?.update(setCookies)
-    return {
-      status: response.status,
-      body,
-      setCookies,
-      headers: { ...response.headers }
-    } satisfies Reply
-  }).pipe(Effect.orDie)
 
 // -----------------------------------------------------------------------------
 // The app under test
