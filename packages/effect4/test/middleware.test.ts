@@ -951,7 +951,7 @@ describe("the router integration", () => {
       SessionTest.layerRecording()
     ))))
 
-  it.effect("an app run without a store layer (no type-check) fails to start, naming the missing SessionStore", () =>
+  it.effect("an app run without a store layer (no type-check) fails to start, naming the missing SessionStore and the fix", () =>
     Effect.gen(function*() {
       const routes = HttpRouter.add("GET", "/", Effect.as(Session.put("a", 1), HttpServerResponse.text("ok")))
         .pipe(Layer.provide(Session.middleware({ insecure: true }).layer))
@@ -961,7 +961,9 @@ describe("the router integration", () => {
       ) as unknown as Layer.Layer<never>
       const exit = yield* Effect.exit(Effect.scoped(Layer.build(noStore)))
       expect(Exit.isFailure(exit)).toBe(true)
-      expect(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "").toMatch(/SessionStore/)
+      const message = Exit.isFailure(exit) ? Cause.pretty(exit.cause) : ""
+      expect(message).toMatch(/SessionStore/)
+      expect(message).toContain("Layer.provide(MemoryStoreLive)")
     }))
 })
 
