@@ -323,6 +323,9 @@ export const decode = (reply: unknown, now: number): Decoded => {
       return corrupt("not JSON", cause)
     }
     if (typeof key !== "string") return corrupt("session record has a field that is not a key")
+    // As `StoredRecord.fromText`: a value no save could write back (`1e999`, too deep) is corruption.
+    const problem = unstorable(key, value)
+    if (problem !== undefined) return corrupt(`session record holds a value no save could write back: ${problem}`)
     setOwn(data, key, value)
   }
   return { _tag: "Some", data }

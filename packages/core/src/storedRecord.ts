@@ -15,7 +15,7 @@
  * CSRF token that a concurrent request just wrote.
  */
 
-import { unstorable } from "./value.js"
+import { check, unstorable } from "./value.js"
 
 /** A session record as stores hold it: plain JSON data under string keys. */
 export type SessionData = Readonly<Record<string, unknown>>
@@ -138,7 +138,12 @@ export const fromText = (
   } catch (cause) {
     return { _tag: "Corrupt", message: "session record is not JSON", cause }
   }
-  return isRecord(parsed)
+  if (!isRecord(parsed)) return { _tag: "Corrupt", message: "session record is not a JSON object" }
+  // JSON text can hold what no write would have stored and no save could write back (a number
+  // beyond a double, `1e999`, parses to Infinity; nesting deeper than a value may be): such a
+  // record is corrupt, not a session that fails every save.
+  const problem = check(parsed)
+  return problem === undefined
     ? { _tag: "Record", record: parsed }
-    : { _tag: "Corrupt", message: "session record is not a JSON object" }
+    : { _tag: "Corrupt", message: `session record holds a value no save could write back: ${problem}` }
 }

@@ -4,9 +4,19 @@
  * refused when it is put, not silently turned into `{}` or `null` later.
  */
 
-/** Why `value` is not plain JSON data, or `undefined` when it is. */
-export const check = (value: unknown): string | undefined =>
-  isPlainJson(value, 0, undefined) ? undefined : explain(value)
+/**
+ * Why `value` is not plain JSON data, or `undefined` when it is. A value whose reading throws (a
+ * getter, a `Proxy` trap) is not plain data either: the answer says so, the exception never
+ * escapes.
+ */
+export const check = (value: unknown): string | undefined => {
+  try {
+    return isPlainJson(value, 0, undefined) ? undefined : explain(value)
+  } catch (cause) {
+    return `reading the value threw (${cause instanceof Error ? cause.message : String(cause)}): ` +
+      `store plain JSON data, or use a Schema-typed key`
+  }
+}
 
 /**
  * Why a record value cannot be stored under `key` (`undefined`, or anything `check` refuses), as
@@ -68,6 +78,8 @@ const isPlainJson = (v: unknown, depth: number, stack: Array<object> | undefined
         for (let i = 0; ok && i < v.length; i++) {
           ok = v[i] !== undefined && isPlainJson(v[i], depth + 1, inner)
         }
+        // Every index holds an element (checked above), so more own keys are properties JSON drops.
+        if (ok && Object.keys(v).length !== v.length) ok = false
       } else {
         const proto = Object.getPrototypeOf(v)
         if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) ok = false
@@ -115,6 +127,9 @@ const explain = (value: unknown): string | undefined => {
               : visit(element, depth + 1)
             path.pop()
             if (problem !== undefined) return problem
+          }
+          if (Object.keys(v).length !== v.length) {
+            return `${formatPath(path)} is an array with properties beside its elements, which JSON would drop`
           }
           ancestors.delete(v)
           return undefined

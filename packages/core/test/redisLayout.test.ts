@@ -59,4 +59,13 @@ describe("RedisLayout", () => {
     expect(RedisLayout.failureReason("Command timed out")).toBe("Timeout")
     expect(RedisLayout.failureReason("Connection is closed.")).toBe("Unavailable")
   })
+
+  it("a field whose JSON no save could write back (1e999, too deep) makes the record corrupt", () => {
+    const decoded = RedisLayout.decode({ x: "never", "\"n\"": "1e999" }, 0)
+    expect(decoded._tag).toBe("Corrupt")
+    expect(decoded._tag === "Corrupt" && decoded.message).toContain("session value for key \"n\"")
+    const deep = `${"[".repeat(600)}${"]".repeat(600)}`
+    expect(RedisLayout.decode({ x: "never", "\"d\"": deep }, 0)._tag).toBe("Corrupt")
+    expect(RedisLayout.decode({ x: "never", "\"n\"": "1e308" }, 0)).toEqual({ _tag: "Some", data: { n: 1e308 } })
+  })
 })

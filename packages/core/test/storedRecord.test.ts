@@ -35,4 +35,14 @@ describe("StoredRecord", () => {
     expect(StoredRecord.retiredUntil({ "__session.retired": "soon" })).toBe(-Infinity)
     expect(StoredRecord.userData(retired)).toEqual({ n: 1 })
   })
+
+  it("fromText: JSON that no save could write back (1e999, nesting past the limit) is corrupt", () => {
+    const deep = `${"[".repeat(600)}${"]".repeat(600)}`
+    for (const text of ["{\"n\":1e999}", `{"deep":${deep}}`, "{\"a\":{\"b\":-1e400}}"]) {
+      const read = StoredRecord.fromText(text)
+      expect(read._tag).toBe("Corrupt")
+      expect(read._tag === "Corrupt" && read.message).toContain("holds a value no save could write back")
+    }
+    expect(StoredRecord.fromText("{\"n\":1e308}")).toEqual({ _tag: "Record", record: { n: 1e308 } })
+  })
 })

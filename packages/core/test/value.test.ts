@@ -24,4 +24,27 @@ describe("Value", () => {
     expect(Value.unstorable("k", undefined)).toBe("session value for key \"k\": the value is undefined")
     expect(Value.unstorable("k", 1)).toBeUndefined()
   })
+
+  it("a value whose reading throws is refused with the exception's message, never thrown", () => {
+    const getter = {
+      get x(): number {
+        throw new Error("boom")
+      }
+    }
+    const trap = new Proxy({}, {
+      ownKeys() {
+        throw new Error("trap")
+      }
+    })
+    expect(Value.check(getter)).toContain("reading the value threw (boom)")
+    expect(Value.check({ nested: [trap] })).toContain("reading the value threw (trap)")
+  })
+
+  it("an array with properties beside its elements is refused (JSON would drop them)", () => {
+    expect(Value.check(Object.assign([1, 2], { extra: "lost" }))).toBe(
+      "the value is an array with properties beside its elements, which JSON would drop"
+    )
+    expect(Value.check({ list: Object.assign([1], { x: 1 }) })).toContain(".list is an array with properties")
+    expect(Value.check([1, [2, 3]])).toBeUndefined()
+  })
 })
