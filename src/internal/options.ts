@@ -107,6 +107,12 @@ const DEFAULT_TTL = Duration.hours(2)
 export const resolve = <EH = never, RH = never>(
   options: Options<EH, RH> = {}
 ): Either.Either<Resolved<EH, RH>, SessionConfigError> => {
+  if (typeof options !== "object" || options === null) {
+    return fail(
+      "options",
+      `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
+    )
+  }
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 

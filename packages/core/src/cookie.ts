@@ -99,6 +99,11 @@ export const attributes = (options: AttributeOptions): Attributes | OptionProble
   }
   const secure = options.insecure !== true
   const path = options.path ?? "/"
+  // A Path that does not start with "/" is ignored by browsers (RFC 6265 5.2.4): the cookie would
+  // be scoped to the request's directory instead, and the session would seem to vanish elsewhere.
+  if (!path.startsWith("/")) {
+    return problem("path", `path ${JSON.stringify(path)} must start with "/", e.g. "/" or "/app"`)
+  }
   if (!secure && sameSite === "none") {
     return problem("sameSite", "sameSite \"none\" requires a Secure cookie: browsers reject it with insecure: true")
   }

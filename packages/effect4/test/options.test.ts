@@ -39,6 +39,8 @@ const invalid: Array<[string, AnyOptions, string]> = [
   ["a cookie name with \";\"", { cookieName: "a;b" }, "cookieName"],
   ["a cookie name with a non-ASCII character", { cookieName: "s\u00e9ssion" }, "cookieName"],
   ["a path with \";\"", { path: "/a;b" }, "path"],
+  ["a path that does not start with \"/\" (browsers ignore it)", { path: "app" }, "path"],
+  ["null instead of an options object", null as unknown as AnyOptions, "options"],
   ["a domain with \";\"", { domain: "example.com;x" }, "domain"]
 ]
 

@@ -79,6 +79,12 @@ const DEFAULT_TTL_MILLIS = 2 * 60 * 60 * 1000
 
 /** Validates middleware options and fills in the safe defaults. */
 export const resolve = (options: Options<unknown, unknown> = {}): Result.Result<Resolved, SessionConfigError> => {
+  if (typeof options !== "object" || options === null) {
+    return fail(
+      "options",
+      `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
+    )
+  }
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 
