@@ -493,8 +493,8 @@ export class SessionState implements SessionService {
           })
         )
       }
-      const next = current + by
-      if (!Number.isFinite(next) || !Number.isFinite(by)) {
+      const next = Number.isFinite(by) ? Changes.add(this.changes, key, by) : undefined
+      if (next === undefined) {
         return Effect.fail(
           new SessionValueError({
             key,
@@ -503,7 +503,6 @@ export class SessionState implements SessionService {
           })
         )
       }
-      Changes.add(this.changes, key, by, next)
       return Effect.succeed(next)
     })
   }

@@ -81,15 +81,30 @@ export const remove = (changes: Changes, key: string): boolean => {
 }
 
 /**
- * Adds `by` to the number under `key`, whose new value is `next` (checked by the caller). Saved as
- * a delta unless this request already assigned the key (or flushed): then it stays an assignment.
+ * Adds `by` to the number under `key` (the caller has checked that it holds a number, or nothing)
+ * and answers its new value; `undefined`, changing nothing, when that would not be a finite number.
+ * Saved as a delta unless this request already assigned the key (or flushed): then it stays an
+ * assignment. A delta's value is the baseline's plus the request's total delta, exactly what a
+ * store's patch makes of the same baseline (the sum of fractional steps one by one could differ
+ * in the last bit), and a total that overflows is refused even when every step was finite.
  */
-export const add = (changes: Changes, key: string, by: number, next: number): void => {
-  changes.data.set(key, next)
+export const add = (changes: Changes, key: string, by: number): number | undefined => {
   const deltas = changes.deltas
   const assigned = changes.flushed || (changes.touched.has(key) && deltas?.has(key) !== true)
+  let next: number
+  let total = 0
+  if (assigned) {
+    next = (changes.data.get(key) as number | undefined ?? 0) + by
+  } else {
+    total = (deltas?.get(key) ?? 0) + by
+    const base = changes.original !== undefined && hasOwn(changes.original, key) ? changes.original[key] : 0
+    next = (typeof base === "number" ? base : 0) + total
+  }
+  if (!Number.isFinite(next) || !Number.isFinite(total)) return undefined
+  changes.data.set(key, next)
   changes.touched.add(key)
-  if (!assigned) (changes.deltas ??= new Map()).set(key, (deltas?.get(key) ?? 0) + by)
+  if (!assigned) (changes.deltas ??= new Map()).set(key, total)
+  return next
 }
 
 /**
@@ -162,7 +177,9 @@ export const toPatch = (changes: Changes): SessionPatch => {
   for (const key of changes.touched) {
     const delta = changes.deltas?.get(key)
     if (delta !== undefined) {
-      if (delta !== 0) add.push([key, delta])
+      // A zero total still creates a key the record lacks (`increment("n", 0)` gives n = 0, as a
+      // whole-record write would); on a key it holds, adding zero changes nothing and is not sent.
+      if (delta !== 0 || !hasOwn(original, key)) add.push([key, delta])
     } else if (changes.data.has(key)) {
       const value = changes.data.get(key)
       if (!hasOwn(original, key) || !sameValue(original[key], value)) set.push([key, value])

@@ -47,7 +47,12 @@ export const isLifetime = (millis: number): boolean =>
 const isTime = (u: unknown, now: number): u is number =>
   typeof u === "number" && Number.isFinite(u) && u >= 0 && u <= now + CLOCK_SKEW_MILLIS
 
-const isStringArray = (u: unknown): u is Array<string> => Array.isArray(u) && u.every((s) => typeof s === "string")
+/** An array of strings, holes refused (`every` would skip them: only a hand-written record has them). */
+const isStringArray = (u: unknown): u is Array<string> => {
+  if (!Array.isArray(u)) return false
+  for (let i = 0; i < u.length; i++) if (typeof u[i] !== "string") return false
+  return true
+}
 
 /** What reading a record's metadata gave: the metadata, or why the record is corrupt. */
 export type ReadResult = { readonly _tag: "Meta"; readonly meta: Meta } | {

@@ -62,14 +62,15 @@ export interface DurationModule {
  * ```
  */
 export const show = (input: unknown, module: DurationModule): string => {
-  if (typeof input === "string") return JSON.stringify(input)
-  if (typeof input === "bigint") return `${input}n`
-  if (Array.isArray(input)) return `[${input.map(String).join(", ")}]`
-  if (module.isDuration(input)) return module.format(input as never)
   try {
+    if (typeof input === "string") return JSON.stringify(input)
+    if (typeof input === "bigint") return `${input}n`
+    if (Array.isArray(input)) return `[${input.map(String).join(", ")}]`
+    if (module.isDuration(input)) return module.format(input as never)
     return typeof input === "object" && input !== null ? JSON.stringify(input) : String(input)
   } catch {
-    return String(input)
+    // a value neither JSON nor String can render (a null-prototype object, a cycle): its type
+    return Object.prototype.toString.call(input)
   }
 }
 

@@ -300,6 +300,15 @@ const none: Decoded = { _tag: "None" }
  * plain data.
  */
 export const decode = (reply: unknown, now: number): Decoded => {
+  try {
+    return decodeReply(reply, now)
+  } catch (cause) {
+    // a reply whose parts have no string form (never what a Redis client hands out): corrupt, not a throw
+    return corrupt("session record is not a readable hash", cause)
+  }
+}
+
+const decodeReply = (reply: unknown, now: number): Decoded => {
   const hash = hashOf(reply)
   if (typeof hash === "string") return corrupt(hash)
   const fields = Object.keys(hash)

@@ -79,7 +79,7 @@ const isPlainJson = (v: unknown, depth: number, stack: Array<object> | undefined
           ok = v[i] !== undefined && isPlainJson(v[i], depth + 1, inner)
         }
         // Every index holds an element (checked above), so more own keys are properties JSON drops.
-        if (ok && Object.keys(v).length !== v.length) ok = false
+        if (ok && (Object.keys(v).length !== v.length || Object.getOwnPropertySymbols(v).length > 0)) ok = false
       } else {
         const proto = Object.getPrototypeOf(v)
         if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) ok = false
@@ -128,7 +128,7 @@ const explain = (value: unknown): string | undefined => {
             path.pop()
             if (problem !== undefined) return problem
           }
-          if (Object.keys(v).length !== v.length) {
+          if (Object.keys(v).length !== v.length || Object.getOwnPropertySymbols(v).length > 0) {
             return `${formatPath(path)} is an array with properties beside its elements, which JSON would drop`
           }
           ancestors.delete(v)

@@ -59,8 +59,8 @@ type Op =
   | { readonly op: "lifetime"; readonly l: number | undefined; readonly a: number | undefined }
 
 /**
- * Deltas are safe integers here: with fractional ones the sums differ in the last bit (a known bug, kept
- * out of this suite: /tmp/core-bugs/changes-fractional-increments.test.ts).
+ * Deltas are safe integers here: with fractional ones the patch's sum of the deltas and the request's
+ * step-by-step sum may differ in the last bit (known, left as it is: see docs/concurrency.md).
  */
 const delta = fc.integer({ min: -1000, max: 1000 })
 
@@ -108,8 +108,9 @@ const run = (changes: Changes.Changes, op: Op, now: number, save: () => void): v
     case "add": {
       // as `increment` does: refused for a value that is not a number, or a sum that is not finite
       const current = Changes.get(changes, op.key) ?? 0
-      if (typeof current !== "number" || !Number.isFinite(current + op.by)) return
-      return Changes.add(changes, op.key, op.by, current + op.by)
+      if (typeof current !== "number") return
+      Changes.add(changes, op.key, op.by)
+      return
     }
     case "keep":
       return Flash.keep(changes.meta, op.keys)
@@ -137,17 +138,6 @@ const run = (changes: Changes.Changes, op: Op, now: number, save: () => void): v
   }
 }
 
-/**
- * Known bug, kept out of this suite (see /tmp/core-bugs/changes-zero-delta.test.ts): increments of a key the
- * record does not hold that sum to 0 (`increment("k", 0)`, or `+5` then `-5`) leave the key at 0 in the
- * request (and `toRecord`), but `toPatch` drops a zero delta, so a patched store never gets the key. Runs that
- * reach a save in that state are skipped.
- */
-const zeroDeltaOnAbsentKey = (changes: Changes.Changes): boolean =>
-  [...(changes.deltas ?? [])].some(([k, d]) =>
-    d === 0 && (changes.original === undefined || !StoredRecord.hasOwn(changes.original, k))
-  )
-
 const loaded = (record: SessionData, now: number): Changes.Changes => {
   const meta = Meta.read(record, now)
   if (meta._tag !== "Meta") throw new Error(`generated a corrupt record: ${meta.reason}`)
@@ -164,7 +154,6 @@ const patchedLikeWritten = (record: SessionData | undefined, ops: ReadonlyArray<
   // A new session's patch clears whatever is there: start from junk to see that it does.
   let stored: SessionData = record ?? { junk: 1, "__session.token": "old" }
   const save = () => {
-    fc.pre(!zeroDeltaOnAbsentKey(changes))
     const before = canon(stored)
     const unchanged = !Changes.changed(changes)
     stored = Patch.apply(stored, Changes.toPatch(changes))
@@ -214,7 +203,6 @@ describe("Changes (properties)", () => {
           const requests = [ops1, ops2].map((ops) => {
             const changes = loaded(record, NOW)
             ops.forEach((op, i) => run(changes, op, NOW + i + 1, () => undefined))
-            fc.pre(!zeroDeltaOnAbsentKey(changes))
             return changes
           })
           const [first, second] = order ? requests : [requests[1], requests[0]]
@@ -254,7 +242,6 @@ describe("Changes (properties)", () => {
           const [one, two] = [deltas1, deltas2].map((deltas) => {
             const changes = loaded(record, NOW)
             for (const by of deltas) run(changes, { op: "add", key, by }, NOW, () => undefined)
-            fc.pre(!zeroDeltaOnAbsentKey(changes))
             return Changes.toPatch(changes)
           })
           const final = Patch.apply(Patch.apply(record, one), two)

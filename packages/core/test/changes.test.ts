@@ -21,8 +21,8 @@ describe("Changes", () => {
     expect(Changes.changed(changes)).toBe(false)
     Changes.set(changes, "a", 10)
     Changes.remove(changes, "b")
-    Changes.add(changes, "n", 2, 7)
-    Changes.add(changes, "m", 1, 1)
+    Changes.add(changes, "n", 2)
+    Changes.add(changes, "m", 1)
     expect(Changes.toPatch(changes)).toEqual({
       clear: false,
       remove: ["b"],
@@ -35,8 +35,8 @@ describe("Changes", () => {
     const base = { n: 5, __session: { c: 0, r: 0 } }
     const first = loaded(base)
     const second = loaded(base)
-    Changes.add(first, "n", 1, 6)
-    Changes.add(second, "n", 1, 6)
+    Changes.add(first, "n", 1)
+    Changes.add(second, "n", 1)
     const stored = Patch.apply(Patch.apply(base, Changes.toPatch(first)), Changes.toPatch(second))
     expect(stored.n).toBe(7)
   })
@@ -44,7 +44,7 @@ describe("Changes", () => {
   it("an increment after an assignment stays an assignment", () => {
     const changes = loaded({ n: 5, __session: { c: 0, r: 0 } })
     Changes.set(changes, "n", 1)
-    Changes.add(changes, "n", 1, 2)
+    Changes.add(changes, "n", 1)
     expect(Changes.toPatch(changes).set).toContainEqual(["n", 2])
     expect(Changes.toPatch(changes).add).toEqual([])
   })
@@ -97,5 +97,37 @@ describe("Changes", () => {
     expect(Changes.get(changes, "__session")).toBeUndefined()
     expect(Changes.has(changes, "__session")).toBe(false)
     expect(Changes.remove(changes, "__session")).toBe(false)
+  })
+
+  it("increments of a key the record lacks that sum to 0 still create it at 0, as a whole-record write would", () => {
+    const record = { __session: { c: 0, r: 0 } }
+    const changes = loaded(record)
+    expect(Changes.add(changes, "b", 0)).toBe(0)
+    expect(Changes.add(changes, "n", -584)).toBe(-584)
+    expect(Changes.add(changes, "n", 584)).toBe(0)
+    expect(Changes.toPatch(changes).add).toEqual([["b", 0], ["n", 0]])
+    expect(Patch.apply(record, Changes.toPatch(changes))).toEqual(Changes.toRecord(changes))
+    // on a key the record holds, a zero total is nothing to send
+    const held = loaded({ n: 5, __session: { c: 0, r: 0 } })
+    Changes.add(held, "n", 0)
+    expect(Changes.toPatch(held).add).toEqual([])
+  })
+
+  it("fractional increments: the request's value is the baseline plus the total delta, what the patch stores", () => {
+    const record = { n: 0.1, __session: { c: 0, r: 0 } }
+    const changes = loaded(record)
+    Changes.add(changes, "n", 0.2)
+    const next = Changes.add(changes, "n", 0.3)
+    expect(next).toBe(0.1 + (0.2 + 0.3)) // 0.6, where ((0.1 + 0.2) + 0.3) would be 0.6000000000000001
+    expect(Patch.apply(record, Changes.toPatch(changes)).n).toBe(next)
+  })
+
+  it("a total delta that overflows is refused (undefined, nothing changed) even when every step was finite", () => {
+    const changes = loaded({ n: -1e308, __session: { c: 0, r: 0 } })
+    expect(Changes.add(changes, "n", 1e308)).toBe(0)
+    expect(Changes.add(changes, "n", 1e308)).toBeUndefined() // the delta 2e308 is Infinity: no store could keep it
+    expect(Changes.get(changes, "n")).toBe(0)
+    expect(Changes.toPatch(changes).add).toEqual([["n", 1e308]])
+    expect(Changes.add(changes, "n", Infinity)).toBeUndefined()
   })
 })

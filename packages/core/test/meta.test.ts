@@ -55,4 +55,9 @@ describe("Meta", () => {
     expect(Meta.same(a, { c: 1, r: 2 })).toBe(false)
     expect(Meta.same(a, undefined)).toBe(false)
   })
+
+  it("a flash list with a hole (only a hand-written record has one) is corrupt, not [undefined]", () => {
+    const record = { __session: { c: 0, r: 0 }, "__session.flash": { new: Array(1) as Array<string>, old: [] } }
+    expect(Meta.read(record, 1000)._tag).toBe("Corrupt")
+  })
 })

@@ -53,6 +53,13 @@ describe("Options.durationProblem", () => {
     )
     expect(Options.durationProblem("ttl", true, effect3)).toContain("got true")
   })
+
+  it("never throws, even on values neither JSON nor String can render (null-prototype objects)", () => {
+    const bare = Object.assign(Object.create(null), { "": 0n })
+    expect(Options.durationProblem("ttl", [Object.create(null)], effect4)).toContain("is not a [seconds, nanos] pair")
+    expect(Options.durationProblem("ttl", bare, effect3)).toContain("got [object Object]")
+    expect(Options.durationProblem("ttl", bare, effect4)).toContain("is not a duration")
+  })
 })
 
 describe("Options.show", () => {

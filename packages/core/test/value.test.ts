@@ -47,4 +47,9 @@ describe("Value", () => {
     expect(Value.check({ list: Object.assign([1], { x: 1 }) })).toContain(".list is an array with properties")
     expect(Value.check([1, [2, 3]])).toBeUndefined()
   })
+
+  it("an array with a symbol key is refused, as an object with one is (JSON drops it)", () => {
+    const array = Object.assign([], { [Symbol("k")]: 1 })
+    expect(Value.check(array)).toBe("the value is an array with properties beside its elements, which JSON would drop")
+  })
 })

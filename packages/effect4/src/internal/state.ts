@@ -573,13 +573,12 @@ export class SessionState implements SessionService {
       if (typeof current !== "number") {
         return Effect.fail(valueError(key, "NotANumber", `session value for ${JSON.stringify(key)} is not a number`))
       }
-      const next = current + by
-      if (!Number.isFinite(by) || !Number.isFinite(next)) {
+      const next = Number.isFinite(by) ? Changes.add(this.changes, key, by) : undefined
+      if (next === undefined) {
         return Effect.fail(
           valueError(key, "NotANumber", `incrementing ${JSON.stringify(key)} by ${by} does not give a finite number`)
         )
       }
-      Changes.add(this.changes, key, by, next)
       return Effect.succeed(next)
     })
   }
