@@ -177,9 +177,9 @@ export const toPatch = (changes: Changes): SessionPatch => {
   for (const key of changes.touched) {
     const delta = changes.deltas?.get(key)
     if (delta !== undefined) {
-      // A zero total still creates a key the record lacks (`increment("n", 0)` gives n = 0, as a
-      // whole-record write would); on a key it holds, adding zero changes nothing and is not sent.
-      if (delta !== 0 || !hasOwn(original, key)) add.push([key, delta])
+      // A zero total still sets a key the record lacks or holds as `null` (`increment("n", 0)`
+      // gives n = 0 there, as a whole-record write would); on a number, adding zero is not sent.
+      if (delta !== 0 || !hasOwn(original, key) || typeof original[key] !== "number") add.push([key, delta])
     } else if (changes.data.has(key)) {
       const value = changes.data.get(key)
       if (!hasOwn(original, key) || !sameValue(original[key], value)) set.push([key, value])

@@ -245,7 +245,9 @@ describe("Changes (properties)", () => {
             return Changes.toPatch(changes)
           })
           const final = Patch.apply(Patch.apply(record, one), two)
-          const sum = [...deltas1, ...deltas2].reduce((total, by) => total + by, start as number)
+          // each request sends its total delta; the store adds them in turn
+          const total = (deltas: ReadonlyArray<number>) => deltas.reduce((t, by) => t + by, 0)
+          const sum = (start as number) + total(deltas1) + total(deltas2)
           // incrementing creates the key (at 0 + the deltas), as the requests saw it
           const hadKey = StoredRecord.hasOwn(record, key) || deltas1.length + deltas2.length > 0
           expect(StoredRecord.hasOwn(final, key) ? final[key] : undefined).toBe(hadKey ? sum : undefined)
