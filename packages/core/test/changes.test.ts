@@ -107,7 +107,11 @@ describe("Changes", () => {
     expect(Changes.add(changes, "n", 584)).toBe(0)
     expect(Changes.toPatch(changes).add).toEqual([["b", 0], ["n", 0]])
     expect(Patch.apply(record, Changes.toPatch(changes))).toEqual(Changes.toRecord(changes))
-    // on a key the record holds, a zero total is nothing to send
+    // a key held as null counts as 0 (as Session.increment reads it): a zero total sets it to 0
+    const nulled = loaded({ b: null, __session: { c: 0, r: 0 } })
+    Changes.add(nulled, "b", 0)
+    expect(Patch.apply({ b: null, __session: { c: 0, r: 0 } }, Changes.toPatch(nulled)).b).toBe(0)
+    // on a number the record holds, a zero total is nothing to send
     const held = loaded({ n: 5, __session: { c: 0, r: 0 } })
     Changes.add(held, "n", 0)
     expect(Changes.toPatch(held).add).toEqual([])
