@@ -58,7 +58,8 @@ export const decodeDuration = (option: string, input: Duration.Input): Result.Re
   const millis = Duration.toMillis(decoded.value)
   // effect 4's Durations may be negative (`Duration.millis(-5)`, `Duration.negativeInfinity`)
   if (millis < 0) return fail(option, CoreOptions.negative(option, input, durationModule))
-  return Duration.isFinite(decoded.value) && Number.isFinite(millis)
+  // `Duration.toMillis` of an infinite Duration is Infinity: one check covers both
+  return Number.isFinite(millis)
     ? Result.succeed(millis)
     : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
