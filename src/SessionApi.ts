@@ -184,8 +184,34 @@ export const mapStoreErrors = <A, E, R>(
   Effect.catchIf(
     self,
     lifecycle.isHandled,
-    (error) => Effect.zipRight(logFailure(error, "handler"), Effect.fail(toApiError(error)))
+    (error) =>
+      Effect.flatMap(Effect.serviceOption(Session), (handle) => answer(error, "handler", Option.getOrUndefined(handle)))
   ) as Effect.Effect<A, Exclude<E, SessionStoreError | SessionLockTimeout> | SessionApiError, R>
+
+const statusOf = (error: SessionApiError): number =>
+  HttpApiSchema.getStatusError(error._tag === "SessionLocked" ? SessionLocked : SessionUnavailable)
+
+/**
+ * The status each request's session failure was answered with, by the request's session handle:
+ * `HttpApi` encodes the declared error into the response, and the middleware's pre-response
+ * handler adds to that response what every session failure response carries on both lines
+ * (`failureHeaders`).
+ */
+const answered = new WeakMap<object, number>()
+
+/** What `Session.middleware`'s failure responses carry: no cache keeps them, and a retry may work. */
+const failureHeaders = { "cache-control": "no-store", "retry-after": "1" } as const
+
+/** Logs a session failure and fails with its declared error, noting it for the request's response. */
+const answer = (
+  error: SessionStoreError | SessionLockTimeout,
+  phase: "load" | "handler",
+  handle: object | undefined
+): Effect.Effect<never, SessionApiError> => {
+  const apiError = toApiError(error)
+  if (handle !== undefined) answered.set(handle, statusOf(apiError))
+  return Effect.zipRight(logFailure(error, phase), Effect.fail(apiError))
+}
 
 /** The response for a failure while saving, encoded as `HttpApi` encodes a declared error. */
 const apiFailure: FailureHandler = (error, context) => {
@@ -194,11 +220,7 @@ const apiFailure: FailureHandler = (error, context) => {
     logFailure(error, context.phase),
     Effect.orDie(Effect.flatMap(
       Schema.encode(SessionApiError)(apiError),
-      (body) =>
-        HttpServerResponse.json(body, {
-          status: HttpApiSchema.getStatusError(apiError._tag === "SessionLocked" ? SessionLocked : SessionUnavailable),
-          headers: { "cache-control": "no-store", "retry-after": "1" }
-        })
+      (body) => HttpServerResponse.json(body, { status: statusOf(apiError), headers: failureHeaders })
     ))
   )
 }
@@ -259,27 +281,40 @@ export const layer = <RH = never>(
           (error, failure) => Effect.mapInputContext(onError(error, failure), (input) => Context.merge(context, input))
       }
 
-      /** The pre-response handler: save, then the response with the session cookie. */
+      /**
+       * The pre-response handler: save, then the response with the session cookie. A response that
+       * answers the session's own failure (`mapStoreErrors`, here or in the handler) gets the
+       * failure headers first.
+       */
       const save = (
         state: SessionState,
         request: HttpServerRequest.HttpServerRequest,
-        response: HttpServerResponse.HttpServerResponse
-      ): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
-        (response.status >= 500
+        sent: HttpServerResponse.HttpServerResponse
+      ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
+        const response = answered.get(state) === sent.status
+          ? HttpServerResponse.setHeaders(sent, failureHeaders)
+          : sent
+        return (response.status >= 500
           // A server failure (or a load that failed): keep the stored session as it was.
           ? Effect.succeed(response)
           : Effect.catchAll(
             lifecycle.save(state, response),
             (error) => lifecycle.failure(config, request, error, Option.some(response))
           )).pipe(Effect.ensuring(state.unlock))
+      }
 
       return SessionMiddleware.of(Effect.gen(function*() {
         const request = yield* HttpServerRequest.HttpServerRequest
         const state = lifecycle.begin(config, store, yield* Effect.clock, request)
         // Released after the save, or with the request's scope if the response never comes.
         yield* Effect.addFinalizer(() => state.unlock)
-        yield* mapStoreErrors(lifecycle.acquire(config, state))
+        // Before the lock: a lock timeout's 423 gets the failure headers too.
         yield* HttpApp.appendPreResponseHandler((request, response) => save(state, request, response))
+        yield* Effect.catchIf(
+          lifecycle.acquire(config, state),
+          lifecycle.isHandled,
+          (error) => answer(error, "load", state)
+        )
         return state
       }))
     })

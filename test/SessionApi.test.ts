@@ -193,6 +193,9 @@ describe("SessionApi", () => {
       expect(failed.status).toBe(503)
       expect(JSON.parse(failed.body)).toEqual({ _tag: "SessionUnavailable" })
       expect(failed.setCookies).toEqual([])
+      // as every session failure response, on both lines: no cache keeps it, and it is worth a retry
+      expect(failed.headers["cache-control"]).toBe("no-store")
+      expect(failed.headers["retry-after"]).toBe("1")
       expect(recorder.writes()).toHaveLength(1)
       expect(logs.lines).toContainEqual({
         level: "ERROR",
@@ -208,7 +211,10 @@ describe("SessionApi", () => {
       expect((yield* request("GET", "/inc", { jar })).body).toBe("1")
       expect((yield* request("POST", "/reject", { jar })).status).toBe(403)
       expect((yield* request("GET", "/inc", { jar })).body).toBe("3")
-      expect((yield* request("POST", "/crash", { jar })).status).toBe(500)
+      const crashed = yield* request("POST", "/crash", { jar })
+      expect(crashed.status).toBe(500)
+      // not a session failure: no failure headers
+      expect(crashed.headers["retry-after"]).toBeUndefined()
       expect((yield* request("GET", "/inc", { jar })).body).toBe("4")
     }).pipe(Effect.provide(server())))
 
@@ -222,6 +228,8 @@ describe("SessionApi", () => {
       const blocked = yield* request("GET", "/inc", { jar })
       expect(blocked.status).toBe(423)
       expect(JSON.parse(blocked.body)).toEqual({ _tag: "SessionLocked" })
+      expect(blocked.headers["cache-control"]).toBe("no-store")
+      expect(blocked.headers["retry-after"]).toBe("1")
       yield* Deferred.succeed(gate.release, undefined)
       expect((yield* Fiber.join(holder)).body).toBe("2")
       // the lock was released with the response

@@ -33,7 +33,7 @@ const app = (loaded: Deferred.Deferred<void>, go: Deferred.Deferred<void>) =>
     Layer.provide(SessionApi.layer({ insecure: true, lock: { wait: "1 second", ttl: "30 days" } }))
   )
 
-describe("SessionApi failure responses (effect 3 parity)", () => {
+describe("SessionApi failure responses (as effect 3's: test/SessionApi.test.ts)", () => {
   it.effect("a failed save is a 503 with Cache-Control: no-store and Retry-After: 1", () =>
     Effect.gen(function*() {
       const loaded = yield* Deferred.make<void>()
