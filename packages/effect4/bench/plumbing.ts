@@ -6,6 +6,9 @@
  * is only the session's work and the Effect steps it adds. The cases split a returning request's
  * cost: `frame` (the middleware around a handler that never touches the session), `read` (plus
  * the load and one read), `session` (plus the write and save); `new` is a request without a cookie.
+ * `nullstore` runs `session` on a store that does no work (the lifecycle alone); `floor` is the
+ * required floor's route (bench/lib/floor.ts: what DESIGN.md requires of any session, and nothing
+ * more), on its own store, for reference.
  *
  * From packages/effect4:
  *   node scripts/node22.mjs tsx bench/lib/build.ts             # this tree → build/bench/dev
@@ -22,6 +25,7 @@ import { Cookies, HttpEffect, HttpRouter, HttpServerRequest, HttpServerResponse 
 import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "../../../bench/lib/config.js"
+import { Routes as FloorRoutes } from "./lib/floor.js"
 
 type Library = typeof EffectSession
 
@@ -56,7 +60,9 @@ const apps = {
   frame: withSession(HttpRouter.add("GET", ROUTE, answer)),
   // the frame, the load and one accessor, but no save
   read: withSession(HttpRouter.add("GET", ROUTE, Effect.andThen(Session.getOption("n"), answer))),
-  session: withSession(HttpRouter.add("GET", ROUTE, count))
+  session: withSession(HttpRouter.add("GET", ROUTE, count)),
+  // the required floor, with its own middleware and store (the store layer below goes unused)
+  floor: FloorRoutes
 }
 
 const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
@@ -68,7 +74,9 @@ const stores = {
     write: () => Effect.void,
     destroy: () => Effect.void,
     patch: () => Effect.succeed(true)
-  })
+  }),
+  // for the floor's cases: its users are primed through the floor's own route
+  floor: MemoryStore.layer({ sweepInterval: "1 hour" })
 }
 
 const url = `http://127.0.0.1${ROUTE}`
@@ -87,7 +95,9 @@ const cases: ReadonlyArray<{ key: string; store: StoreName; app: AppName; return
   { key: "session/returning", store: "memory", app: "session", returning: true },
   { key: "session/new", store: "memory", app: "session", returning: false },
   { key: "nullstore/returning", store: "nullstore", app: "session", returning: true },
-  { key: "nullstore/new", store: "nullstore", app: "session", returning: false }
+  { key: "nullstore/new", store: "nullstore", app: "session", returning: false },
+  { key: "floor/returning", store: "floor", app: "floor", returning: true },
+  { key: "floor/new", store: "floor", app: "floor", returning: false }
 ]
 const only = process.env.PLUMBING_CASES?.split(",")
 const selected = cases.filter((c) => only === undefined || only.includes(c.key))
@@ -123,7 +133,8 @@ const program = Effect.gen(function*() {
   const jars = new Map<StoreName, Array<HttpServerRequest.HttpServerRequest>>()
   for (const store of Object.keys(stores) as Array<StoreName>) {
     const requests: Array<HttpServerRequest.HttpServerRequest> = []
-    const priming = built.get(`${store}/session`)!
+    // the floor's users are primed through its own route, the others through the library's
+    const priming = built.get(store === "floor" ? "floor/floor" : `${store}/session`)!
     for (let i = 0; i < USERS; i++) {
       yield* serveOnce(priming, requestFor(undefined))
       const value = Option.flatMap(

@@ -58,7 +58,13 @@ export const buildDev = (): number => {
         .replace(/"\.\.\/\.\.\/\.\.\/bench\/lib\/config\.js"/g, "\"../config.js\"")
         .replace(/(from |import\()"effect-session-v4"/g, "$1\"../src/index.js\""))
   }
-  return count + 1 + scripts.length
+  // the required floor's route, which plumbing.ts runs beside the library
+  emit(
+    join(pkg, "bench", "lib", "floor.ts"),
+    join(outDir, "bench", "lib", "floor.js"),
+    (source) => source.replace(/"\.\.\/\.\.\/\.\.\/\.\.\/bench\/lib\/config\.js"/g, "\"../../config.js\"")
+  )
+  return count + 2 + scripts.length
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
