@@ -618,6 +618,29 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         expect(json(yield* request("GET", "/read", withCookie(id)))).toStrictEqual(anonymous)
       }).pipe(Effect.provide(server({ ttl: "30 minutes" }))))
 
+    it.effect("a session changed more often than touchAfter keeps its cookie: re-issued once per touchAfter", () =>
+      Effect.gen(function*() {
+        const { id, jar } = yield* startSession()
+        // when the browser drops the cookie: Max-Age after the response that set it
+        let cookieExpiresAt = 30 * MINUTE
+        let reissued = 0
+        // 90 minutes (three idle timeouts) of changes every 20 seconds; touchAfter is 1 minute
+        for (let at = 20_000; at <= 90 * MINUTE; at += 20_000) {
+          yield* TestClock.adjust(20_000)
+          expect(at, "the browser still holds the cookie").toBeLessThan(cookieExpiresAt)
+          const reply = yield* request("POST", "/inc", { jar })
+          expect(json(reply)).toStrictEqual({ n: 1 + at / 20_000 })
+          const cookie = sessionCookie(reply)
+          if (cookie !== undefined) {
+            expect(cookie).toMatchObject({ value: id, attributes: { "max-age": "1800" } })
+            cookieExpiresAt = at + 30 * MINUTE
+            reissued++
+          }
+        }
+        // once a minute (since the last renewal), not on every response
+        expect(reissued).toBe(90)
+      }).pipe(Effect.provide(server({ ttl: "30 minutes" }))))
+
     it.effect("idle for exactly ttl: the session is gone and its cookie is never adopted again", () =>
       Effect.gen(function*() {
         const { id } = yield* startSession()

@@ -794,7 +794,7 @@ export class SessionState implements SessionService {
     )
     if (plan._tag === "Skip") return "Unchanged"
     if (plan._tag === "Refused") return this.gone(plan)
-    this.changes.meta.r = now
+    if (Save.renews(plan)) this.changes.meta.r = now
     return this.run(plan)
   }
 

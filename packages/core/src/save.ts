@@ -38,8 +38,11 @@ export type Plan =
   | { readonly _tag: "Create"; readonly ttlMillis: number; readonly cookie: CookieDecision }
   /** move the record to the new ID if, and only if, the old record still exists; set the new cookie */
   | { readonly _tag: "Rotate"; readonly ttlMillis: number; readonly cookie: CookieDecision }
-  /** apply the changes to the record the store holds (a patch, or a whole write) */
-  | { readonly _tag: "Update"; readonly ttlMillis: number; readonly cookie: CookieDecision }
+  /**
+   * apply the changes to the record the store holds (a patch, or a whole write); `renews`: the
+   * renewal was due (or asked for), so the save renews the session (see `renews`)
+   */
+  | { readonly _tag: "Update"; readonly ttlMillis: number; readonly cookie: CookieDecision; readonly renews: boolean }
 
 const set = (meta: Meta, settings: Lifetime.Settings, now: number): CookieDecision => ({
   _tag: "Set",
@@ -47,8 +50,8 @@ const set = (meta: Meta, settings: Lifetime.Settings, now: number): CookieDecisi
 })
 
 /**
- * The plan for a save at `now`. A plan that writes renews the session: the caller sets the
- * metadata's renewal time to `now` (`renewedAt`) before it builds the record or patch.
+ * The plan for a save at `now`. When the plan `renews` the session, the caller sets the metadata's
+ * renewal time to `now` before it builds the record or patch.
  */
 export const plan = (input: Input, settings: Lifetime.Settings, now: number): Plan => {
   const { meta } = input
@@ -66,8 +69,20 @@ export const plan = (input: Input, settings: Lifetime.Settings, now: number): Pl
   const cookie: CookieDecision = due && Lifetime.idle(meta, settings) > 0
     ? set(meta, settings, now)
     : { _tag: "Leave" }
-  return { _tag: "Update", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie }
+  return { _tag: "Update", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie, renews: due }
 }
+
+/**
+ * Whether a plan renews the session: the metadata's renewal time (`r`) becomes the save's `now`.
+ * The renewal time is when the cookie's `Max-Age` and the record's expiry were last extended
+ * together, so only a save that also sets the cookie (a new or rotated session, a renewal that
+ * was due) may move it. A change saved between renewals extends the record's expiry but leaves the
+ * cookie alone, and so leaves the renewal time too: were it moved, a session saved more often than
+ * `touchAfter` would never be due again, its cookie never re-issued, and the browser would drop the
+ * cookie `ttl` after the last renewal however active the user was.
+ */
+export const renews = (plan: Plan): boolean =>
+  plan._tag === "Create" || plan._tag === "Rotate" || (plan._tag === "Update" && plan.renews)
 
 /**
  * The cookie a response carries after a save whose store operation said whether the session

@@ -19,15 +19,31 @@ describe("Save", () => {
     expect(Save.plan(base, settings, 60_000)).toEqual({
       _tag: "Update",
       ttlMillis: 3_600_000,
-      cookie: { _tag: "Set", maxAgeMillis: 3_600_000 }
+      cookie: { _tag: "Set", maxAgeMillis: 3_600_000 },
+      renews: true
     })
   })
 
-  it("a change that is not a renewal leaves the cookie alone", () => {
-    expect(Save.plan({ ...base, changed: true }, settings, 10)).toMatchObject({
+  it("a change that is not a renewal leaves the cookie alone, and the renewal time with it", () => {
+    const update = Save.plan({ ...base, changed: true }, settings, 10)
+    expect(update).toMatchObject({ _tag: "Update", cookie: { _tag: "Leave" }, renews: false })
+    expect(Save.renews(update)).toBe(false)
+    // so a session changed on every request is still due once touchAfter has passed since the
+    // last renewal, and its cookie is re-issued then
+    expect(Save.plan({ ...base, changed: true }, settings, 60_000)).toMatchObject({
       _tag: "Update",
-      cookie: { _tag: "Leave" }
+      cookie: { _tag: "Set", maxAgeMillis: 3_600_000 },
+      renews: true
     })
+  })
+
+  it("only a save that sets the cookie (or is a due renewal) renews", () => {
+    expect(Save.renews(Save.plan({ ...base, persisted: false, changed: true }, settings, 0))).toBe(true)
+    expect(Save.renews(Save.plan({ ...base, rotating: true }, settings, 0))).toBe(true)
+    expect(Save.renews(Save.plan({ ...base, renew: true }, settings, 0))).toBe(true)
+    expect(Save.renews(Save.plan(base, settings, 60_000))).toBe(true)
+    expect(Save.renews({ _tag: "Skip" })).toBe(false)
+    expect(Save.renews({ _tag: "Refused" })).toBe(false)
   })
 
   it("a new session is created only when it holds something, and never by HEAD", () => {
@@ -49,7 +65,12 @@ describe("Save", () => {
       ttlMillis: 0,
       cookie: { _tag: "Set", maxAgeMillis: undefined }
     })
-    expect(Save.plan(base, zero, 60_000)).toEqual({ _tag: "Update", ttlMillis: 0, cookie: { _tag: "Leave" } })
+    expect(Save.plan(base, zero, 60_000)).toEqual({
+      _tag: "Update",
+      ttlMillis: 0,
+      cookie: { _tag: "Leave" },
+      renews: true
+    })
   })
 
   it("a rotation moves the record and sets the new cookie", () => {

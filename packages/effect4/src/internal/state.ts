@@ -869,7 +869,7 @@ export class SessionState implements SessionService {
           then
         )
     }
-    this.changes.meta.r = now
+    if (Save.renews(plan)) this.changes.meta.r = now
     this.currentId ??= Id.generate()
     const key = this.key ?? Id.storageKey(this.currentId)
     const ttl = ttlDuration(plan.ttlMillis)
