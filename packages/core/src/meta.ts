@@ -10,7 +10,10 @@ import { FLASH_KEY, hasOwn, META_KEY, type SessionData, TOKEN_KEY } from "./stor
 export interface Meta {
   /** created at (ms since epoch): the absolute lifetime counts from here */
   c: number
-  /** renewed at (ms): when the record's expiry and the cookie's Max-Age were last extended */
+  /**
+   * renewed at (ms): when the record's expiry and the cookie's Max-Age were last extended together
+   * (a save between renewals extends the record's only: `Save.renews`)
+   */
   r: number
   /** CSRF token, created on first use */
   t?: string | undefined
