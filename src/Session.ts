@@ -104,15 +104,17 @@ export interface Options<E = never, R = never> {
   /** Cookie name. Default `"lagodev_session"`. A `__Host-` name forces Secure, `Path=/` and no Domain. */
   readonly cookieName?: string
   /**
-   * Idle lifetime: each save (or renewal) keeps the session `ttl` longer; the cookie's `Max-Age`.
+   * Idle lifetime: each save keeps the record `ttl` longer; the cookie's `Max-Age`, re-issued at
+   * each renewal (`touchAfter`).
    * Default 2 hours. `0`: no `Max-Age` (browser-session cookie), records use the store's default.
    */
   readonly ttl?: Duration.DurationInput
   /** Absolute lifetime from creation, never extended by activity. Default: none. */
   readonly absoluteTimeout?: Duration.DurationInput
   /**
-   * An unchanged session's expiry (and cookie) is renewed once it is this old, so reads cost no
-   * writes. Default: a tenth of `ttl`, at most one minute.
+   * A session's expiry and cookie are renewed by its first request once the last renewal is this
+   * old (a save in between extends the record only), so reads cost no writes and a session saved on
+   * every request gets one `Set-Cookie` per `touchAfter`. Default: a tenth of `ttl`, at most one minute.
    */
   readonly touchAfter?: Duration.DurationInput
   /** Drop the `Secure` attribute, for local HTTP development only. Default `false`. */

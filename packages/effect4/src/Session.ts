@@ -96,7 +96,10 @@ export interface Options<E = never, R = never> {
   readonly ttl?: Duration.Input | undefined
   /** absolute lifetime from creation, never extended by activity */
   readonly absoluteTimeout?: Duration.Input | undefined
-  /** how old an unchanged session's expiry may get before it is extended (default: ttl/10, at most 1 minute) */
+  /**
+   * how old a session's last renewal (expiry and cookie) may get before its next request renews it;
+   * a save in between extends the record only (default: ttl/10, at most 1 minute)
+   */
   readonly touchAfter?: Duration.Input | undefined
   /** drop the `Secure` attribute (local HTTP development only); default false */
   readonly insecure?: boolean | undefined
