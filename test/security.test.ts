@@ -641,6 +641,44 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         expect(reissued).toBe(90)
       }).pipe(Effect.provide(server({ ttl: "30 minutes" }))))
 
+    it.effect("any mix of reads and saves, no gap as long as ttl − touchAfter: one session, its cookie never expired", () =>
+      Effect.gen(function*() {
+        const { id, jar } = yield* startSession()
+        let n = 1
+        let cookieExpiresAt = 30 * MINUTE
+        let at = 0
+        // a fixed pseudo-random sequence (a linear congruential generator), so a failure replays
+        let seed = 20261207
+        const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32
+        const between = (low: number, high: number) => low + Math.floor(random() * (high - low))
+        const visit = (save: boolean, gap: number) =>
+          Effect.gen(function*() {
+            yield* TestClock.adjust(gap)
+            at += gap
+            expect(at, "the browser still holds the cookie").toBeLessThan(cookieExpiresAt)
+            const reply = yield* request(save ? "POST" : "GET", save ? "/inc" : "/read", { jar })
+            if (save) n++
+            expect(json(reply), `at ${at} ms`).toMatchObject({ n })
+            const cookie = sessionCookie(reply)
+            if (cookie !== undefined) {
+              expect(cookie).toMatchObject({ value: id, attributes: { "max-age": "1800" } })
+              cookieExpiresAt = at + 30 * MINUTE
+            }
+          })
+        // phases longer than ttl with gaps under touchAfter — saves only, mostly saves, reads only —
+        // and sparse ones (a mix, gaps up to just under ttl − touchAfter)
+        const saveShare = [1, 0.8, 0]
+        for (let phase = 0; phase < 8; phase++) {
+          const kind = phase % 4
+          if (kind === 3) {
+            for (let i = 0; i < 8; i++) yield* visit(random() < 0.5, between(1000, 29 * MINUTE))
+          } else {
+            const until = at + between(35 * MINUTE, 45 * MINUTE)
+            while (at < until) yield* visit(random() < saveShare[kind]!, between(1000, 59_000))
+          }
+        }
+      }).pipe(Effect.provide(server({ ttl: "30 minutes" }))))
+
     it.effect("idle for exactly ttl: the session is gone and its cookie is never adopted again", () =>
       Effect.gen(function*() {
         const { id } = yield* startSession()
