@@ -16,6 +16,7 @@ import * as HttpApiSchema from "@effect/platform/HttpApiSchema"
 import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Cookie } from "effect-session-core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -195,12 +196,9 @@ const statusOf = (error: SessionApiError): number =>
  * The status each request's session failure was answered with, by the request's session handle:
  * `HttpApi` encodes the declared error into the response, and the middleware's pre-response
  * handler adds to that response what every session failure response carries on both lines
- * (`failureHeaders`).
+ * (`Cookie.FAILURE_HEADERS`).
  */
 const answered = new WeakMap<object, number>()
-
-/** What `Session.middleware`'s failure responses carry: no cache keeps them, and a retry may work. */
-const failureHeaders = { "cache-control": "no-store", "retry-after": "1" } as const
 
 /** Logs a session failure and fails with its declared error, noting it for the request's response. */
 const answer = (
@@ -220,7 +218,7 @@ const apiFailure: FailureHandler = (error, context) => {
     logFailure(error, context.phase),
     Effect.orDie(Effect.flatMap(
       Schema.encode(SessionApiError)(apiError),
-      (body) => HttpServerResponse.json(body, { status: statusOf(apiError), headers: failureHeaders })
+      (body) => HttpServerResponse.json(body, { status: statusOf(apiError), headers: Cookie.FAILURE_HEADERS })
     ))
   )
 }
@@ -292,7 +290,7 @@ export const layer = <RH = never>(
         sent: HttpServerResponse.HttpServerResponse
       ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
         const response = answered.get(state) === sent.status
-          ? HttpServerResponse.setHeaders(sent, failureHeaders)
+          ? HttpServerResponse.setHeaders(sent, Cookie.FAILURE_HEADERS)
           : sent
         return (response.status >= 500
           // A server failure (or a load that failed): keep the stored session as it was.

@@ -10,6 +10,7 @@
 import type * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { Cookie, Options as CoreOptions } from "effect-session-core"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -81,7 +82,7 @@ const unavailable = (error: Handled, context: FailureContext) =>
     // 423 Locked: the session exists and is busy with another request; retrying later will work.
     ? Effect.succeed(HttpServerResponse.text("Locked", {
       status: 423,
-      headers: { "cache-control": "no-store", "retry-after": "1" }
+      headers: Cookie.FAILURE_HEADERS
     }))
     : Effect.as(
       Effect.logError(`effect-session: session store failed during ${context.phase}`, error.message).pipe(
@@ -89,7 +90,7 @@ const unavailable = (error: Handled, context: FailureContext) =>
       ),
       HttpServerResponse.text("Service Unavailable", {
         status: 503,
-        headers: { "cache-control": "no-store", "retry-after": "1" }
+        headers: Cookie.FAILURE_HEADERS
       })
     )
 
@@ -110,8 +111,7 @@ export const failure = <EH, RH>(
   })
 
 const missingStore = Effect.logError(
-  "effect-session: no SessionStore in the context of Session.middleware: provide a SessionStore layer, " +
-    "e.g. Layer.provide(MemoryStoreLive)"
+  CoreOptions.MISSING_STORE
 ).pipe(
   Effect.zipRight(Effect.dieMessage("effect-session: no SessionStore provided (provide a SessionStore layer)"))
 )

@@ -131,3 +131,20 @@ export const attributes = (options: AttributeOptions): Attributes | OptionProble
 
 /** Whether `attributes` answered with a problem. */
 export const isProblem = (result: Attributes | OptionProblem): result is OptionProblem => "option" in result
+
+/**
+ * The headers every response that answers a session failure carries (a `503` for a store failure,
+ * a `423` for a lock timeout), on both lines and from every middleware: no shared cache keeps it
+ * (nor any cookie on it), and a retry may work.
+ *
+ * @example
+ * ```ts
+ * import { Cookie } from "effect-session-core"
+ *
+ * Cookie.FAILURE_HEADERS["retry-after"] // "1"
+ * ```
+ */
+export const FAILURE_HEADERS: { readonly "cache-control": "no-store"; readonly "retry-after": "1" } = {
+  "cache-control": "no-store",
+  "retry-after": "1"
+}

@@ -221,3 +221,17 @@ export const invalidCookie = (option: string, reason: string, value: string | un
       return `invalid cookie ${option}: ${reason}`
   }
 }
+
+/**
+ * What the session middleware says when it runs without a `SessionStore` (only an app that was
+ * not type-checked gets there), on both lines.
+ *
+ * @example
+ * ```ts
+ * import { Options } from "effect-session-core"
+ *
+ * const defect = new Error(Options.MISSING_STORE)
+ * ```
+ */
+export const MISSING_STORE = "effect-session: no SessionStore in the context of Session.middleware: provide a " +
+  "SessionStore layer, e.g. Layer.provide(MemoryStoreLive)"

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import { Id } from "effect-session-core"
+import { Id, Options as CoreOptions } from "effect-session-core"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -327,9 +327,6 @@ const resolveOrThrow = (options: Options<unknown, unknown> | undefined): options
   return resolved.success
 }
 
-const MISSING_STORE = "effect-session: no SessionStore in the context of Session.middleware: provide a SessionStore " +
-  "layer, e.g. Layer.provide(MemoryStoreLive)"
-
 /**
  * The per-request function the router runs: the session lifecycle around the route's handler.
  * Built once per middleware layer (the store and the failure handler's services are read then).
@@ -338,7 +335,7 @@ const build = <EH, RH>(config: options_.Resolved) =>
   Effect.gen(function*() {
     const found = yield* Effect.serviceOption(SessionStore)
     // Only an app that was not type-checked gets here without a store: say what to provide.
-    if (Option.isNone(found)) return yield* Effect.die(new Error(MISSING_STORE))
+    if (Option.isNone(found)) return yield* Effect.die(new Error(CoreOptions.MISSING_STORE))
     const store = found.value
     const services = yield* Effect.context<RH>()
     const onError = config.onError === undefined

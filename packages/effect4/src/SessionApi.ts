@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import { Cookie } from "effect-session-core"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import type * as HttpApiEndpoint from "effect/http-api/HttpApiEndpoint"
@@ -197,7 +198,7 @@ const isSessionApiError = (u: unknown): u is SessionApiError =>
 const apiResponse = (error: SessionApiError): HttpServerResponse.HttpServerResponse =>
   HttpServerResponse.jsonUnsafe({ _tag: error._tag }, {
     status: error._tag === "SessionLocked" ? statusOf(SessionLocked.ast) : statusOf(SessionUnavailable.ast),
-    headers: { "cache-control": "no-store", "retry-after": "1" }
+    headers: Cookie.FAILURE_HEADERS
   })
 
 /**

@@ -986,12 +986,12 @@ export class SessionState implements SessionService {
 
 const unavailable = HttpServerResponse.text("Service Unavailable", {
   status: 503,
-  headers: { "cache-control": "no-store", "retry-after": "1" }
+  headers: Cookie.FAILURE_HEADERS
 })
 
 const locked = HttpServerResponse.text("Locked", {
   status: 423,
-  headers: { "cache-control": "no-store", "retry-after": "1" }
+  headers: Cookie.FAILURE_HEADERS
 })
 
 /** The default failure handler: 423 for a lock timeout, 503 (logged) for a store failure. */
