@@ -80,6 +80,14 @@ export const plan = (input: Input, settings: Lifetime.Settings, now: number): Pl
  * cookie alone, and so leaves the renewal time too: were it moved, a session saved more often than
  * `touchAfter` would never be due again, its cookie never re-issued, and the browser would drop the
  * cookie `ttl` after the last renewal however active the user was.
+ *
+ * @example
+ * ```ts
+ * import { Save } from "effect-session-core"
+ *
+ * const plan = Save.plan(input, settings, now)
+ * if (Save.renews(plan)) meta.r = now // then build the record or patch
+ * ```
  */
 export const renews = (plan: Plan): boolean =>
   plan._tag === "Create" || plan._tag === "Rotate" || (plan._tag === "Update" && plan.renews)
