@@ -18,6 +18,8 @@
  * build/bench/dev or the variant directory given. Run the two alternately to compare revisions.
  *
  * PLUMBING_REQUESTS (20,000) and PLUMBING_ROUNDS (15) size the run; PLUMBING_CASES picks cases.
+ * PLUMBING_STEPS=1 counts instead of timing: the Effect steps one request takes in each case (its
+ * fiber's `currentOpCount` once it has run to the end; a count, so the same on any machine).
  */
 import { Duration, Effect, Layer, Option } from "effect"
 import * as EffectSession from "effect-session-v4"
@@ -36,6 +38,7 @@ const lib: Library = variant === undefined
 const { MemoryStore, Session, SessionStore } = lib
 
 const REQUESTS = Number(process.env.PLUMBING_REQUESTS ?? 20_000)
+const STEPS = process.env.PLUMBING_STEPS === "1"
 const ROUNDS = Number(process.env.PLUMBING_ROUNDS ?? 15)
 const USERS = 1000
 
@@ -148,6 +151,25 @@ const program = Effect.gen(function*() {
   }
   const fresh = requestFor(undefined)
 
+  if (STEPS) {
+    // Each request in a fiber of its own, which runs synchronously to its end (no store here
+    // waits for I/O): the fiber's step count is then the request's.
+    const steps = new Map<string, Array<number>>()
+    for (const c of selected) {
+      const requests = c.returning ? jars.get(c.store)! : [fresh]
+      const counts: Array<number> = []
+      for (let i = 0; i < 20; i++) {
+        const fiber = Effect.runFork(serveOnce(built.get(`${c.store}/${c.app}`)!, requests[i % requests.length]!))
+        if (fiber.pollUnsafe() === undefined) {
+          return yield* Effect.die(new Error(`${c.key}: the request did not end at once`))
+        }
+        counts.push(fiber.currentOpCount)
+      }
+      steps.set(c.key, counts)
+    }
+    return steps
+  }
+
   const loop = (handled: Handled, requests: ReadonlyArray<HttpServerRequest.HttpServerRequest> | undefined) =>
     Effect.suspend(() => {
       let i = 0
@@ -178,7 +200,14 @@ const program = Effect.gen(function*() {
 const perRound = await Effect.runPromise(Effect.scoped(program) as Effect.Effect<Map<string, Array<number>>>)
 const median = (xs: ReadonlyArray<number>) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const result: Record<string, number | string> = { library: variant ?? "dev" }
-for (const [key, rounds] of perRound) {
+if (STEPS) {
+  for (const [key, counts] of perRound) {
+    result[`${key} steps`] = median(counts)
+    const bare = perRound.get(`bare/${key.split("/")[1]}`)
+    if (bare !== undefined && !key.startsWith("bare/")) result[`${key} +steps`] = median(counts) - median(bare)
+  }
+}
+for (const [key, rounds] of STEPS ? [] : perRound) {
   result[`${key} µs`] = Math.round(median(rounds) * 10) / 10
   const bare = perRound.get(`bare/${key.split("/")[1]}`)
   if (bare !== undefined && !key.startsWith("bare/")) {
