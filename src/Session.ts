@@ -83,7 +83,8 @@ export type FailureHandler<E = never, R = never> = (
 /**
  * Middleware options: the Go package's `Options` plus what Laravel users expect. Omitted options
  * take the safe default; `ttl: 0` means a browser-session cookie (no `Max-Age`) and records
- * written with the store's own default TTL.
+ * written with the store's own default TTL. An option of the wrong type (`cookieName: 42`,
+ * `insecure: "true"`, `null` for any option) is a `SessionConfigError` like any invalid value.
  *
  * @example
  * ```ts
@@ -101,7 +102,10 @@ export type FailureHandler<E = never, R = never> = (
  * @category models
  */
 export interface Options<E = never, R = never> {
-  /** Cookie name. Default `"lagodev_session"`. A `__Host-` name forces Secure, `Path=/` and no Domain. */
+  /**
+   * Cookie name. Default `"lagodev_session"`. A `__Host-` name forces Secure, `Path=/` and no
+   * Domain, a `__Secure-` name Secure; the prefixes match in any letter case (`__HOST-`), as in browsers.
+   */
   readonly cookieName?: string
   /**
    * Idle lifetime: each save keeps the record `ttl` longer; the cookie's `Max-Age`, re-issued at
@@ -790,8 +794,11 @@ export class Session extends SessionBase {
   static readonly regenerate: Effect.Effect<void, SessionStoreError, Session> = property("regenerate")
 
   /**
-   * `flush` then `regenerate`: an empty session under a new ID (Laravel's `invalidate`). The old
-   * record is deleted at once, whatever `regenerateGrace` says: this is a logout.
+   * Logout that keeps a session (Laravel's `invalidate`: `flush` then `regenerate`): every key
+   * goes and the session continues, empty, under a new ID. The old record is deleted at once,
+   * whatever `regenerateGrace` says and even if the handler then fails, but only if it is still
+   * this session's (as `destroy` checks); the save then writes the empty session and sets its
+   * cookie.
    *
    * @example
    * ```ts

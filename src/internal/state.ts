@@ -103,7 +103,7 @@ export class SessionState implements SessionService {
   private loadedChanges: Changes.Changes | undefined
   /** the expiry must be renewed (and the cookie re-issued) at the next save: `setLifetime`, `flush` */
   private renew = false
-  /** the session must be written even if unchanged: a new ID must reach the store and the cookie */
+  /** the session must be written even if empty: `invalidate` deleted its record, the new ID must reach the store and the cookie */
   private mustWrite = false
   private flashAged = false
   private cookie: CookieDecision = { _tag: "Leave" }
@@ -608,7 +608,8 @@ export class SessionState implements SessionService {
   /**
    * A new ID for the same data. Nothing is written yet: the save moves the record to the new ID
    * and retires the old one in one store step, and only if the old record still exists (a logout
-   * meanwhile wins).
+   * meanwhile wins). A session not stored yet just takes the new ID: saved, as any new session,
+   * only if it holds something.
    */
   get regenerate(): Effect.Effect<void, SessionStoreError> {
     return this.sync(() => {
@@ -617,26 +618,34 @@ export class SessionState implements SessionService {
         this.key = undefined
       }
       this.currentId = Id.generate()
-      this.mustWrite = true
       // A CSRF token seen before the privilege change must not be valid after it.
       if (this.changes.meta.t !== undefined) this.changes.meta.t = Id.generate()
     })
   }
 
   /**
-   * Logout: the old record is deleted now (whatever `regenerateGrace` says), and the request goes
-   * on with a new, empty session under a new ID, with the middleware's lifetimes.
+   * Logout: the session's record is deleted now, whatever `regenerateGrace` says and whatever the
+   * rest of the request does (a handler that fails afterwards leaves no live session behind), by
+   * `destroy`'s rule: only a record still this session's. The request goes on with an empty
+   * session under a new ID, with the middleware's lifetimes; when a record was deleted, the save
+   * writes that session and gives the browser its cookie (if nothing saves, as for `HEAD`, the
+   * old cookie is cleared).
    */
   get invalidate(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const old = this.storedKeys()
+      const wasRetired = this.retired
       const wasNew = this.fresh
       this.startFresh()
       // The same session goes on (it is not "new" unless it was), empty, under a new ID.
       this.fresh = wasNew
       this.currentId = Id.generate()
-      this.mustWrite = true
-      return this.destroyAll(old)
+      if (old.length === 0 || wasRetired) return Effect.void
+      return Effect.map(this.destroyOwn(old, false), (deleted) => {
+        if (!deleted) return
+        this.cookie = { _tag: "Clear" }
+        this.mustWrite = true
+      })
     })
   }
 
@@ -645,24 +654,19 @@ export class SessionState implements SessionService {
    * session's when the request gets there (the core's `Save.cookieAfterDestroy`, read again right
    * before deleting): one that another request destroyed or regenerated away since the load is left
    * alone, and so is the cookie, which the browser may by now hold for the session that replaced it.
+   * A cookie this request already cleared (an earlier `destroy` or `invalidate`) stays cleared.
    */
   get destroy(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
       const old = this.storedKeys()
       const wasRetired = this.retired
       this.startFresh()
-      this.cookie = { _tag: "Leave" }
+      if (this.cookie._tag !== "Clear") this.cookie = { _tag: "Leave" }
       // A retired record is another session's past: it expires with its grace, untouched.
       if (old.length === 0 || wasRetired) return Effect.void
-      return Effect.forEach(old, (key) =>
-        Effect.flatMap(Storage.read(this.store, key), (found) => {
-          const stored = Option.isOption(found) ? Option.getOrUndefined(found) : undefined
-          const decision = Save.cookieAfterDestroy(stored)
-          if (decision._tag === "Leave") return Effect.void
-          if (this.cookie._tag === "Leave") Metrics.count(Metrics.destroyed)
-          this.cookie = decision
-          return Storage.destroy(this.store, key)
-        }), { discard: true })
+      return Effect.map(this.destroyOwn(old, true), (deleted) => {
+        if (deleted) this.cookie = { _tag: "Clear" }
+      })
     })
   }
 
@@ -671,8 +675,24 @@ export class SessionState implements SessionService {
     return [this.rotateFrom, this.key].filter((key): key is string => key !== undefined)
   }
 
-  private destroyAll(keys: ReadonlyArray<string>): Effect.Effect<void, SessionStoreError> {
-    return Effect.forEach(keys, (key) => Storage.destroy(this.store, key), { discard: true })
+  /**
+   * Deletes each of `keys` whose record is still this session's, read again right before (the
+   * core's `Save.cookieAfterDestroy`); whether any was. `counted`: a `destroy`, counted in
+   * `effect_session_destroyed_total` once.
+   */
+  private destroyOwn(keys: ReadonlyArray<string>, counted: boolean): Effect.Effect<boolean, SessionStoreError> {
+    let deleted = false
+    return Effect.map(
+      Effect.forEach(keys, (key) =>
+        Effect.flatMap(Storage.read(this.store, key), (found) => {
+          const stored = Option.isOption(found) ? Option.getOrUndefined(found) : undefined
+          if (Save.cookieAfterDestroy(stored)._tag === "Leave") return Effect.void
+          if (!deleted && counted) Metrics.count(Metrics.destroyed)
+          deleted = true
+          return Storage.destroy(this.store, key)
+        }), { discard: true }),
+      () => deleted
+    )
   }
 
   /** Per-session lifetimes ("remember me"): stored with the session, used for every later save. */
@@ -721,7 +741,7 @@ export class SessionState implements SessionService {
         Effect.flatMap((release) => {
           this.lockRelease = release
           // Loaded before the lock was held? Read again, unless this request already changed it.
-          if (this.loaded && !this.mustWrite && !Changes.changed(this.changes)) {
+          if (this.loaded && this.unchanged()) {
             this.loaded = false
             return this.load(true)
           }
@@ -729,6 +749,17 @@ export class SessionState implements SessionService {
         })
       )
     })
+  }
+
+  /**
+   * Whether a save would write nothing this request did: its data as loaded (a key put back to the
+   * value it had is no change, as for the save), its metadata too (a CSRF token, a lifetime, flash
+   * data), and no renewal, rotation or logout pending. Only then may `lock` read the session
+   * again: a re-read replaces everything the request did.
+   */
+  private unchanged(): boolean {
+    const changes = this.changes
+    return this.rotateFrom === undefined && !this.renew && !this.mustWrite && !Changes.changed(changes)
   }
 
   /** Whether this request holds the session lock. */

@@ -77,7 +77,9 @@ export type FailureHandler<E = never, R = never> = (
 /**
  * Middleware options, as the effect 3 package's. Omitted options take the safe default
  * (`cookieName` `"lagodev_session"`, `ttl` 2 hours, Secure, `SameSite=Lax`, `Path=/`); `ttl: 0`
- * means a browser-session cookie and records written with the store's default TTL.
+ * means a browser-session cookie and records written with the store's default TTL. An option of
+ * the wrong type (`cookieName: 42`, `insecure: "true"`, `null` for any option) is a
+ * `SessionConfigError` like any invalid value.
  *
  * @example
  * ```ts
@@ -90,7 +92,10 @@ export type FailureHandler<E = never, R = never> = (
  * @category models
  */
 export interface Options<E = never, R = never> {
-  /** cookie name; default `"lagodev_session"` */
+  /**
+   * cookie name; default `"lagodev_session"`. A `__Host-` name forces Secure, `Path=/` and no
+   * Domain, a `__Secure-` name Secure; the prefixes match in any letter case (`__HOST-`), as in browsers.
+   */
   readonly cookieName?: string | undefined
   /** idle lifetime: the record's TTL and the cookie's `Max-Age`; default 2 hours; `0` = browser session */
   readonly ttl?: Duration.Input | undefined
@@ -933,7 +938,11 @@ export class Session extends SessionBase {
   static readonly regenerate: Effect.Effect<void, SessionStoreError, Session> = property("regenerate")
 
   /**
-   * Logout: removes every key and gives the session a new ID, deleting the old record at once.
+   * Logout that keeps a session (Laravel's `invalidate`: `flush` then `regenerate`): every key
+   * goes and the session continues, empty, under a new ID. The old record is deleted at once,
+   * whatever `regenerateGrace` says and even if the handler then fails, but only if it is still
+   * this session's (as `destroy` checks); the save then writes the empty session and sets its
+   * cookie.
    *
    * @example
    * ```ts

@@ -51,6 +51,7 @@ type AnySchema = Schema.Codec<any, any, any, any>
 const DEFAULT_LOCK: LockSettings = { ttlMillis: 10_000, waitMillis: 10_000 }
 
 const LEAVE: CookieDecision = { _tag: "Leave" }
+const CLEAR: CookieDecision = { _tag: "Clear" }
 
 // A save's two usual answers, made once (an Effect is an immutable description).
 const written: Effect.Effect<SaveResult> = Effect.succeed("Written")
@@ -157,6 +158,8 @@ export class SessionState implements SessionService {
   private rotation: { readonly from: string; readonly graceMillis: number } | undefined
   /** the expiry must be renewed (and the cookie re-issued) at the next save */
   private renew = false
+  /** the next save must write the session even if it is empty (`invalidate` deleted its record) */
+  private mustWrite = false
   private flashAged = false
   /** releases the session lock, when this request holds one */
   private lockRelease: Effect.Effect<void> | undefined
@@ -203,6 +206,7 @@ export class SessionState implements SessionService {
     this.retired = false
     this.rotation = undefined
     this.renew = false
+    this.mustWrite = false
     this.changes = Changes.fresh(now)
   }
 
@@ -218,6 +222,8 @@ export class SessionState implements SessionService {
     const now = this.time()
     // Every way out but the last starts fresh; the last adopts the record.
     if (Option.isNone(found)) {
+      // A well-formed cookie naming no session: expired, destroyed or guessed.
+      Metrics.countNow(Metrics.expired)
       this.startFresh(now)
       return Effect.void
     }
@@ -233,6 +239,7 @@ export class SessionState implements SessionService {
     }
     const retiredUntil = StoredRecord.retiredUntil(record)
     if (retiredUntil !== undefined && now >= retiredUntil) { // its grace is over
+      Metrics.countNow(Metrics.expired)
       this.startFresh(now)
       return Effect.void
     }
@@ -247,6 +254,7 @@ export class SessionState implements SessionService {
     this.retired = retiredUntil !== undefined
     this.rotation = undefined
     this.renew = false
+    this.mustWrite = false
     this.changes = Changes.fromRecord(record, read.meta)
     return Effect.void
   }
@@ -744,8 +752,7 @@ export class SessionState implements SessionService {
         Effect.flatMap((release) => {
           this.lockRelease = release
           // Loaded before the lock was held? Read again, unless this request already changed it.
-          const untouched = this.changes.touched.size === 0 && !this.changes.flushed && this.rotation === undefined
-          if (this.loaded && untouched) {
+          if (this.loaded && this.unchanged()) {
             this.loaded = false
             return this.loadNow()
           }
@@ -753,6 +760,17 @@ export class SessionState implements SessionService {
         })
       )
     })
+  }
+
+  /**
+   * Whether a save would write nothing this request did: its data as loaded (a key put back to the
+   * value it had is no change, as for the save), its metadata too (a CSRF token, a lifetime, flash
+   * data), and no renewal, rotation or logout pending. Only then may `lock` read the session
+   * again: a re-read replaces everything the request did.
+   */
+  private unchanged(): boolean {
+    const changes = this.changes
+    return this.rotation === undefined && !this.renew && !this.mustWrite && !Changes.changed(changes)
   }
 
   /** Whether this request holds the session's lock. */
@@ -773,29 +791,74 @@ export class SessionState implements SessionService {
    * Deletes the session's record(s) and clears the cookie — but only if the record is still this
    * session's when the request gets there (the core's `Save.cookieAfterDestroy`): one that another
    * request destroyed or regenerated away since the load is left alone, and so is the cookie, which
-   * the browser may by now hold for the session that replaced it.
+   * the browser may by now hold for the session that replaced it. A cookie this request already
+   * cleared (an earlier `destroy` or `invalidate`) stays cleared.
    */
   get destroy(): Effect.Effect<void, SessionStoreError> {
     return this.withLoaded(() => {
-      const keys = [this.key, this.rotation?.from].filter((k): k is string => k !== undefined)
+      const keys = this.storedKeys()
       const wasRetired = this.retired
       this.startFresh()
-      this.cookie = LEAVE
+      if (this.cookie._tag !== "Clear") this.cookie = LEAVE
       // A retired record is another session's past: it expires with its grace, untouched.
       if (keys.length === 0 || wasRetired) return Effect.void
-      return Effect.forEach(keys, (key) =>
-        Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
-          const decision = Save.cookieAfterDestroy(Option.getOrUndefined(found))
-          if (decision._tag === "Leave") return Effect.void
-          this.cookie = decision
-          return Effect.andThen(Metrics.count(Metrics.destroyed), Metrics.track("destroy", this.store.destroy(key)))
-        }), { discard: true })
+      return Effect.map(this.destroyOwn(keys, true), (deleted) => {
+        if (deleted) this.cookie = CLEAR
+      })
     })
   }
 
-  /** Logout: the data goes and the old record is deleted at once, whatever `regenerateGrace` says. */
+  /**
+   * Logout: the session's record is deleted now, whatever `regenerateGrace` says and whatever the
+   * rest of the request does (a handler that fails afterwards leaves no live session behind), by
+   * `destroy`'s rule: only a record still this session's. The request goes on with an empty
+   * session under a new ID, with the middleware's lifetimes; when a record was deleted, the save
+   * writes that session and gives the browser its cookie (if nothing saves, as for `HEAD`, the
+   * old cookie is cleared).
+   */
   get invalidate(): Effect.Effect<void, SessionStoreError> {
-    return Effect.andThen(this.flush, this.regenerateWith(0))
+    return this.withLoaded(() => {
+      const keys = this.storedKeys()
+      const wasRetired = this.retired
+      const wasNew = this.fresh
+      this.startFresh()
+      // The same session goes on (it is not "new" unless it was), empty, under a new ID.
+      this.fresh = wasNew
+      this.currentId = Id.generate()
+      if (keys.length === 0 || wasRetired) return Effect.void
+      return Effect.map(this.destroyOwn(keys, false), (deleted) => {
+        if (!deleted) return
+        this.cookie = CLEAR
+        this.mustWrite = true
+      })
+    })
+  }
+
+  /** The keys this session has records under: its own, and the one a pending rotation leaves. */
+  private storedKeys(): ReadonlyArray<string> {
+    const keys: Array<string> = []
+    if (this.rotation !== undefined) keys.push(this.rotation.from)
+    if (this.key !== undefined) keys.push(this.key)
+    return keys
+  }
+
+  /**
+   * Deletes each of `keys` whose record is still this session's, read again right before (the
+   * core's `Save.cookieAfterDestroy`); whether any was. `counted`: a `destroy`, counted in
+   * `effect_session_destroyed_total` once.
+   */
+  private destroyOwn(keys: ReadonlyArray<string>, counted: boolean): Effect.Effect<boolean, SessionStoreError> {
+    let deleted = false
+    return Effect.map(
+      Effect.forEach(keys, (key) =>
+        Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
+          if (Save.cookieAfterDestroy(Option.getOrUndefined(found))._tag === "Leave") return Effect.void
+          if (!deleted && counted) Metrics.countNow(Metrics.destroyed)
+          deleted = true
+          return Metrics.track("destroy", this.store.destroy(key))
+        }), { discard: true }),
+      () => deleted
+    )
   }
 
   get save(): Effect.Effect<SaveResult, SessionStoreError> {
@@ -849,7 +912,7 @@ export class SessionState implements SessionService {
         persisted,
         rotating: rotation !== undefined,
         retired: this.retired,
-        changed: Changes.changed(this.changes),
+        changed: this.mustWrite || Changes.changed(this.changes),
         mayCreate: this.method !== "HEAD",
         renew: this.renew,
         meta: this.changes.meta
@@ -889,6 +952,7 @@ export class SessionState implements SessionService {
       this.key = key
       this.rotation = undefined
       this.renew = false
+      this.mustWrite = false
       if (plan._tag === "Create") Metrics.countNow(Metrics.created)
       return written
     }
@@ -941,19 +1005,25 @@ export class SessionState implements SessionService {
         store.rotate(rotation.from, to, { data: record, ttl, grace: Duration.millis(rotation.graceMillis) })
       )
     }
-    // A store without `rotate`: the new record, then the old one deleted or retired (not atomic).
-    const original = this.changes.original
-    const old = rotation.graceMillis > 0 && original !== undefined
-      ? Metrics.track(
-        "write",
-        this.store.write(
-          rotation.from,
-          StoredRecord.retire(original, now + rotation.graceMillis),
-          Duration.millis(rotation.graceMillis)
-        )
-      )
-      : Metrics.track("destroy", this.store.destroy(rotation.from))
-    return Effect.as(Effect.andThen(Metrics.trackNow("write", this.store.write(to, record, ttl)), old), true)
+    // A store without `rotate`: the old record read, and only if it is still a live, unretired
+    // record, the new one written and the old one deleted or retired (not atomic: a logout between
+    // the read and the write can be undone, documented as best effort).
+    return Metrics.trackNow(
+      "rotate",
+      Effect.flatMap(store.read(rotation.from), (found) => {
+        if (Option.isNone(found)) return Effect.succeed(false)
+        const old = found.value
+        if (!StoredRecord.isRecord(old) || StoredRecord.isRetired(old)) return Effect.succeed(false)
+        const retire = rotation.graceMillis > 0
+          ? store.write(
+            rotation.from,
+            StoredRecord.retire(old, now + rotation.graceMillis),
+            Duration.millis(rotation.graceMillis)
+          )
+          : store.destroy(rotation.from)
+        return Effect.as(Effect.andThen(store.write(to, record, ttl), retire), true)
+      })
+    )
   }
 
   /** Adds the session cookie (and `Cache-Control: no-store`) that the request's saves decided on. */
