@@ -29,6 +29,11 @@ const invalid: Array<[string, AnyOptions, string]> = [
   ["__Host- with path \"/app\"", { cookieName: "__Host-sid", path: "/app" }, "path"],
   ["__Host- with insecure", { cookieName: "__Host-sid", insecure: true }, "cookieName"],
   ["__Secure- with insecure", { cookieName: "__Secure-sid", insecure: true }, "cookieName"],
+  ["__HOST- (prefixes match in any case) with insecure", { cookieName: "__HOST-sid", insecure: true }, "cookieName"],
+  ["__host- with a domain", { cookieName: "__host-sid", domain: "example.com" }, "domain"],
+  ["__hOsT- with path \"/app\"", { cookieName: "__hOsT-sid", path: "/app" }, "path"],
+  ["__SECURE- with insecure", { cookieName: "__SECURE-sid", insecure: true }, "cookieName"],
+  ["__secure- with insecure", { cookieName: "__secure-sid", insecure: true }, "cookieName"],
   ["an empty cookie name", { cookieName: "" }, "cookieName"],
   ["a cookie name with a space", { cookieName: "my session" }, "cookieName"],
   ["a cookie name with \"=\"", { cookieName: "a=b" }, "cookieName"],
@@ -37,7 +42,24 @@ const invalid: Array<[string, AnyOptions, string]> = [
   ["a path with \";\"", { path: "/a;b" }, "path"],
   ["a path that does not start with \"/\" (browsers ignore it)", { path: "app" }, "path"],
   ["null instead of an options object", null as unknown as AnyOptions, "options"],
-  ["a domain with \";\"", { domain: "example.com;x" }, "domain"]
+  ["a domain with \";\"", { domain: "example.com;x" }, "domain"],
+  // options of the wrong type (config read from JSON or the environment without a schema)
+  ["cookieName of a wrong type", { cookieName: 42 as unknown as string }, "cookieName"],
+  ["cookieName as an array", { cookieName: ["sid"] as unknown as string }, "cookieName"],
+  ["cookieName null", { cookieName: null as unknown as string }, "cookieName"],
+  ["path of a wrong type", { path: 42 as unknown as string }, "path"],
+  ["path null", { path: null as unknown as string }, "path"],
+  ["domain of a wrong type", { domain: 42 as unknown as string }, "domain"],
+  ["domain null", { domain: null as unknown as string }, "domain"],
+  ["sameSite null", { sameSite: null as unknown as "lax" }, "sameSite"],
+  ["sameSite a null-prototype object", { sameSite: Object.create(null) as "lax" }, "sameSite"],
+  ["insecure as the string \"true\"", { insecure: "true" as unknown as boolean }, "insecure"],
+  ["partitioned as the string \"true\"", { partitioned: "true" as unknown as boolean }, "partitioned"],
+  ["priority of an unknown value", { priority: "urgent" as "high" }, "priority"],
+  ["onError that is not a function", { onError: "log" as unknown as Session.FailureHandler<never, never> }, "onError"],
+  ["lock null", { lock: null as unknown as boolean }, "lock"],
+  ["lock as the string \"yes\"", { lock: "yes" as unknown as boolean }, "lock"],
+  ["lock.wait null (null is not \"omitted\")", { lock: { wait: null as unknown as "1 second" } }, "lock.wait"]
 ]
 
 const valid: Array<[string, AnyOptions]> = [
@@ -55,6 +77,8 @@ const valid: Array<[string, AnyOptions]> = [
   ["sameSite strict, insecure", { sameSite: "strict", insecure: true }],
   ["a __Host- cookie with defaults", { cookieName: "__Host-sid" }],
   ["a __Secure- cookie with a domain", { cookieName: "__Secure-sid", domain: "example.com" }],
+  ["a __HOST- cookie with defaults (any case)", { cookieName: "__HOST-sid" }],
+  ["a __secure- cookie with a domain", { cookieName: "__secure-sid", domain: "example.com" }],
   ["partitioned and prioritised", { partitioned: true, priority: "high" }],
   ["domain and path", { domain: "example.com", path: "/app" }],
   ["absolute timeout and touchAfter", { ttl: "1 hour", absoluteTimeout: "8 hours", touchAfter: "5 minutes" }]
@@ -214,6 +238,24 @@ describe("configuration errors say what is wrong and what would work", () => {
     expect(message).toContain("\"my session\" is not a valid cookie name")
     expect(message).toContain("letters, digits")
     expect(message).not.toContain("InvalidName")
+  })
+
+  it("an option of the wrong type says what it must be and shows the value given", () => {
+    expect(messageOf({ cookieName: 42 as unknown as string })).toBe(
+      "cookieName must be a string such as \"__Host-session\", got 42"
+    )
+    expect(messageOf({ path: 42 as unknown as string })).toContain("path must be a string")
+    expect(messageOf({ insecure: "true" as unknown as boolean })).toBe("insecure must be true or false, got \"true\"")
+    expect(messageOf({ lock: null as unknown as boolean })).toContain("lock must be true, false or { ttl, wait }")
+  })
+
+  it("a case-variant __Host- name gets the words of the canonical spelling", () => {
+    expect(messageOf({ cookieName: "__HOST-sid", insecure: true })).toBe(
+      messageOf({ cookieName: "__Host-sid", insecure: true })
+    )
+    expect(messageOf({ cookieName: "__host-sid", domain: "example.com" })).toBe(
+      messageOf({ cookieName: "__Host-sid", domain: "example.com" })
+    )
   })
 
   it("an invalid cookie path or domain says what is allowed", () => {

@@ -93,9 +93,10 @@ export const positiveDurationOr = (
 export const resolveLock = (
   options: { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
 ): Either.Either<LockSettings, SessionConfigError> => {
-  const ttl = decodeDuration("lock.ttl", options.ttl ?? "10 seconds")
+  // `=== undefined`, not `??`: a null time is refused like any other non-duration, not read as omitted
+  const ttl = decodeDuration("lock.ttl", options.ttl === undefined ? "10 seconds" : options.ttl)
   if (Either.isLeft(ttl)) return Either.left(ttl.left)
-  const wait = decodeDuration("lock.wait", options.wait ?? "10 seconds")
+  const wait = decodeDuration("lock.wait", options.wait === undefined ? "10 seconds" : options.wait)
   if (Either.isLeft(wait)) return Either.left(wait.left)
   if (Duration.toMillis(ttl.right) === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
   return Either.right({ ttlMillis: Duration.toMillis(ttl.right), waitMillis: Duration.toMillis(wait.right) })
@@ -113,6 +114,10 @@ export const resolve = <EH = never, RH = never>(
       `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
     )
   }
+  // Wrong types first (the core's, shared by both lines): untyped config can hold `cookieName: 42`
+  // or `lock: null`, which must be a SessionConfigError, never a TypeError from a check below.
+  const typed = CoreOptions.typeProblem(options)
+  if (typed !== undefined) return fail(typed.option, typed.message)
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 

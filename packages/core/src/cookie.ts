@@ -3,6 +3,7 @@
  * makes about it.
  */
 import * as Id from "./id.js"
+import * as Options from "./options.js"
 
 const isCookieWhitespace = (code: number): boolean => code === 0x20 || code === 0x09
 
@@ -14,16 +15,35 @@ const isCookieWhitespace = (code: number): boolean => code === 0x20 || code === 
  * `"\u00a0lagodev_session"` never matches. Of the pairs that match, the first whose value is a
  * well-formed ID wins (browsers send the cookie with the most specific `Path` first); malformed
  * values are skipped and never reach the store.
+ *
+ * It runs on every request through the middleware, on a header the client writes, so it reads the
+ * header in time linear in its length: at most one pass for `;` and one for `=`.
+ *
+ * @example
+ * ```ts
+ * import { Cookie, Id } from "effect-session-core"
+ *
+ * const id = Id.generate()
+ * Cookie.findSessionId(`theme=dark; sid=not-an-id; sid=${id}`, "sid") // id
+ * Cookie.findSessionId("SID=x", "sid") // undefined
+ * ```
  */
 export const findSessionId = (header: string | undefined, name: string): string | undefined => {
   if (header === undefined || header.length === 0) return undefined
   const length = header.length
+  // The next "=" at or after `start` (`length` when there is none). Searched for again only once
+  // the pairs have moved past it: a search per pair would run to the next "=" each time, beyond the
+  // pair, and a header of many pairs without one ("a;a;a;…") would cost O(n²).
+  let eq = -1
   let start = 0
   while (start < length) {
     let end = header.indexOf(";", start)
     if (end === -1) end = length
-    const eq = header.indexOf("=", start)
-    if (eq !== -1 && eq < end) {
+    if (eq < start) {
+      eq = header.indexOf("=", start)
+      if (eq === -1) eq = length
+    }
+    if (eq < end) {
       let nameStart = start
       let nameEnd = eq
       while (nameStart < nameEnd && isCookieWhitespace(header.charCodeAt(nameStart))) nameStart++
@@ -62,7 +82,10 @@ export interface OptionProblem {
   readonly message: string
 }
 
-/** The cookie options a middleware takes (before defaults). */
+/**
+ * The cookie options a middleware takes (before defaults). Their types are checked at run time too
+ * (`Options.typeProblem`): options often come from untyped configuration.
+ */
 export interface AttributeOptions {
   readonly cookieName: string
   readonly sameSite?: unknown
@@ -85,18 +108,39 @@ export interface Attributes {
 }
 
 /**
+ * The cookie-name prefixes, matched as browsers match them: ASCII case-insensitively (RFC 6265bis,
+ * "Cookie Name Prefixes"), so `__HOST-sid` or `__host-sid` gets the same rules as `__Host-sid`; a name that
+ * escaped the check would be silently dropped by the browser. No `u` flag: without it, `i` never
+ * folds a non-ASCII letter onto an ASCII one (`ſ` is not `s`), as the RFC's ASCII match requires.
+ */
+const HOST_PREFIX = /^__host-/i
+const SECURE_PREFIX = /^__secure-/i
+
+/**
  * The session cookie's attributes with the safe defaults (`HttpOnly`, `Secure` unless `insecure`,
- * `SameSite=Lax`, `Path=/`), or the option that breaks a browser rule: `SameSite=None` and
- * `Partitioned` need `Secure`, a `__Host-` cookie is `Secure` with path `/` and no domain, a
- * `__Secure-` cookie is `Secure`. The platform's own check of the name, domain and path follows in
+ * `SameSite=Lax`, `Path=/`), or the option that breaks a rule: an option of the wrong type
+ * (`Options.typeProblem`, so nothing here throws), a path that does not start with `/`,
+ * `SameSite=None` and `Partitioned` without `Secure`, a `__Host-` cookie that is not `Secure` with
+ * path `/` and no domain, a `__Secure-` cookie that is not `Secure`. The prefixes match in any
+ * letter case, as in browsers. The platform's own check of the name, domain and path follows in
  * each line's middleware.
+ *
+ * @example
+ * ```ts
+ * import { Cookie } from "effect-session-core"
+ *
+ * Cookie.attributes({ cookieName: "__Host-sid" })
+ * // { httpOnly: true, secure: true, sameSite: "lax", path: "/" }
+ * Cookie.attributes({ cookieName: "__HOST-sid", insecure: true })
+ * // { option: "cookieName", message: "a __Host- cookie must be Secure: remove insecure: true" }
+ * ```
  */
 export const attributes = (options: AttributeOptions): Attributes | OptionProblem => {
   const problem = (option: string, message: string): OptionProblem => ({ option, message })
-  const sameSite = options.sameSite ?? "lax"
-  if (sameSite !== "lax" && sameSite !== "strict" && sameSite !== "none") {
-    return problem("sameSite", `sameSite must be "lax", "strict" or "none", got ${String(sameSite)}`)
-  }
+  const typed = Options.typeProblem(options)
+  if (typed !== undefined) return typed
+  // typeProblem has checked it is one of the three (or omitted)
+  const sameSite = (options.sameSite ?? "lax") as Attributes["sameSite"]
   const secure = options.insecure !== true
   const path = options.path ?? "/"
   // A Path that does not start with "/" is ignored by browsers (RFC 6265 5.2.4): the cookie would
@@ -111,11 +155,11 @@ export const attributes = (options: AttributeOptions): Attributes | OptionProble
     return problem("partitioned", "partitioned cookies must be Secure: remove insecure: true")
   }
   const name = options.cookieName
-  if (name.startsWith("__Host-")) {
+  if (HOST_PREFIX.test(name)) {
     if (!secure) return problem("cookieName", "a __Host- cookie must be Secure: remove insecure: true")
     if (path !== "/") return problem("path", "a __Host- cookie must have path \"/\"")
     if (options.domain !== undefined) return problem("domain", "a __Host- cookie must not set a domain")
-  } else if (name.startsWith("__Secure-") && !secure) {
+  } else if (SECURE_PREFIX.test(name) && !secure) {
     return problem("cookieName", "a __Secure- cookie must be Secure: remove insecure: true")
   }
   return {

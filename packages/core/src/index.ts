@@ -31,7 +31,7 @@ export * as Patch from "./patch.js"
 /** The plain-JSON check for session values. */
 export * as Value from "./value.js"
 
-/** Option checks: which duration inputs an option accepts; the words of configuration errors. */
+/** Option checks: which duration inputs an option accepts, the other options' types; the words of configuration errors. */
 export * as Options from "./options.js"
 
 /** Idle, absolute and per-session lifetimes; renewal. */

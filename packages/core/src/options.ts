@@ -1,8 +1,8 @@
 /**
- * Option checks both Effect lines share: which duration inputs an option accepts, and the words
- * every configuration error uses. Each line decodes an accepted input with its own `Duration`
- * module; this module only says, before that, whether the input may be decoded at all, and what
- * to tell the user when it may not.
+ * Option checks both Effect lines share: which duration inputs an option accepts, the type of every
+ * other option, and the words every configuration error uses. Each line decodes an accepted input
+ * with its own `Duration` module; this module only says, before that, whether the input may be
+ * decoded at all, and what to tell the user when it may not.
  *
  * A duration option accepts a `Duration`, a string such as `"2 hours"`, a `[seconds, nanos]` pair,
  * and (on effect 4, whose `Duration.Input` has them) an object such as `{ minutes: 30 }`. It
@@ -193,6 +193,62 @@ export const durationProblem = (option: string, input: unknown, module: Duration
   if (module.objects && typeof input === "object" && input !== null) return objectProblem(option, input, module)
   return `${option} must be a Duration or a string such as "2 hours", got ${show(input, module)}; ` +
     `use e.g. ${DURATION_EXAMPLES}`
+}
+
+/** For `show` outside durations: no value is a `Duration` there. */
+const NO_DURATIONS: DurationModule = { isDuration: () => false, format: () => "", objects: false }
+
+const isString = (u: unknown): boolean => typeof u === "string"
+const isBoolean = (u: unknown): boolean => typeof u === "boolean"
+
+/**
+ * Each middleware option that is not a duration: what its value must be, and how an error says it.
+ * Options often come from JSON or the environment without a schema, where `cookieName: 42`,
+ * `insecure: "true"` or `lock: null` type-check as `any`; each must fail as a configuration error,
+ * not as a `TypeError` (`42.startsWith`) or, worse, be silently ignored (`partitioned: "true"`).
+ */
+const KINDS: ReadonlyArray<readonly [option: string, accepts: (u: unknown) => boolean, expected: string]> = [
+  ["cookieName", isString, "a string such as \"__Host-session\""],
+  ["insecure", isBoolean, "true or false"],
+  ["sameSite", (u) => u === "lax" || u === "strict" || u === "none", "\"lax\", \"strict\" or \"none\""],
+  ["domain", isString, "a string such as \"example.com\""],
+  ["path", isString, "a string such as \"/\" or \"/app\""],
+  ["partitioned", isBoolean, "true or false"],
+  ["priority", (u) => u === "low" || u === "medium" || u === "high", "\"low\", \"medium\" or \"high\""],
+  ["onError", (u) => typeof u === "function", "a function (the failure handler)"],
+  [
+    "lock",
+    (u) => typeof u === "boolean" || (typeof u === "object" && u !== null && !Array.isArray(u)),
+    "true, false or { ttl, wait }"
+  ]
+]
+
+/**
+ * The first middleware option, durations aside (`durationProblem` checks those), whose value is
+ * not of its type: the option and the message, or `undefined` when all are. `undefined` means
+ * omitted; `null` does not (as for durations), so `domain: null` is refused rather than sent as
+ * `Domain=null`. Both lines run it before any other check of the options, and
+ * `Cookie.attributes` runs it on its own input, so no wrong type reaches a string method.
+ *
+ * @example
+ * ```ts
+ * import { Options } from "effect-session-core"
+ *
+ * Options.typeProblem({ cookieName: "__Host-sid", insecure: false }) // undefined
+ * Options.typeProblem({ insecure: "true" })
+ * // { option: "insecure", message: "insecure must be true or false, got \"true\"" }
+ * ```
+ */
+export const typeProblem = (
+  options: object
+): { readonly option: string; readonly message: string } | undefined => {
+  for (const [option, accepts, expected] of KINDS) {
+    const value: unknown = (options as Readonly<Record<string, unknown>>)[option]
+    if (value !== undefined && !accepts(value)) {
+      return { option, message: `${option} must be ${expected}, got ${show(value, NO_DURATIONS)}` }
+    }
+  }
+  return undefined
 }
 
 /**

@@ -131,3 +131,58 @@ describe("Cookie.findSessionId (properties)", () => {
     )
   })
 })
+
+/**
+ * The characters `String.prototype.indexOf` walks while `findSessionId` reads `header`: the only
+ * searching it does, so the count is its work (charCodeAt trims stay inside one pair).
+ */
+const indexOfWork = (header: string, name: string): { readonly found: string | undefined; readonly work: number } => {
+  const original = String.prototype.indexOf
+  let work = 0
+  String.prototype.indexOf = function(this: string, search: string, from?: number) {
+    const result = original.call(this, search, from)
+    if (this === header) work += (result === -1 ? this.length : result + search.length) - (from ?? 0)
+    return result
+  } as typeof String.prototype.indexOf
+  try {
+    return { found: Cookie.findSessionId(header, name), work }
+  } finally {
+    String.prototype.indexOf = original
+  }
+}
+
+describe("Cookie.findSessionId (linear work on adversarial headers)", () => {
+  const id = Id.generate()
+  /** Headers a client controls, up to 16 KB, each shaped against one way a parser can go quadratic. */
+  const shapes: Array<[string, (n: number) => string]> = [
+    ["only \";\"", (n) => ";".repeat(n)],
+    ["only \";\", then the session cookie", (n) => `${";".repeat(n)}lagodev_session=${id}`],
+    ["\";\" with one \"=\" at the very end", (n) => `${";".repeat(n)}=`],
+    ["only \"=\"", (n) => "=".repeat(n)],
+    ["\"a;\" pairs without \"=\"", (n) => "a;".repeat(n / 2)],
+    ["\"=;\" pairs", (n) => "=;".repeat(n / 2)],
+    ["blank names and values", (n) => " \t= \t;".repeat(n / 6)],
+    ["pairs named like the cookie, malformed values", (n) => "lagodev_session=x;".repeat(n / 18)],
+    ["whitespace with no separator", (n) => " ".repeat(n)]
+  ]
+
+  for (const [shape, make] of shapes) {
+    it(`${shape}: at most two passes over the header, whatever its length, and the documented answer`, () => {
+      for (const n of [1_024, 4_096, 16_384]) {
+        const header = make(n)
+        const { found, work } = indexOfWork(header, "lagodev_session")
+        expect(found).toBe(expected(header, "lagodev_session"))
+        // each of ";" and "=" is searched for over disjoint stretches: one pass each
+        expect(work, `${shape}, ${header.length} characters`).toBeLessThanOrEqual(2 * header.length + 2)
+      }
+    })
+  }
+
+  it("the count sees the parser's work: reading a header walks all of it", () => {
+    // if findSessionId stops searching with indexOf, this fails, and the bound above must be re-measured
+    const header = `${"a=1; ".repeat(1_000)}lagodev_session=${id}`
+    const { found, work } = indexOfWork(header, "lagodev_session")
+    expect(found).toBe(id)
+    expect(work).toBeGreaterThanOrEqual(header.length)
+  })
+})

@@ -62,6 +62,57 @@ describe("Options.durationProblem", () => {
   })
 })
 
+describe("Options.typeProblem", () => {
+  it("accepts every option of its type, and omitted ones", () => {
+    expect(Options.typeProblem({})).toBeUndefined()
+    expect(Options.typeProblem({ cookieName: undefined, lock: undefined, onError: undefined })).toBeUndefined()
+    expect(
+      Options.typeProblem({
+        cookieName: "__Host-sid",
+        insecure: false,
+        sameSite: "none",
+        domain: "example.com",
+        path: "/app",
+        partitioned: true,
+        priority: "high",
+        onError: () => undefined,
+        lock: { ttl: "5 seconds" },
+        ttl: "whatever: durations are durationProblem's"
+      })
+    ).toBeUndefined()
+    for (const lock of [true, false, {}]) expect(Options.typeProblem({ lock })).toBeUndefined()
+  })
+
+  it("names the first option of the wrong type, what it must be and the value given; null is not \"omitted\"", () => {
+    const wrong: Array<[option: string, value: unknown, says: string]> = [
+      ["cookieName", 42, "cookieName must be a string such as \"__Host-session\", got 42"],
+      ["cookieName", null, "cookieName must be a string such as \"__Host-session\", got null"],
+      ["insecure", "true", "insecure must be true or false, got \"true\""],
+      ["sameSite", "LAX", "sameSite must be \"lax\", \"strict\" or \"none\", got \"LAX\""],
+      ["domain", 42, "domain must be a string such as \"example.com\", got 42"],
+      ["path", ["/"], "path must be a string such as \"/\" or \"/app\", got [/]"],
+      ["partitioned", 1, "partitioned must be true or false, got 1"],
+      ["priority", "urgent", "priority must be \"low\", \"medium\" or \"high\", got \"urgent\""],
+      ["onError", "log", "onError must be a function"],
+      ["lock", null, "lock must be true, false or { ttl, wait }, got null"],
+      ["lock", "yes", "lock must be true, false or { ttl, wait }, got \"yes\""],
+      ["lock", ["10 seconds"], "lock must be true, false or { ttl, wait }"]
+    ]
+    for (const [option, value, says] of wrong) {
+      const problem = Options.typeProblem({ [option]: value })
+      expect(problem?.option, `${option}: ${String(value)}`).toBe(option)
+      expect(problem?.message, `${option}: ${String(value)}`).toContain(says)
+    }
+  })
+
+  it("never throws, even on values neither JSON nor String can render", () => {
+    expect(Options.typeProblem({ sameSite: Object.create(null) })?.message).toBe(
+      "sameSite must be \"lax\", \"strict\" or \"none\", got {}"
+    )
+    expect(Options.typeProblem({ cookieName: Symbol("sid") })?.option).toBe("cookieName")
+  })
+})
+
 describe("Options.show", () => {
   it("quotes strings, marks bigints, formats Durations, survives what JSON cannot encode", () => {
     expect(Options.show("x", effect3)).toBe("\"x\"")

@@ -68,9 +68,10 @@ export const decodeDuration = (option: string, input: Duration.Input): Result.Re
 export const resolveLock = (
   options: { readonly ttl?: Duration.Input | undefined; readonly wait?: Duration.Input | undefined }
 ): Result.Result<LockSettings, SessionConfigError> => {
-  const ttl = decodeDuration("lock.ttl", options.ttl ?? "10 seconds")
+  // `=== undefined`, not `??`: a null time is refused like any other non-duration, not read as omitted
+  const ttl = decodeDuration("lock.ttl", options.ttl === undefined ? "10 seconds" : options.ttl)
   if (Result.isFailure(ttl)) return Result.fail(ttl.failure)
-  const wait = decodeDuration("lock.wait", options.wait ?? "10 seconds")
+  const wait = decodeDuration("lock.wait", options.wait === undefined ? "10 seconds" : options.wait)
   if (Result.isFailure(wait)) return Result.fail(wait.failure)
   if (ttl.success === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
   return Result.succeed({ ttlMillis: ttl.success, waitMillis: wait.success })
@@ -86,6 +87,10 @@ export const resolve = (options: Options<unknown, unknown> = {}): Result.Result<
       `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
     )
   }
+  // Wrong types first (the core's, shared by both lines): untyped config can hold `cookieName: 42`
+  // or `lock: null`, which must be a SessionConfigError, never a TypeError from a check below.
+  const typed = CoreOptions.typeProblem(options)
+  if (typed !== undefined) return fail(typed.option, typed.message)
   const cookieName = options.cookieName ?? "lagodev_session"
   if (cookieName.length === 0) return fail("cookieName", "cookieName must not be empty")
 
