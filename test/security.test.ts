@@ -41,6 +41,12 @@ import { Jar, type Reply, request, serve, type SetCookie } from "./utils/http.js
 import * as Recording from "./utils/recording-store.js"
 
 const COOKIE = "lagodev_session"
+/** A handler's caching headers: shared caches, and CDNs through their own headers (which they obey first). */
+const CACHEABLE = {
+  "cache-control": "public, max-age=600",
+  "cdn-cache-control": "public, max-age=600",
+  "surrogate-control": "max-age=600"
+}
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
@@ -102,7 +108,7 @@ const routes = HttpRouter.empty.pipe(
     Effect.gen(function*() {
       const n = yield* Session.getOption("n")
       return HttpServerResponse.text(`n=${Option.getOrElse(n, () => 0)}`, {
-        headers: { "cache-control": "public, max-age=600" }
+        headers: CACHEABLE
       })
     })
   ),
@@ -110,7 +116,7 @@ const routes = HttpRouter.empty.pipe(
     "/cacheable-write",
     Effect.as(
       Session.increment("n"),
-      HttpServerResponse.text("written", { headers: { "cache-control": "public, max-age=600" } })
+      HttpServerResponse.text("written", { headers: CACHEABLE })
     )
   ),
   // every way a handler might print its session handle
@@ -951,7 +957,7 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
   })
 
   describe("Cache-Control on responses that carry the session cookie", () => {
-    it.effect("every response that sets or clears the cookie says no-store, overriding the handler's caching", () =>
+    it.effect("every response that sets or clears the cookie says no-store, overriding the handler's caching (CDN headers too)", () =>
       Effect.gen(function*() {
         const jar = new Jar()
         const created = yield* request("POST", "/cacheable-write", { jar })
@@ -967,6 +973,11 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
           expect(sessionCookie(reply)).toBeDefined()
           expect(reply.headers["cache-control"]).toBe("no-store")
         }
+        // what the handler asked of CDNs too, which they would obey before Cache-Control
+        for (const reply of [created, renewed]) {
+          expect(reply.headers["cdn-cache-control"]).toBe("no-store")
+          expect(reply.headers["surrogate-control"]).toBe("no-store")
+        }
       }).pipe(Effect.provide(server())))
 
     it.effect("a response without the cookie keeps the handler's own Cache-Control", () =>
@@ -975,6 +986,8 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         const reply = yield* request("GET", "/cacheable", { jar })
         expect(reply.setCookies).toStrictEqual([])
         expect(reply.headers["cache-control"]).toBe("public, max-age=600")
+        expect(reply.headers["cdn-cache-control"]).toBe("public, max-age=600")
+        expect(reply.headers["surrogate-control"]).toBe("max-age=600")
       }).pipe(Effect.provide(server())))
 
     it.effect("a store failure's 503 says no-store and sets no cookie", () =>

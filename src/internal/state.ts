@@ -909,8 +909,13 @@ export class SessionState implements SessionService {
       )
       : Cookies.unsafeMakeCookie(cookieName, "", { ...options, maxAge: Duration.zero })
     const withCookie = HttpServerResponse.updateCookies(response, (cookies) => Cookies.setCookie(cookies, cookie))
-    // A response that sets or clears a session cookie must never be kept by a shared cache.
-    return HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+    // A response that sets or clears a session cookie must never be kept by a shared cache, nor by
+    // a CDN that obeys its own header before Cache-Control.
+    let decorated = HttpServerResponse.setHeader(withCookie, "cache-control", "no-store")
+    for (const name of Cookie.SHARED_CACHE_HEADERS) {
+      if (decorated.headers[name] !== undefined) decorated = HttpServerResponse.setHeader(decorated, name, "no-store")
+    }
+    return decorated
   }
 
   /** Never used by the request so far: nothing to save and no cookie to set. */

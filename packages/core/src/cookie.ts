@@ -177,6 +177,28 @@ export const attributes = (options: AttributeOptions): Attributes | OptionProble
 export const isProblem = (result: Attributes | OptionProblem): result is OptionProblem => "option" in result
 
 /**
+ * The cache headers that speak to shared caches only, each of which such a cache obeys before
+ * `Cache-Control` (`CDN-Cache-Control`, RFC 9213; `Surrogate-Control`, the Edge Architecture
+ * specification that Fastly and Akamai follow). A response that sets or clears the session cookie
+ * gets `Cache-Control: no-store` (both lines), and any of these the handler set becomes
+ * `no-store` too: a CDN told `CDN-Cache-Control: max-age=600` would otherwise keep the
+ * `Set-Cookie` and hand one session to every visitor.
+ *
+ * @example
+ * ```ts
+ * import { Cookie } from "effect-session-core"
+ *
+ * for (const name of Cookie.SHARED_CACHE_HEADERS) {
+ *   if (headers[name] !== undefined) headers[name] = "no-store"
+ * }
+ * ```
+ */
+export const SHARED_CACHE_HEADERS: ReadonlyArray<"cdn-cache-control" | "surrogate-control"> = [
+  "cdn-cache-control",
+  "surrogate-control"
+]
+
+/**
  * The headers every response that answers a session failure carries (a `503` for a store failure,
  * a `423` for a lock timeout), on both lines and from every middleware: no shared cache keeps it
  * (nor any cookie on it), and a retry may work.

@@ -25,6 +25,12 @@ import { serveWith } from "./utils/http.js"
 import { Jar, type Reply, request, type SetCookie } from "./utils/wire.js"
 
 const COOKIE = "lagodev_session"
+/** A handler's caching headers: shared caches, and CDNs through their own headers (which they obey first). */
+const CACHEABLE = {
+  "cache-control": "public, max-age=600",
+  "cdn-cache-control": "public, max-age=600",
+  "surrogate-control": "max-age=600"
+}
 const MINUTE = 60_000
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
@@ -99,7 +105,7 @@ const routes = () =>
       Effect.gen(function*() {
         const n = yield* Session.getOption("n")
         return HttpServerResponse.text(`n=${Option.getOrElse(n, () => 0)}`, {
-          headers: { "cache-control": "public, max-age=600" }
+          headers: CACHEABLE
         })
       })
     ),
@@ -108,7 +114,7 @@ const routes = () =>
       "/cacheable-write",
       Effect.as(
         Session.increment("n"),
-        HttpServerResponse.text("written", { headers: { "cache-control": "public, max-age=600" } })
+        HttpServerResponse.text("written", { headers: CACHEABLE })
       )
     ),
     // every way a handler might print its session handle
@@ -1004,7 +1010,7 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
   })
 
   describe("Cache-Control on responses that carry the session cookie", () => {
-    it.effect("every response that sets or clears the cookie says no-store, overriding the handler's caching", () =>
+    it.effect("every response that sets or clears the cookie says no-store, overriding the handler's caching (CDN headers too)", () =>
       Effect.gen(function*() {
         const jar = new Jar()
         const created = yield* request("POST", "/cacheable-write", { jar })
@@ -1020,6 +1026,11 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
           expect(sessionCookie(reply)).toBeDefined()
           expect(reply.headers["cache-control"]).toBe("no-store")
         }
+        // what the handler asked of CDNs too, which they would obey before Cache-Control
+        for (const reply of [created, renewed]) {
+          expect(reply.headers["cdn-cache-control"]).toBe("no-store")
+          expect(reply.headers["surrogate-control"]).toBe("no-store")
+        }
       }).pipe(Effect.provide(server())))
 
     it.effect("a response without the cookie keeps the handler's own Cache-Control", () =>
@@ -1029,6 +1040,8 @@ describe("security (OWASP Session Management Cheat Sheet, ASVS 5.0 V7)", () => {
         expect(reply.body).toBe("n=1")
         expect(reply.setCookies).toStrictEqual([])
         expect(reply.headers["cache-control"]).toBe("public, max-age=600")
+        expect(reply.headers["cdn-cache-control"]).toBe("public, max-age=600")
+        expect(reply.headers["surrogate-control"]).toBe("max-age=600")
       }).pipe(Effect.provide(server())))
 
     it.effect("a store failure's 503 says no-store and sets no cookie", () =>
