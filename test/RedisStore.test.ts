@@ -5,7 +5,19 @@
  */
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Cause, Config, ConfigProvider, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
+import {
+  Cause,
+  Config,
+  ConfigProvider,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  Schedule,
+  TestClock
+} from "effect"
 import { Session, SessionStore } from "effect-session"
 import { RedisLayout } from "effect-session-core"
 import * as RedisStore from "effect-session/RedisStore"
@@ -96,6 +108,27 @@ await describeWith("redis", "RedisStore", () => {
             expect(yield* store.read("forever")).toEqual(Option.some({ a: 3 }))
           }),
         { ttl: 0 }
+      ))
+
+    it.effect("a TTL too long for an expiry (Duration.infinity) is no expiry, as in the other stores: nothing half-written", () =>
+      withStore((store) =>
+        Effect.gen(function*() {
+          yield* store.write("infinite", { a: 1 }, Duration.infinity)
+          expect(yield* Effect.promise(() => admin.pttl(`${prefix}infinite`))).toBe(-1)
+          expect(yield* Effect.promise(() => admin.hget(`${prefix}infinite`, "x"))).toBe("never")
+          // a patch with a finite TTL gives it one; a patch with an infinite TTL takes it away again
+          yield* store.patch("infinite", { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.seconds(30))
+          expect(yield* Effect.promise(() => admin.pttl(`${prefix}infinite`))).toBeGreaterThan(25_000)
+          expect(
+            yield* store.patch("infinite", { clear: false, remove: [], set: [], add: [["a", 1]] }, Duration.infinity)
+          )
+            .toBe(true)
+          expect(yield* Effect.promise(() => admin.pttl(`${prefix}infinite`))).toBe(-1)
+          expect(yield* Effect.promise(() => admin.hget(`${prefix}infinite`, "x"))).toBe("never")
+          yield* TestClock.adjust(Duration.days(3650))
+          expect(yield* store.read("infinite")).toEqual(Option.some({ a: 3 }))
+          yield* store.destroy("infinite")
+        })
       ))
 
     it.effect("a patch resets PX with the record", () =>
@@ -221,25 +254,38 @@ await describeWith("redis", "RedisStore", () => {
 
   describe("corrupt records", () => {
     /**
-     * `patch` checks only what its script reads (the key's type and the expiry field) and never
-     * parses values it does not add to; the middleware patches only records it has just read.
+     * `patch` fails with CorruptRecord, leaving the record as it was, on what its script reads
+     * anyway (the key's type, the expiry field). It does not parse the values and field names it
+     * does not touch: checking the whole record's JSON in Lua on every save costs Redis's one
+     * thread too much (the core's `RedisLayout.PATCH` says how much), and the middleware patches
+     * only records it has just read, where a corrupt one is deleted.
      */
     const corrupt = (
       name: string,
       setup: (key: string) => Promise<unknown>,
-      patchGives: "CorruptRecord" | "false" | "not checked"
+      patchGives: "CorruptRecord" | "patched"
     ) =>
       it.effect(`${name}: read fails with CorruptRecord; patch: ${patchGives}`, () =>
         withStore((store) =>
           Effect.gen(function*() {
-            yield* Effect.promise(() => setup(`${prefix}corrupt`))
+            const key = `${prefix}corrupt`
+            yield* Effect.promise(() => setup(key))
+            const stored = () =>
+              Effect.promise(async () =>
+                (await admin.type(key)) === "hash" ? await admin.hgetall(key) : await admin.get(key)
+              )
+            const before = yield* stored()
             const read = yield* Effect.exit(store.read("corrupt"))
             expect(storeError(read)?.reason).toBe("CorruptRecord")
             const patch = yield* Effect.exit(
               store.patch("corrupt", { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.zero)
             )
-            if (patchGives === "CorruptRecord") expect(storeError(patch)?.reason).toBe("CorruptRecord")
-            if (patchGives === "false") expect(patch).toEqual(Exit.succeed(false))
+            if (patchGives === "CorruptRecord") {
+              expect(storeError(patch)?.reason).toBe("CorruptRecord")
+              expect(yield* stored()).toEqual(before)
+            } else {
+              expect(patch).toEqual(Exit.succeed(true))
+            }
             // destroy (what the middleware does with a corrupt record) always works
             yield* store.destroy("corrupt")
             expect(yield* store.read("corrupt")).toEqual(Option.none())
@@ -251,9 +297,9 @@ await describeWith("redis", "RedisStore", () => {
       "CorruptRecord"
     )
     corrupt("an expiry that is not a number", (key) => admin.hset(key, "x", "soon", "\"a\"", "1"), "CorruptRecord")
-    corrupt("a hash without its expiry field", (key) => admin.hset(key, "\"a\"", "1"), "false")
-    corrupt("a value that is not JSON", (key) => admin.hset(key, "x", "never", "\"a\"", "{oops"), "not checked")
-    corrupt("a field that is not a JSON key", (key) => admin.hset(key, "x", "never", "a", "1"), "not checked")
+    corrupt("a hash without its expiry field", (key) => admin.hset(key, "\"a\"", "1"), "CorruptRecord")
+    corrupt("a value that is not JSON", (key) => admin.hset(key, "x", "never", "\"a\"", "{oops"), "patched")
+    corrupt("a field that is not a JSON key", (key) => admin.hset(key, "x", "never", "a", "1"), "patched")
   })
 
   describe("options", () => {
@@ -537,6 +583,41 @@ await describeWith("redis", "RedisStore", () => {
           }).pipe(Effect.provide(app))
         })),
       30_000
+    )
+
+    it.live(
+      "a lock attempt interrupted while its SET NX waits on the server leaves no lock behind: the next lock is taken",
+      () =>
+        Effect.scoped(Effect.gen(function*() {
+          const server = yield* privateRedis
+          // a command timeout far beyond the test: only the interruption ends the attempt
+          const store = yield* RedisStore.make({ url: server.url, prefix: "p:", commandTimeout: "60 seconds" })
+          const other = new Redis(server.url)
+          yield* Effect.addFinalizer(() => Effect.sync(() => other.disconnect()))
+          // writes wait until UNPAUSE (CLIENT LIST and EXISTS are not writes); long, in case of a loaded machine
+          yield* Effect.promise(() => other.call("CLIENT", "PAUSE", "60000", "WRITE"))
+          const attempt = yield* Effect.fork(store.lock("s", { ttl: Duration.seconds(60), wait: Duration.zero }))
+          // until the server holds the SET: a blocked client whose command is `set`
+          const setHeld = Effect.map(
+            Effect.promise(() => other.call("CLIENT", "LIST")),
+            (list) => String(list).split("\n").some((line) => / flags=b /.test(line) && / cmd=set /.test(line))
+          )
+          yield* Effect.repeat(setHeld, { schedule: Schedule.spaced("10 millis"), until: (held) => held, times: 1000 })
+          expect(yield* setHeld).toBe(true)
+          yield* Fiber.interrupt(attempt)
+          yield* Effect.promise(() => other.call("CLIENT", "UNPAUSE"))
+          // Redis now runs the SET, then the release sent after it on the same connection
+          const lockExists = Effect.promise(() => other.exists("p:lock:s"))
+          yield* Effect.repeat(lockExists, {
+            schedule: Schedule.spaced("20 millis"),
+            until: (n) => n === 0,
+            times: 250
+          })
+          expect(yield* lockExists).toBe(0)
+          const next = yield* Effect.either(store.lock("s", { ttl: Duration.seconds(60), wait: Duration.zero }))
+          expect(next._tag).toBe("Right")
+        })),
+      60_000
     )
 
     it.live(

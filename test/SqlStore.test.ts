@@ -47,6 +47,13 @@ const PATIENT = Duration.seconds(25)
 const failure = (exit: Exit.Exit<unknown, unknown>): any =>
   Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
 
+/** A value `levels` objects deep below the top, `{ a: { a: ... {} } }`: 512 is as deep as a value may be. */
+const nested = (levels: number): unknown => {
+  let value: unknown = {}
+  for (let i = 0; i < levels; i++) value = { a: value }
+  return value
+}
+
 interface Database {
   readonly title: string
   readonly service: ServiceName | undefined
@@ -213,6 +220,20 @@ const suiteFor = (db: Database) => () => {
           yield* store.destroy("corrupt")
           expect(yield* store.read("corrupt")).toEqual(Option.none())
         }
+      }))
+
+    it.scoped("a value nested as deep as a write accepts reads back and patches; one level deeper is refused", () =>
+      Effect.gen(function*() {
+        const store = yield* SqlStore.make(options)
+        yield* store.write("deep", { v: nested(512) }, Duration.minutes(1))
+        expect(yield* store.read("deep")).toEqual(Option.some({ v: nested(512) }))
+        expect(yield* store.patch("deep", { clear: false, remove: [], set: [["n", 1]], add: [] }, Duration.zero))
+          .toBe(true)
+        expect(yield* store.read("deep")).toEqual(Option.some({ v: nested(512), n: 1 }))
+        expect(failure(yield* Effect.exit(store.write("deeper", { v: nested(513) }, Duration.zero)))?.reason).toBe(
+          "Unencodable"
+        )
+        yield* store.destroy("deep")
       }))
 
     it.scoped("sweep deletes expired rows in batches and keeps live ones", () =>

@@ -15,7 +15,7 @@
  * CSRF token that a concurrent request just wrote.
  */
 
-import { check, unstorable } from "./value.js"
+import { unstorable } from "./value.js"
 
 /** A session record as stores hold it: plain JSON data under string keys. */
 export type SessionData = Readonly<Record<string, unknown>>
@@ -125,7 +125,43 @@ export const toText = (
   return { _tag: "Text", text: JSON.stringify(data) }
 }
 
-/** `toText`'s text back into a record; text that is not JSON, or JSON that is not an object, is corrupt. */
+/**
+ * A parsed JSON value (what `JSON.parse` gave for a stored record) as a record: not a plain object
+ * is corrupt, and so is a value that no save could write back. Each top-level value is checked as
+ * a write checks it (`Value.unstorable`, depth counted from the value, not from the record), so
+ * whatever a write accepted reads back, and whatever reads back can be written again.
+ *
+ * @example
+ * ```ts
+ * import { StoredRecord } from "effect-session-core"
+ *
+ * StoredRecord.fromParsed(JSON.parse("{\"n\":1}")) // { _tag: "Record", record: { n: 1 } }
+ * StoredRecord.fromParsed(JSON.parse("{\"n\":1e999}"))._tag // "Corrupt": Infinity
+ * ```
+ */
+export const fromParsed = (
+  parsed: unknown
+):
+  | { readonly _tag: "Record"; readonly record: SessionData }
+  | { readonly _tag: "Corrupt"; readonly message: string } =>
+{
+  if (!isRecord(parsed)) return { _tag: "Corrupt", message: "session record is not a JSON object" }
+  // JSON text can hold what no write would have stored and no save could write back (a number
+  // beyond a double, `1e999`, parses to Infinity; nesting deeper than a value may be): such a
+  // record is corrupt, not a session that fails every save.
+  for (const key of Object.keys(parsed)) {
+    const problem = unstorable(key, parsed[key])
+    if (problem !== undefined) {
+      return { _tag: "Corrupt", message: `session record holds a value no save could write back: ${problem}` }
+    }
+  }
+  return { _tag: "Record", record: parsed }
+}
+
+/**
+ * `toText`'s text back into a record; text that is not JSON, or JSON that `fromParsed` refuses (not
+ * an object, a value no save could write back), is corrupt.
+ */
 export const fromText = (
   text: string
 ):
@@ -138,12 +174,5 @@ export const fromText = (
   } catch (cause) {
     return { _tag: "Corrupt", message: "session record is not JSON", cause }
   }
-  if (!isRecord(parsed)) return { _tag: "Corrupt", message: "session record is not a JSON object" }
-  // JSON text can hold what no write would have stored and no save could write back (a number
-  // beyond a double, `1e999`, parses to Infinity; nesting deeper than a value may be): such a
-  // record is corrupt, not a session that fails every save.
-  const problem = check(parsed)
-  return problem === undefined
-    ? { _tag: "Record", record: parsed }
-    : { _tag: "Corrupt", message: `session record holds a value no save could write back: ${problem}` }
+  return fromParsed(parsed)
 }

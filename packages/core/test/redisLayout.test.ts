@@ -39,6 +39,11 @@ describe("RedisLayout", () => {
   it("builds WRITE, PATCH and RETIRE arguments; values that are not plain JSON are Unencodable", () => {
     expect(RedisLayout.expiry(1000, 500)).toEqual(["1500", "500"])
     expect(RedisLayout.expiry(1000, 0)).toEqual(["never", "0"])
+    // a TTL whose expiry no safe integer holds (Duration.infinity) is no expiry, as in the other stores
+    expect(RedisLayout.expiry(1000, Infinity)).toEqual(["never", "0"])
+    expect(RedisLayout.expiry(1000, Number.MAX_SAFE_INTEGER)).toEqual(["never", "0"])
+    expect(RedisLayout.expiry(1000, Number.MAX_SAFE_INTEGER - 1000))
+      .toEqual([String(Number.MAX_SAFE_INTEGER), String(Number.MAX_SAFE_INTEGER - 1000)])
     expect(RedisLayout.writeArgs({ a: [1], "": {} }, ["1500", "500"])).toEqual({
       _tag: "Args",
       args: ["1500", "500", "\"a\"", "[1]", "\"\"", "{}"]

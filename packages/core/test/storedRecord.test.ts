@@ -45,4 +45,20 @@ describe("StoredRecord", () => {
     }
     expect(StoredRecord.fromText("{\"n\":1e308}")).toEqual({ _tag: "Record", record: { n: 1e308 } })
   })
+
+  it("fromText: a value nested exactly as deep as a write accepts reads back; one level deeper is corrupt", () => {
+    // Depth counts from each value, as a write checks it (`Value.unstorable` per key), not from the record.
+    const nested = (levels: number): unknown => {
+      let v: unknown = {}
+      for (let i = 0; i < levels; i++) v = { a: v }
+      return v
+    }
+    const atLimit = StoredRecord.toText({ v: nested(512) })
+    expect(atLimit._tag).toBe("Text")
+    const back = atLimit._tag === "Text" ? StoredRecord.fromText(atLimit.text) : undefined
+    expect(back).toEqual({ _tag: "Record", record: { v: nested(512) } })
+    expect(StoredRecord.toText({ v: nested(513) })._tag).toBe("Unencodable")
+    const deeper = StoredRecord.fromText(JSON.stringify({ v: nested(513) }))
+    expect(deeper._tag === "Corrupt" && deeper.message).toContain("session value for key \"v\"")
+  })
 })

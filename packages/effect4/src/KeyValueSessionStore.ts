@@ -26,7 +26,7 @@ import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Result from "effect/Result"
 import { decodeDuration } from "./internal/options.js"
 import { encodeRecord, expiryAt, storeError } from "./internal/storeCommon.js"
-import { isRecord } from "./internal/storeRecord.js"
+import { fromParsed, isRecord } from "./internal/storeRecord.js"
 import type { SessionConfigError, SessionStoreError } from "./SessionError.js"
 import { type SessionData, SessionStore, type SessionStoreService } from "./SessionStore.js"
 
@@ -53,20 +53,35 @@ export interface Options {
 const toStoreError = (operation: string) => (error: KeyValueStore.KeyValueStoreError): SessionStoreError =>
   storeError("Unavailable", `key-value ${operation}: ${error.message}`, error)
 
-/** An entry's text back into its expiry and record, or `CorruptRecord`. */
+/**
+ * An entry's text back into its expiry and its record, still unchecked, or `CorruptRecord` for
+ * text that is not an entry (an expiry that is not `null` or a finite number: no write stores one).
+ */
 const decodeEntry = (
   text: string
-): Result.Result<{ readonly at: number; readonly data: SessionData }, SessionStoreError> => {
+): Result.Result<{ readonly at: number; readonly data: unknown }, SessionStoreError> => {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
   } catch (cause) {
     return Result.fail(storeError("CorruptRecord", "key-value read: session entry is not JSON", cause))
   }
-  if (!isRecord(parsed) || !isRecord(parsed.d) || !(parsed.x === null || typeof parsed.x === "number")) {
+  if (!isRecord(parsed) || !(parsed.x === null || (typeof parsed.x === "number" && Number.isFinite(parsed.x)))) {
     return Result.fail(storeError("CorruptRecord", "key-value read: not a session entry"))
   }
   return Result.succeed({ at: parsed.x === null ? Infinity : parsed.x, data: parsed.d })
+}
+
+/**
+ * A live entry's record, checked as every store checks what it reads (`StoredRecord.fromParsed`):
+ * not a record, or a value no save could write back (`1e999` parses to Infinity; nesting deeper
+ * than a value may be), is `CorruptRecord`, not a session that fails every save.
+ */
+const recordOf = (data: unknown): Result.Result<SessionData, SessionStoreError> => {
+  const checked = fromParsed(data)
+  return checked._tag === "Record"
+    ? Result.succeed(checked.record)
+    : Result.fail(storeError("CorruptRecord", `key-value read: ${checked.message}`))
 }
 
 /**
@@ -102,11 +117,12 @@ export const make = (
     const read: SessionStoreService["read"] = (id) =>
       Effect.flatMap(Effect.mapError(kv.get(key(id)), toStoreError("read")), (text) => {
         if (text === undefined) return Effect.succeedNone
+        // Expiry first, as in every store: an expired entry is none, whatever its record holds.
         return Effect.flatMap(Effect.fromResult(decodeEntry(text)), ({ at, data }) =>
           Clock.clockWith((clock) =>
             clock.currentTimeMillisUnsafe() >= at
               ? Effect.as(Effect.ignore(destroy(id)), Option.none())
-              : Effect.succeed(Option.some(data))
+              : Effect.map(Effect.fromResult(recordOf(data)), Option.some)
           ))
       })
 

@@ -26,6 +26,7 @@ import { RedisLayout } from "effect-session-core"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redis from "effect/persistence/Redis"
@@ -236,9 +237,11 @@ export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionCo
         const start = yield* Clock.currentTimeMillis
         while (true) {
           const reply = yield* command("lock", redis.send<unknown>("SET", lockKey, token, "PX", ttlMillis, "NX")).pipe(
-            // A SET that timed out here may still run later: release by token, so no lock nobody
-            // holds is left behind for its whole TTL.
-            Effect.tapError(() => Effect.forkDetach(release))
+            // A SET that failed, timed out or was interrupted (the request gave up) may still run
+            // later: release by token, so no lock nobody holds is left behind for its whole TTL.
+            // `onExit` runs on interruption too (an error handler does not); the release is forked
+            // detached, so the interruption that ended the attempt does not end it as well.
+            Effect.onExit((exit) => Exit.isFailure(exit) ? Effect.asVoid(Effect.forkDetach(release)) : Effect.void)
           )
           if (reply === "OK") return release
           const waited = (yield* Clock.currentTimeMillis) - start

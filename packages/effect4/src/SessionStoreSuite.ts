@@ -12,9 +12,10 @@
  * SessionStoreSuite.run("MyStore", MemoryStore.layer({ ttl: "1 hour" }), { defaultTtl: "1 hour" })
  * ```
  *
- * The optional `patch`, `lock` and `unsafe` capabilities are tested when the store offers them (their tests
- * are reported as skipped, with the reason, when it does not). Import it only from test files: it
- * needs `vitest` and `@effect/vitest`.
+ * The optional `patch`, `rotate` and `lock` capabilities are tested when the store offers them (their tests
+ * are reported as skipped, with the reason, when it does not); name them in `options.capabilities`
+ * and a missing one fails instead. Import it only from test files: it needs `vitest` and
+ * `@effect/vitest`.
  *
  * @since 0.1.0
  */
@@ -71,7 +72,28 @@ export interface Options {
   readonly largeValueBytes?: number | undefined
   /** Per-test timeout in milliseconds. Default 30 seconds. */
   readonly timeout?: number | undefined
+  /**
+   * The optional capabilities to test. Named ones must be present: a store (or a wrapper around
+   * one) that lost a capability it should have fails instead of skipping. Default: every
+   * capability the store offers is tested, and the others are reported as skipped.
+   */
+  readonly capabilities?: ReadonlyArray<Capability> | undefined
 }
+
+/**
+ * The optional capabilities of `SessionStoreService` the suite has cases for.
+ *
+ * @example
+ * ```ts
+ * import type * as SessionStoreSuite from "effect-session-v4/SessionStoreSuite"
+ *
+ * const all: ReadonlyArray<SessionStoreSuite.Capability> = ["patch", "rotate", "lock"]
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Capability = "patch" | "rotate" | "lock"
 
 /** A fresh ID per case and run: shared backends never see two runs collide. */
 const makeIds = (count: number): Array<string> => {
@@ -203,6 +225,34 @@ const expectStoreError = (
 }
 
 const noteSkipped = (name: string, why: string) => it.skip(`${name} (skipped: ${why})`, () => {})
+
+/**
+ * The store's `key` operation (bound: a store may be a class instance whose members use `this`)
+ * when its cases are to be registered: present, and named in `options.capabilities` or no list
+ * given. Otherwise `undefined`, with a skipped case saying why, or, when `options.capabilities`
+ * names a capability the store lacks, a failing case: a wrapper that lost a capability must not
+ * pass as a store that never had it.
+ */
+const capabilityOf = <K extends Capability>(
+  { options, store }: Subject,
+  key: K
+): NonNullable<SessionStoreService[K]> | undefined => {
+  const operation = store[key]
+  if (options.capabilities !== undefined && !options.capabilities.includes(key)) {
+    noteSkipped(key, "not among options.capabilities")
+    return undefined
+  }
+  if (operation === undefined) {
+    if (options.capabilities === undefined) noteSkipped(key, `the store has no ${key} capability`)
+    else {
+      it(`has the ${key} capability (options.capabilities names it)`, () => {
+        throw new Error(`the store has no ${key}, but options.capabilities names it`)
+      })
+    }
+    return undefined
+  }
+  return operation.bind(store) as NonNullable<SessionStoreService[K]>
+}
 
 /**
  * A built store under test and the suite's options: what each capability's cases take. `run`
@@ -528,7 +578,8 @@ export const expiry = (subject: Subject): void => {
   })
 }
 /**
- * The `patch` capability (skipped when the store has none): `applyPatch` semantics, no resurrection, atomic under concurrency.
+ * The `patch` capability (skipped when the store has none, failing when `options.capabilities` names
+ * it): `applyPatch` semantics, no resurrection, atomic under concurrency.
  *
  * @example
  * ```ts
@@ -545,11 +596,8 @@ export const expiry = (subject: Subject): void => {
 export const patch = (subject: Subject): void => {
   const { store, test, expectPatched } = helpers(subject)
   const options = subject.options
-  // Bound: a store may be a class instance whose members use `this`.
-  const patch = store.patch?.bind(store)
-  if (patch === undefined) {
-    noteSkipped("patch", "the store has no patch capability")
-  } else {
+  const patch = capabilityOf(subject, "patch")
+  if (patch !== undefined) {
     describe("patch", () => {
       for (const [title, record, changes] of patchFixtures) {
         test(
@@ -703,7 +751,8 @@ export const patch = (subject: Subject): void => {
   }
 }
 /**
- * The `rotate` capability (skipped when the store has none): a move that depends on the old record, with or without grace.
+ * The `rotate` capability (skipped when the store has none, failing when `options.capabilities`
+ * names it): a move that depends on the old record, with or without grace.
  *
  * @example
  * ```ts
@@ -719,11 +768,8 @@ export const patch = (subject: Subject): void => {
  */
 export const rotate = (subject: Subject): void => {
   const { store, test } = helpers(subject)
-  const rotate = store.rotate?.bind(store)
-  if (rotate === undefined) {
-    noteSkipped("rotate", "the store has no rotate capability")
-    return
-  }
+  const rotate = capabilityOf(subject, "rotate")
+  if (rotate === undefined) return
   const retiredKey = "__session.retired"
   describe("rotate", () => {
     test(
@@ -855,7 +901,8 @@ export const rotate = (subject: Subject): void => {
   })
 }
 /**
- * The `lock` capability (skipped when the store has none), in real time: waiting, timing out, expiry, compare-and-delete.
+ * The `lock` capability (skipped when the store has none, failing when `options.capabilities` names
+ * it), in real time: waiting, timing out, expiry, compare-and-delete.
  *
  * @example
  * ```ts
@@ -870,11 +917,9 @@ export const rotate = (subject: Subject): void => {
  * @category suites
  */
 export const lock = (subject: Subject): void => {
-  const { live, store } = helpers(subject)
-  const lock = store.lock?.bind(store)
-  if (lock === undefined) {
-    noteSkipped("lock", "the store has no lock capability")
-  } else {
+  const { live } = helpers(subject)
+  const lock = capabilityOf(subject, "lock")
+  if (lock !== undefined) {
     describe("lock (real time)", () => {
       const hold = { ttl: Duration.seconds(10), wait: Duration.zero }
 

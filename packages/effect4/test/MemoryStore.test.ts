@@ -26,6 +26,13 @@ const sizeBecomes = (store: MemoryStore.MemoryStore, expected: number) =>
     return yield* store.size
   })
 
+/** A value `levels` objects deep below the top, `{ a: { a: ... {} } }`: 512 is as deep as a value may be. */
+const nested = (levels: number): unknown => {
+  let value: unknown = {}
+  for (let i = 0; i < levels; i++) value = { a: value }
+  return value
+}
+
 const isSome = (store: MemoryStore.MemoryStore, id: string) => Effect.map(store.read(id), Option.isSome)
 
 describe("MemoryStore", () => {
@@ -89,6 +96,19 @@ describe("MemoryStore", () => {
         cycle.self = cycle
         expect((yield* Effect.flip(store.write("k", { c: cycle }, Duration.zero))).reason).toBe("Unencodable")
         expect(yield* store.size).toBe(0)
+      }))
+
+    it.effect("a value nested as deep as a write accepts reads back and patches; one level deeper is refused", () =>
+      Effect.gen(function*() {
+        const store = yield* MemoryStore.make()
+        yield* store.write("deep", { v: nested(512) }, Duration.zero)
+        expect(yield* store.read("deep")).toStrictEqual(Option.some({ v: nested(512) }))
+        expect(yield* store.patch("deep", { clear: false, remove: [], set: [["n", 1]], add: [] }, Duration.zero))
+          .toBe(true)
+        expect(yield* store.read("deep")).toStrictEqual(Option.some({ v: nested(512), n: 1 }))
+        expect((yield* Effect.flip(store.write("deeper", { v: nested(513) }, Duration.zero))).reason).toBe(
+          "Unencodable"
+        )
       }))
 
     it.effect("concurrent writes to different IDs are all kept", () =>

@@ -23,6 +23,13 @@ import * as MysqlClient from "./utils/mysqlClient.js"
 import { describeWith, type ServiceName, SERVICES } from "./utils/services.js"
 import * as SqliteClient from "./utils/sqliteClient.js"
 
+/** A value `levels` objects deep below the top, `{ a: { a: ... {} } }`: 512 is as deep as a value may be. */
+const nested = (levels: number): unknown => {
+  let value: unknown = {}
+  for (let i = 0; i < levels; i++) value = { a: value }
+  return value
+}
+
 interface Database {
   readonly title: string
   /** the server it needs; `undefined`: none (SQLite) */
@@ -154,6 +161,19 @@ const suiteFor = (db: Database) => () => {
         yield* store.destroy(id)
         expect(yield* store.read(id)).toEqual(Option.none())
       }
+    })))
+
+  it.effect("a value nested as deep as a write accepts reads back and patches; one level deeper is refused", () =>
+    provide(Effect.gen(function*() {
+      const store = yield* SqlStore.make(options)
+      const id = unique("deep")
+      yield* store.write(id, { v: nested(512) }, Duration.minutes(1))
+      expect(yield* store.read(id)).toEqual(Option.some({ v: nested(512) }))
+      expect(yield* store.patch(id, { clear: false, remove: [], set: [["n", 1]], add: [] }, Duration.zero)).toBe(true)
+      expect(yield* store.read(id)).toEqual(Option.some({ v: nested(512), n: 1 }))
+      const deeper = yield* Effect.flip(store.write(unique("deeper"), { v: nested(513) }, Duration.zero))
+      expect(deeper.reason).toBe("Unencodable")
+      yield* store.destroy(id)
     })))
 
   it.effect("sweep deletes expired rows in batches and keeps live ones", () =>

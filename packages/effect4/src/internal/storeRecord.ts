@@ -8,6 +8,7 @@ export const RETIRED_KEY = StoredRecord.RETIRED_KEY
 export const setOwn = StoredRecord.setOwn
 export const copyJson = StoredRecord.copyJson
 export const isRecord = StoredRecord.isRecord
+export const fromParsed = StoredRecord.fromParsed
 export const isRetired = StoredRecord.isRetired
 export const retire = StoredRecord.retire
 export const graceEnd = StoredRecord.graceEnd
