@@ -254,7 +254,8 @@ const withBodyRead = (
           Stream.fail(
             new Multipart.MultipartError({
               reason: "InternalError",
-              cause: "the body was already parsed for the CSRF check: use request.multipart"
+              cause:
+                "the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
             })
           )
       },
@@ -271,6 +272,11 @@ const withBodyRead = (
 /**
  * Checks the current request's CSRF token, for use inside a handler (the middleware does the same
  * for every route). Safe methods pass; so does nothing else without the session's token.
+ *
+ * A form body it reads stays readable through the request's cached readers (`request.text`,
+ * `urlParamsBody`, `schemaBodyUrlParams`, `request.multipart`), but not as `request.stream` or
+ * `request.multipartStream`, which read the raw body again: a handler that streams its body runs
+ * behind `Csrf.middleware` (urlencoded bodies are replayed) or has the token sent in a header.
  *
  * @example
  * ```ts
@@ -389,7 +395,9 @@ export const make = <EM = never, RM = never>(options: Options<EM, RM> = {}): Mid
  *
  * Place it inside `Session.middleware` (it needs `Session`). It reads a form body only when no
  * header carries the token; handlers behind it can read the body again (`schemaBodyUrlParams`,
- * `schemaBodyForm`, `request.multipart`), mounted routers included. Body-size limits that should
+ * `schemaBodyForm`, `request.multipart`, a urlencoded body's `request.stream` too), mounted routers
+ * included. A multipart body was parsed, so `request.multipartStream` fails saying so: a handler
+ * that streams a multipart upload has the token sent in a header. Body-size limits that should
  * apply to that read (`HttpServerRequest.withMaxBodySize`, `Multipart.withMaxFileSize`) must be
  * set outside it. JSON clients send the header.
  *

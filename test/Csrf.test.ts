@@ -10,7 +10,7 @@ import {
 } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema, TestClock } from "effect"
+import { Effect, Layer, Option, Schema, Stream, TestClock } from "effect"
 import { Csrf, MemoryStore, Session, SessionStore } from "effect-session"
 import { Jar, setCookies } from "./utils/http.js"
 
@@ -44,6 +44,31 @@ const routes = HttpRouter.empty.pipe(
         Schema.Struct({ name: Schema.String, file: Multipart.FilesSchema })
       )
       return HttpServerResponse.text(`upload ${form.name} ${form.file[0]!.name}`)
+    })
+  ),
+  // reads the body as a stream of bytes, all of them
+  HttpRouter.post(
+    "/stream",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const text = yield* request.stream.pipe(Stream.decodeText(), Stream.mkString)
+      return HttpServerResponse.text(`stream ${text}`)
+    })
+  ),
+  // streams a multipart body part by part: the keys, or why it cannot
+  HttpRouter.post(
+    "/parts",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return yield* request.multipartStream.pipe(
+        Stream.map((part) => part.key),
+        Stream.runCollect,
+        Effect.map((keys) => HttpServerResponse.text(`parts ${Array.from(keys).join(",")}`)),
+        Effect.catchTag(
+          "MultipartError",
+          (error) => Effect.succeed(HttpServerResponse.text(`${error.reason}: ${String(error.cause)}`, { status: 500 }))
+        )
+      )
     })
   ),
   HttpRouter.post("/rotate", Effect.map(Session.regenerateToken, (token) => HttpServerResponse.text(token))),
@@ -289,6 +314,37 @@ describe("Csrf.make: reasons, methods and token carriers", () => {
       expect([ok.status, ok.body]).toEqual([200, "upload ada hello.txt"])
       const refused = yield* send(client, "POST", "/upload", { jar, body: { multipart: form() } })
       expect([refused.status, refused.body]).toEqual([419, "TokenMissing"])
+    }))
+
+  it.scoped("after a urlencoded _token check the handler streams the whole body again", () =>
+    Effect.gen(function*() {
+      const { client } = yield* serveWith(Csrf.make(reasonAsBody))
+      const { jar, token } = yield* openForm(client)
+      const ok = yield* send(client, "POST", "/stream", { jar, body: { form: { _token: token, name: "ada" } } })
+      expect([ok.status, ok.body]).toEqual([200, `stream _token=${token}&name=ada`])
+    }))
+
+  it.scoped("after a multipart _token check request.multipartStream says why it cannot stream; the header way streams", () =>
+    Effect.gen(function*() {
+      const { client } = yield* serveWith(Csrf.make(reasonAsBody))
+      const { jar, token } = yield* openForm(client)
+      const form = (withToken: boolean) => {
+        const data = new FormData()
+        if (withToken) data.append("_token", token)
+        data.append("name", "ada")
+        return data
+      }
+      const parsed = yield* send(client, "POST", "/parts", { jar, body: { multipart: form(true) } })
+      expect([parsed.status, parsed.body]).toEqual([
+        500,
+        "InternalError: the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
+      ])
+      const streamed = yield* send(client, "POST", "/parts", {
+        jar,
+        headers: { "x-csrf-token": token },
+        body: { multipart: form(false) }
+      })
+      expect([streamed.status, streamed.body]).toEqual([200, "parts name"])
     }))
 
   it.scoped("a mounted router behind the check can read the form body again (no hang)", () =>

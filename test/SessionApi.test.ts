@@ -8,6 +8,7 @@ import {
   HttpApiEndpoint,
   HttpApiError,
   HttpApiGroup,
+  HttpApiMiddleware,
   HttpApiSchema,
   HttpLayerRouter,
   HttpServerResponse,
@@ -315,4 +316,76 @@ describe("SessionApi", () => {
       )
     )
   })
+})
+
+// -----------------------------------------------------------------------------
+// Errors declared by another middleware of the endpoint, and a handler's own 5xx
+// -----------------------------------------------------------------------------
+
+class NotSignedIn
+  extends Schema.TaggedError<NotSignedIn>()("NotSignedIn", {}, HttpApiSchema.annotations({ status: 401 }))
+{}
+class UpstreamDown extends Schema.TaggedError<UpstreamDown>()(
+  "UpstreamDown",
+  {},
+  HttpApiSchema.annotations({ status: 502 })
+) {}
+
+// `HttpApi` encodes a handler's failure with the endpoint's errors and every middleware's together,
+// so a handler may fail with the guard's errors too.
+class Guard
+  extends HttpApiMiddleware.Tag<Guard>()("test/Guard", { failure: Schema.Union(NotSignedIn, UpstreamDown) })
+{}
+
+class Guarded extends HttpApiGroup.make("guarded")
+  .add(HttpApiEndpoint.post("intended", "/intended").addSuccess(Schema.String))
+  .add(HttpApiEndpoint.post("upstream", "/upstream").addSuccess(Schema.String))
+  .add(HttpApiEndpoint.post("maintenance", "/maintenance").addSuccess(Schema.String, { status: 503 }))
+  .add(HttpApiEndpoint.get("read", "/read").addSuccess(Schema.String))
+  .middleware(Guard)
+  .middleware(SessionApi.SessionMiddleware)
+{}
+
+class GuardedApi extends HttpApi.make("guarded").add(Guarded) {}
+
+const putting = (key: string) => Session.put(key, "/dashboard").pipe(SessionApi.mapStoreErrors, Effect.orDie)
+
+const GuardedLive = HttpApiBuilder.group(GuardedApi, "guarded", (handlers) =>
+  handlers
+    .handle("intended", () => Effect.zipRight(putting("intended"), Effect.fail(new NotSignedIn())))
+    .handle("upstream", () => Effect.zipRight(putting("upstream"), Effect.fail(new UpstreamDown())))
+    .handle("maintenance", () => Effect.as(putting("maintenance"), "down for maintenance"))
+    .handle("read", () =>
+      Session.all.pipe(Effect.map((all) => JSON.stringify(all)), SessionApi.mapStoreErrors, Effect.orDie)))
+
+const guardedServer = HttpApiBuilder.serve().pipe(
+  Layer.provide(HttpApiBuilder.api(GuardedApi).pipe(Layer.provide(GuardedLive))),
+  Layer.provide(Layer.succeed(Guard, Effect.void)),
+  Layer.provide(SessionApi.layer()),
+  Layer.provideMerge(NodeHttpServer.layerTest),
+  Layer.provideMerge(Recording.layer({ sweepInterval: "1 day" }))
+)
+
+describe("SessionApi: other middlewares' errors and a handler's 5xx", () => {
+  it.effect("a 4xx error of another middleware saves the session; its 5xx and a 5xx success do not", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      const unauthorized = yield* request("POST", "/intended", { jar })
+      expect(unauthorized.status).toBe(401)
+      expect(unauthorized.setCookies.map((c) => c.name)).toEqual([COOKIE])
+      const read = JSON.stringify({ intended: "/dashboard" })
+      expect(JSON.parse((yield* request("GET", "/read", { jar })).body)).toBe(read)
+      const upstream = yield* request("POST", "/upstream", { jar })
+      expect(upstream.status).toBe(502)
+      expect(upstream.setCookies).toEqual([])
+      const maintenance = yield* request("POST", "/maintenance", { jar })
+      expect(maintenance.status).toBe(503)
+      expect(maintenance.setCookies).toEqual([])
+      expect(JSON.parse((yield* request("GET", "/read", { jar })).body)).toBe(read)
+      // a new session's 5xx writes nothing at all
+      const recorder = yield* Recording.Recording
+      const before = recorder.calls.length
+      expect((yield* request("POST", "/maintenance")).setCookies).toEqual([])
+      expect(recorder.calls.slice(before).filter((c) => c.op !== "read")).toEqual([])
+    }).pipe(Effect.provide(guardedServer)))
 })

@@ -93,6 +93,18 @@ describe("SessionTest.make: a browser without HTTP", () => {
       expect(next.flashed).toEqual(["status"])
     }))
 
+  it.scoped("flashed leaves out a key flashed and then forgotten: the next request cannot read it", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make({ data: { user: "ada" } })
+      const outcome = yield* client.run(
+        Effect.all([Session.flash("status", "Saved"), Session.flash("kept", 1), Session.forget("status")])
+      )
+      expect(outcome.data).toEqual({ user: "ada", kept: 1 })
+      expect(outcome.flashed).toEqual(["kept"])
+      const next = yield* client.run(Session.getOption("status"))
+      expect(next.value).toEqual(Option.none())
+    }))
+
   it.scoped("regenerate: same data, new ID, old record deleted, token rotated", () =>
     Effect.gen(function*() {
       const client = yield* SessionTest.make({ data: { cart: ["A-1"] }, token: "before" })

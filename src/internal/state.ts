@@ -300,7 +300,10 @@ export class SessionState implements SessionService {
     )
   }
 
-  /** The value under `key`, decoded with the key's schema (or `schema`) when there is one. */
+  /**
+   * The value under `key`, decoded with the key's schema (or `schema`) when there is one: a copy
+   * (`Changes.get`), which a handler may change and put back.
+   */
   private lookup(
     key: KeyInput,
     schema: Schema.Schema.Any | undefined
@@ -323,7 +326,7 @@ export class SessionState implements SessionService {
   }
 
   get all(): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() => Object.fromEntries(this.changes.data))
+    return this.sync(() => Changes.all(this.changes))
   }
 
   get(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
@@ -372,10 +375,8 @@ export class SessionState implements SessionService {
   }
 
   has(key: string): Effect.Effect<boolean, SessionStoreError> {
-    return this.sync(() => {
-      const value = Changes.get(this.changes, key)
-      return value !== undefined && value !== null
-    })
+    // no copy of the value (`Changes.get` makes one) just to look at it
+    return this.sync(() => Changes.has(this.changes, key) && this.changes.data.get(key) !== null)
   }
 
   exists(key: string): Effect.Effect<boolean, SessionStoreError> {
@@ -389,13 +390,17 @@ export class SessionState implements SessionService {
   only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
     return this.sync(() =>
       Object.fromEntries(
-        keys.filter((k) => Changes.has(this.changes, k)).map((k) => [k, this.changes.data.get(k)])
+        keys.filter((k) => Changes.has(this.changes, k)).map((k) => [k, Changes.get(this.changes, k)])
       )
     )
   }
 
   except(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() => Object.fromEntries([...this.changes.data].filter(([k]) => !keys.includes(k))))
+    return this.sync(() =>
+      Object.fromEntries(
+        [...this.changes.data].filter(([k]) => !keys.includes(k)).map(([k, v]) => [k, StoredRecord.copyJson(v)])
+      )
+    )
   }
 
   // --- writing ---------------------------------------------------------------

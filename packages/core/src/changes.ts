@@ -7,7 +7,16 @@
 import * as Flash from "./flash.js"
 import * as Meta from "./meta.js"
 import type { SessionPatch } from "./patch.js"
-import { FLASH_KEY, hasOwn, isReserved, META_KEY, type SessionData, setOwn, TOKEN_KEY } from "./storedRecord.js"
+import {
+  copyJson,
+  FLASH_KEY,
+  hasOwn,
+  isReserved,
+  META_KEY,
+  type SessionData,
+  setOwn,
+  TOKEN_KEY
+} from "./storedRecord.js"
 
 /** A request's session data and its changes since it was loaded (or last saved). */
 export interface Changes {
@@ -59,15 +68,32 @@ export const fromRecord = (record: SessionData, meta: Meta.Meta): Changes => {
   }
 }
 
-/** The value under `key` (`undefined` when absent; a reserved key is never data). */
-export const get = (changes: Changes, key: string): unknown => isReserved(key) ? undefined : changes.data.get(key)
+/**
+ * The value under `key` (`undefined` when absent; a reserved key is never data), as a copy of its
+ * own: the caller may change it in place, and the session changes only when it is put back (as a
+ * PHP array read from Laravel's session). Were the session's own object handed out, a change in
+ * place would also change the baseline the save compares with, and the `put` that followed would
+ * look like no change at all and be lost.
+ */
+export const get = (changes: Changes, key: string): unknown =>
+  isReserved(key) ? undefined : copyJson(changes.data.get(key))
+
+/** Every key and a copy of its value (see `get`), as a fresh plain record. */
+export const all = (changes: Changes): Record<string, unknown> => {
+  const all: Record<string, unknown> = {}
+  for (const [key, value] of changes.data) setOwn(all, key, copyJson(value))
+  return all
+}
 
 /** Whether `key` is present, even with a `null` value. */
 export const has = (changes: Changes, key: string): boolean => !isReserved(key) && changes.data.has(key)
 
-/** Assigns `value` to `key` (already checked to be storable and not reserved). */
+/**
+ * Assigns a copy of `value` to `key` (already checked to be storable and not reserved): what the
+ * caller does to its object afterwards does not change the session, which holds what was put.
+ */
 export const set = (changes: Changes, key: string, value: unknown): void => {
-  changes.data.set(key, value)
+  changes.data.set(key, copyJson(value))
   changes.touched.add(key)
   changes.deltas?.delete(key)
 }

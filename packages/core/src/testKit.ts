@@ -82,9 +82,12 @@ export const stored = (found: SessionData | undefined, now: number): Stored => {
   if (found === undefined) return { data: {}, flashed: [], token: undefined }
   const read = Meta.read(found, now)
   const meta: Partial<Meta.Meta> = read._tag === "Meta" ? read.meta : {}
+  const data = userData(found)
   return {
-    data: userData(found),
-    flashed: Array.isArray(meta.fo) ? [...meta.fo] : [],
+    data,
+    // The flash list may still name a key the request flashed and then forgot (ageing drops it
+    // then): only a key the record holds is one the next request can read.
+    flashed: Array.isArray(meta.fo) ? meta.fo.filter((key) => Object.prototype.hasOwnProperty.call(data, key)) : [],
     token: typeof meta.t === "string" ? meta.t : undefined
   }
 }

@@ -15,6 +15,17 @@ describe("TestKit", () => {
     expect(TestKit.stored(undefined, 1000)).toEqual({ data: {}, flashed: [], token: undefined })
   })
 
+  it("flashed lists only the flashed keys the record still holds (a flash later forgotten is not readable)", () => {
+    const seeded = TestKit.record({ data: { user: "ada" }, flash: { status: "hi", kept: 1 } }, 1000)
+    // the flash list still names "status", whose value a later forget removed
+    const record = Object.fromEntries(Object.entries(seeded).filter(([key]) => key !== "status"))
+    expect(TestKit.stored(record, 1000)).toEqual({
+      data: { user: "ada", kept: 1 },
+      flashed: ["kept"],
+      token: undefined
+    })
+  })
+
   it("which seeds start a stored session", () => {
     expect(TestKit.startsStored({})).toBe(false)
     expect(TestKit.startsStored({ isNew: false })).toBe(true)

@@ -10,15 +10,17 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as HttpRouter from "effect/http/HttpRouter"
-import type * as HttpServerError from "effect/http/HttpServerError"
+import * as HttpServerError from "effect/http/HttpServerError"
 import * as HttpServerRequest from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
-import type * as Multipart from "effect/http/Multipart"
+import * as Multipart from "effect/http/Multipart"
 import * as UrlParams from "effect/http/UrlParams"
 import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Path from "effect/Path"
+import type * as Schema from "effect/Schema"
 import type { Scope } from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type * as Types from "effect/Types"
 import { Session } from "./Session.js"
 import type { SessionStoreError } from "./SessionError.js"
@@ -127,6 +129,21 @@ const resolve = (options: Options<unknown, unknown>): Config => ({
   except: options.except
 })
 
+/** How the check read the body, so the app behind the middleware can read it again. */
+type BodyRead =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Bytes"; readonly bytes: Uint8Array }
+  | { readonly _tag: "Multipart"; readonly multipart: HttpServerRequest.HttpServerRequest["multipart"] }
+
+const NOT_READ: BodyRead = { _tag: "None" }
+
+const textDecoder = new TextDecoder()
+// As effect's own `urlParamsBody` decodes a form: a BOM stays, and a leading "?" is data, not a
+// query prefix `URLSearchParams` would drop.
+const formDecoder = new TextDecoder("utf-8", { ignoreBOM: true })
+const formParams = (bytes: Uint8Array): URLSearchParams =>
+  new URLSearchParams(formDecoder.decode(bytes).replace(/^\?/, "%3F"))
+
 /**
  * A multipart body's token. Parsing one persists its files, which needs the platform's
  * `FileSystem` and `Path` (the Node server provides them); without them a multipart form carries
@@ -135,44 +152,50 @@ const resolve = (options: Options<unknown, unknown>): Config => ({
 const multipartToken = (
   request: HttpServerRequest.HttpServerRequest,
   field: string
-): Effect.Effect<string | undefined, Multipart.MultipartError, Scope> =>
+): Effect.Effect<readonly [token: string | undefined, body: BodyRead], Multipart.MultipartError, Scope> =>
   Effect.gen(function*() {
     const fs = yield* Effect.serviceOption(FileSystem.FileSystem)
     const path = yield* Effect.serviceOption(Path.Path)
-    if (Option.isNone(fs) || Option.isNone(path)) return undefined
-    // `multipart` is cached on the request: the handler's own read gets the same parts.
-    const form = yield* request.multipart.pipe(
+    if (Option.isNone(fs) || Option.isNone(path)) return [undefined, NOT_READ] as const
+    // `multipart` is cached on the request, and persists files in the request's scope: the
+    // handler's own `request.multipart` gets the same parts.
+    const multipart = request.multipart
+    const form = yield* multipart.pipe(
       Effect.provideService(FileSystem.FileSystem, fs.value),
       Effect.provideService(Path.Path, path.value)
     )
-    return Rules.fieldToken(form[field])
+    return [Rules.fieldToken(form[field]), { _tag: "Multipart", multipart }] as const
   })
 
 /**
  * The token the request carries: a header first (so a request that sends one never has its body
- * read), then the form field of a urlencoded or multipart body. The body is read through the
- * request's own cached reads, so the handler behind the check reads it again
- * (`schemaBodyUrlParams`, `schemaBodyForm`, `request.text`). A body that cannot be read fails with
- * the platform's own error, as it would in the handler.
+ * read), then the form field of a urlencoded or multipart body, with what was read of the body.
+ * A body that cannot be read fails with the platform's own error, as it would in the handler.
  */
 const submitted = (
   request: HttpServerRequest.HttpServerRequest,
   config: Config
-): Effect.Effect<string | undefined, HttpServerError.HttpServerError | Multipart.MultipartError, Scope> => {
+): Effect.Effect<
+  readonly [token: string | undefined, body: BodyRead],
+  HttpServerError.HttpServerError | Multipart.MultipartError,
+  Scope
+> => {
   for (const name of config.headers) {
     const value = Rules.nonEmpty(request.headers[name])
-    if (value !== undefined) return Effect.succeed(value)
+    if (value !== undefined) return Effect.succeed([value, NOT_READ])
   }
   switch (Rules.formKind(request.headers["content-type"])) {
     case "urlencoded":
-      return Effect.map(
-        request.urlParamsBody,
-        (params) => Rules.nonEmpty(Option.getOrUndefined(UrlParams.getFirst(params, config.field)))
-      )
+      // The bytes themselves (within the platform's body size limit): the app behind the
+      // middleware gets them again however it reads the body, its stream included.
+      return Effect.map(request.arrayBuffer, (buffer) => {
+        const bytes = new Uint8Array(buffer)
+        return [Rules.nonEmpty(formParams(bytes).get(config.field)), { _tag: "Bytes", bytes }] as const
+      })
     case "multipart":
       return multipartToken(request, config.field)
     default:
-      return Effect.succeed(undefined)
+      return Effect.succeed([undefined, NOT_READ])
   }
 }
 
@@ -180,7 +203,7 @@ const check = (
   request: HttpServerRequest.HttpServerRequest,
   config: Config
 ): Effect.Effect<
-  void,
+  BodyRead,
   CsrfTokenMismatch | SessionStoreError | HttpServerError.HttpServerError | Multipart.MultipartError,
   Session | Scope
 > =>
@@ -189,17 +212,97 @@ const check = (
     // A new session has no token, and asking for one would mint it and create the session.
     if (yield* Session.isNew) return yield* new CsrfTokenMismatch({ reason: "NoSession", method })
     const expected = yield* Session.token
-    const given = yield* submitted(request, config)
+    const [given, body] = yield* submitted(request, config)
     if (given === undefined) return yield* new CsrfTokenMismatch({ reason: "TokenMissing", method })
     if (!tokensMatch(expected, given)) return yield* new CsrfTokenMismatch({ reason: "TokenMismatch", method })
+    return body
   })
 
 const mustCheck = (request: HttpServerRequest.HttpServerRequest, config: Config): boolean =>
   !Rules.isSafeMethod(request.method) && (config.except === undefined || !config.except(request))
 
+const parseError = (request: HttpServerRequest.HttpServerRequest, description: string, cause?: unknown) =>
+  new HttpServerError.HttpServerError({
+    reason: new HttpServerError.RequestParseError({ request, description, ...(cause === undefined ? {} : { cause }) })
+  })
+
+/**
+ * The request the app behind the middleware sees once the check has read the body (public
+ * members only, on a view that inherits the rest from `request`): a urlencoded body is read again
+ * from the bytes the check read, in every way (`stream`, `text`, `urlParamsBody`, `json`,
+ * `arrayBuffer`); a multipart body was parsed, so `multipart` returns the same parts and the other
+ * readers fail saying so, where they would otherwise find the body consumed (an empty stream, a
+ * bare parse error). Requests derived with `modify` (a router slicing a prefix off the URL) get the
+ * same readers: theirs would read the consumed body again.
+ */
+const withBodyRead = (
+  request: HttpServerRequest.HttpServerRequest,
+  body: Exclude<BodyRead, { readonly _tag: "None" }>
+): HttpServerRequest.HttpServerRequest => {
+  const self = Object.create(request) as HttpServerRequest.HttpServerRequest
+  const modify = (options: Parameters<HttpServerRequest.HttpServerRequest["modify"]>[0]) =>
+    withBodyRead(request.modify(options), body)
+  if (body._tag === "Bytes") {
+    const bytes = body.bytes
+    const text = Effect.sync(() => textDecoder.decode(bytes))
+    const notMultipart = Multipart.MultipartError.fromReason(
+      "Parse",
+      "the body was already read as a urlencoded form for the CSRF check"
+    )
+    Object.defineProperties(self, {
+      modify: { value: modify },
+      text: { get: () => text },
+      json: {
+        get: () =>
+          Effect.flatMap(text, (s) =>
+            Effect.try({
+              try: (): Schema.Json => s === "" ? null : JSON.parse(s),
+              catch: (cause) => parseError(self, "the body is not JSON", cause)
+            }))
+      },
+      urlParamsBody: { get: () => Effect.sync(() => UrlParams.fromInput(formParams(bytes))) },
+      // a copy each time: a reader may keep or change what it is given
+      arrayBuffer: { get: () => Effect.sync(() => bytes.slice().buffer) },
+      stream: { get: () => Stream.suspend(() => Stream.make(bytes.slice())) },
+      multipart: { get: () => Effect.fail(notMultipart) },
+      multipartStream: { get: () => Stream.fail(notMultipart) }
+    })
+  } else {
+    const multipart = body.multipart
+    const failed = parseError(
+      self,
+      "the body was already parsed as a multipart form for the CSRF check: use request.multipart"
+    )
+    Object.defineProperties(self, {
+      modify: { value: modify },
+      multipart: { get: () => multipart },
+      multipartStream: {
+        get: () =>
+          Stream.fail(
+            Multipart.MultipartError.fromReason(
+              "InternalError",
+              "the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
+            )
+          )
+      },
+      text: { get: () => Effect.fail(failed) },
+      json: { get: () => Effect.fail(failed) },
+      urlParamsBody: { get: () => Effect.fail(failed) },
+      arrayBuffer: { get: () => Effect.fail(failed) },
+      stream: { get: () => Stream.fail(failed) }
+    })
+  }
+  return self
+}
+
 /**
  * Checks the current request's CSRF token, for use inside a handler (the middleware does the same
  * for every route). Safe methods pass; so does nothing else without the session's token.
+ *
+ * A form body it reads stays readable through the request's cached readers (`request.text`,
+ * `urlParamsBody`, `schemaBodyUrlParams`, `request.multipart`), but not as `request.stream` or
+ * `request.multipartStream`, which read the raw body again: a handler that streams its body runs
+ * behind `Csrf.middleware` (urlencoded bodies are replayed) or has the token sent in a header.
  *
  * @example
  * ```ts
@@ -224,7 +327,7 @@ export const verify: Effect.Effect<
   Session | HttpServerRequest.HttpServerRequest | Scope
 > = HttpServerRequest.HttpServerRequest.use((request) => {
   const config = resolve({})
-  return mustCheck(request, config) ? check(request, config) : Effect.void
+  return mustCheck(request, config) ? Effect.asVoid(check(request, config)) : Effect.void
 })
 
 const pageExpired = (error: CsrfTokenMismatch): Effect.Effect<HttpServerResponse.HttpServerResponse> =>
@@ -336,7 +439,11 @@ export const make: MakeCsrf = (<EM, RM>(options: Options<EM, RM> = {}, mode?: { 
         ? Effect.matchEffect(check(request, config), {
           onFailure: (error): Effect.Effect<HttpServerResponse.HttpServerResponse, Passed | EM, RM> =>
             error._tag === "CsrfTokenMismatch" ? onMismatch(error, request) : Effect.fail(error),
-          onSuccess: () => app
+          // The app reads the body again from what the check read of it.
+          onSuccess: (body) =>
+            body._tag === "None"
+              ? app
+              : Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBodyRead(request, body))
         })
         : app
     )
@@ -360,6 +467,12 @@ export const make: MakeCsrf = (<EM, RM>(options: Options<EM, RM> = {}, mode?: { 
  * It needs `Session`: combine it with the session middleware, which runs outside it
  * (`Csrf.middleware.combine(Session.middleware())`). For every route of a router, use
  * `Csrf.make({}, { global: true })` next to `Session.middleware(options, { global: true })`.
+ *
+ * It reads a form body only when no header carries the token. Handlers behind it read a urlencoded
+ * body again in any way, `request.stream` included, mounted routers too; a multipart body was
+ * parsed, so they read it with `request.multipart` (the same parts and files), and
+ * `request.multipartStream` fails saying so: a handler that streams a multipart upload has the
+ * token sent in a header. JSON clients send the header.
  *
  * @example
  * ```ts

@@ -6,10 +6,11 @@
  * its cookie added to that response.
  *
  * Which responses save the session: every response the API produces with a status below 500,
- * including the endpoint's declared errors such as a `400` or `401` (a failed validation may flash
- * messages, as in Laravel), as in the effect 3 package. A `5xx` — a defect, an undeclared error, a
- * declared error whose status is 500 or more, `SessionUnavailable` — keeps the stored session as
- * it was, like a failed request behind `Session.middleware`.
+ * including the declared errors such as a `400` or `401`, the endpoint's own or another
+ * middleware's (a failed validation may flash messages, as in Laravel), as in the effect 3 package.
+ * A `5xx` — a defect, an undeclared error, a declared error whose status is 500 or more, a `503`
+ * the handler returns itself, `SessionUnavailable` — keeps the stored session as it was, like a
+ * failed request behind `Session.middleware`.
  *
  * @since 0.1.0
  */
@@ -167,27 +168,42 @@ const statusOf = (ast: SchemaAST.AST): number =>
     (ast.context?.annotations?.httpApiStatus as number | undefined) ?? 500
 
 /**
- * Whether a handler's failure still saves the session: it is one of the endpoint's declared errors
- * and `HttpApi` answers it with a status below 500. Built once per endpoint.
+ * Whether a response the handler produced saves the session: a status below 500. A `5xx` it builds
+ * itself (`HttpServerResponse.text("maintenance", { status: 503 })`) or declares as its success keeps
+ * the stored session as it was, as a failed request does: effect 3's `SessionApi` decides the same way.
+ */
+const savesResponse = (response: HttpServerResponse.HttpServerResponse): boolean => response.status < 500
+
+const isSessionApiError = (u: unknown): u is SessionApiError =>
+  u instanceof SessionUnavailable || u instanceof SessionLocked
+
+/**
+ * Whether a handler's failure still saves the session: `HttpApi` encodes it as one of the errors
+ * the endpoint declares, itself or through any of its middlewares (an auth guard's `401` too), with
+ * a status below 500. The session's own failures never save: `SessionUnavailable` is a 503, and a
+ * `SessionLocked` (423) means the request never had the session to itself. Built once per endpoint.
  */
 const savesOn = (() => {
   const cache = new WeakMap<HttpApiEndpoint.Top, (error: unknown) => boolean>()
   return (endpoint: HttpApiEndpoint.Top): (error: unknown) => boolean => {
     let saves = cache.get(endpoint)
     if (saves === undefined) {
-      const declared = [...endpoint.error].map((schema) => ({
+      const schemas = new Set(endpoint.error)
+      for (const middleware of endpoint.middlewares) {
+        // Every middleware key has its declared errors as a public `error` set (`HttpApiMiddleware.AnyService`).
+        if (middleware === SessionMiddleware) continue
+        for (const schema of (middleware as unknown as HttpApiMiddleware.AnyService).error) schemas.add(schema)
+      }
+      const declared = [...schemas].map((schema) => ({
         is: Schema.is(schema),
         below500: statusOf(schema.ast) < 500
       }))
-      saves = (error) => declared.find((d) => d.is(error))?.below500 ?? false
+      saves = (error) => !isSessionApiError(error) && (declared.find((d) => d.is(error))?.below500 ?? false)
       cache.set(endpoint, saves)
     }
     return saves
   }
 })()
-
-const isSessionApiError = (u: unknown): u is SessionApiError =>
-  u instanceof SessionUnavailable || u instanceof SessionLocked
 
 /**
  * The response for a session failure, as `HttpApi` encodes the declared error (its JSON body and
@@ -228,7 +244,8 @@ const answered = <E, R>(
  * layer is built (invalid options fail it with `SessionConfigError`); the store is taken from the
  * layer's context once. Each request runs the one session lifecycle `Session.middleware` runs: a
  * request that never touches its session costs no store I/O, a save that fails never becomes a
- * `200`, and a declared error below 500 saves the session too (its response gets the cookie).
+ * `200`, a declared error below 500 (the endpoint's or another middleware's) saves the session too
+ * (its response gets the cookie), and a `5xx` — even a response the handler built — saves nothing.
  * A store failure or lock timeout is answered with the declared error's status and JSON body plus
  * `Cache-Control: no-store` and `Retry-After: 1`, whether the middleware met it or the handler
  * did (`mapStoreErrors`, also when followed by `Effect.orDie`).
@@ -273,7 +290,7 @@ export const layer = (
       const onError = (error: SessionStoreError | SessionLockTimeout, context: Session.FailureContext) =>
         Effect.as(logFailure(error, context.phase), apiResponse(toApiError(error)))
       return SessionMiddleware.of((httpEffect, { endpoint }) =>
-        answered(internal.serveProviding(Session, config, store, httpEffect, onError, savesOn(endpoint)))
+        answered(internal.serveProviding(Session, config, store, httpEffect, onError, savesOn(endpoint), savesResponse))
       )
     })
   )

@@ -6,7 +6,7 @@
  * a mounted route reading the body again, and `Csrf.verify` leaving the body readable.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, Option, Schema, Stream } from "effect"
 import { Csrf, MemoryStore, Session, SessionStore } from "effect-session-v4"
 import {
   Cookies,
@@ -61,6 +61,48 @@ const handlers = Layer.mergeAll(
     "*",
     "/any",
     Effect.map(HttpServerRequest.HttpServerRequest, (r) => HttpServerResponse.text(r.method))
+  ),
+  // reads the body as a stream of bytes, all of them
+  HttpRouter.add(
+    "POST",
+    "/stream",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const text = yield* request.stream.pipe(Stream.decodeText, Stream.mkString)
+      return HttpServerResponse.text(`stream ${text}`)
+    })
+  ),
+  // reads the body in every way, one after the other
+  HttpRouter.add(
+    "POST",
+    "/readers",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const streamed = yield* request.stream.pipe(Stream.decodeText, Stream.mkString)
+      const again = yield* request.stream.pipe(Stream.decodeText, Stream.mkString)
+      const text = yield* request.text
+      const bytes = new Uint8Array(yield* request.arrayBuffer).length
+      const name = Option.getOrElse(UrlParams.getFirst(yield* request.urlParamsBody, "name"), () => "?")
+      const json = yield* Effect.flip(request.json)
+      return HttpServerResponse.jsonUnsafe({ same: streamed === again && again === text, bytes, name, json: json._tag })
+    })
+  ),
+  // streams a multipart body part by part: the keys, or why it cannot
+  HttpRouter.add(
+    "POST",
+    "/parts",
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      return yield* request.multipartStream.pipe(
+        Stream.map((part) => part.key),
+        Stream.runCollect,
+        Effect.map((keys) => HttpServerResponse.text(`parts ${Array.from(keys).join(",")}`)),
+        Effect.catchTag("MultipartError", (error) =>
+          Effect.succeed(
+            HttpServerResponse.text(`${error.reason._tag}: ${String(error.reason.cause)}`, { status: 500 })
+          ))
+      )
+    })
   ),
   HttpRouter.add("POST", "/rotate", Effect.map(Session.regenerateToken, (token) => HttpServerResponse.text(token))),
   HttpRouter.add("POST", "/webhooks/stripe", HttpServerResponse.text("hooked")),
@@ -345,6 +387,53 @@ describe("Csrf.make: reasons, methods and token carriers", () => {
         expect([ok.status, ok.body]).toEqual([200, "upload ada hello.txt"])
         const refused = yield* b.send("POST", "/upload", { body: { multipart: form() } })
         expect([refused.status, refused.body]).toEqual([419, "TokenMissing"])
+      })
+    ))
+
+  it.effect("after a urlencoded _token check the handler streams the whole body again", () =>
+    withApp(() =>
+      Effect.gen(function*() {
+        const { b, token } = yield* openForm
+        const body = `_token=${token}&name=ada`
+        const ok = yield* b.send("POST", "/stream", { body: { form: { _token: token, name: "ada" } } })
+        expect([ok.status, ok.body]).toEqual([200, `stream ${body}`])
+        const readers = yield* b.send("POST", "/readers", { body: { form: { _token: token, name: "ada" } } })
+        expect(readers.status).toBe(200)
+        expect(JSON.parse(readers.body)).toStrictEqual({
+          same: true,
+          bytes: body.length,
+          name: "ada",
+          json: "HttpServerError"
+        })
+        // with the header the check reads no body: the stream is the request's own
+        const header = yield* b.send("POST", "/stream", {
+          headers: { "x-csrf-token": token },
+          body: { form: { name: "ada" } }
+        })
+        expect([header.status, header.body]).toEqual([200, "stream name=ada"])
+      })
+    ))
+
+  it.effect("after a multipart _token check request.multipartStream says why it cannot stream; the header way streams", () =>
+    withApp(() =>
+      Effect.gen(function*() {
+        const { b, token } = yield* openForm
+        const form = (withToken: boolean) => {
+          const data = new FormData()
+          if (withToken) data.append("_token", token)
+          data.append("name", "ada")
+          return data
+        }
+        const parsed = yield* b.send("POST", "/parts", { body: { multipart: form(true) } })
+        expect([parsed.status, parsed.body]).toEqual([
+          500,
+          "InternalError: the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
+        ])
+        const streamed = yield* b.send("POST", "/parts", {
+          headers: { "x-csrf-token": token },
+          body: { multipart: form(false) }
+        })
+        expect([streamed.status, streamed.body]).toEqual([200, "parts name"])
       })
     ))
 

@@ -14,6 +14,7 @@ import {
   HttpApiEndpoint,
   HttpApiError,
   HttpApiGroup,
+  HttpApiMiddleware,
   HttpApiSchema,
   OpenApi
 } from "effect/http-api"
@@ -362,4 +363,63 @@ describe("SessionApi beside Session.middleware on one router", () => {
       yield* Effect.flatMap(recorder, (store) => store.recover)
       expect(JSON.parse((yield* request("GET", "/plain/n", { jar })).body)).toStrictEqual({ n: 2 })
     }).pipe(Effect.provide(serveWith(mixed, SessionTest.layerRecording({ memory: { sweepInterval: "1 day" } })))))
+})
+
+// -----------------------------------------------------------------------------
+// Errors declared by another middleware of the endpoint (an auth guard)
+// -----------------------------------------------------------------------------
+
+class NotSignedIn extends Schema.TaggedError<NotSignedIn>()("NotSignedIn", {}, { httpApiStatus: 401 }) {}
+class UpstreamDown extends Schema.TaggedError<UpstreamDown>()("UpstreamDown", {}, { httpApiStatus: 502 }) {}
+
+// `HttpApi` encodes a handler's failure with the endpoint's errors and every middleware's together,
+// so a handler may fail with the guard's errors too.
+class Guard extends HttpApiMiddleware.Service<Guard>()("test/Guard", { error: [NotSignedIn, UpstreamDown] }) {}
+
+class Guarded extends HttpApiGroup.make("guarded")
+  .add(HttpApiEndpoint.post("intended", "/intended", { success: Schema.String }))
+  .add(HttpApiEndpoint.post("upstream", "/upstream", { success: Schema.String }))
+  .add(HttpApiEndpoint.post("busy", "/busy", { success: Schema.String }))
+  .add(HttpApiEndpoint.get("read", "/read", { success: Schema.String }))
+  .middleware(Guard)
+  .middleware(SessionApi.SessionMiddleware)
+{}
+
+class GuardedApi extends HttpApi.make("guarded").add(Guarded) {}
+
+const putThen = <E>(key: string, error: E) =>
+  Session.put(key, "/dashboard").pipe(SessionApi.mapStoreErrors, Effect.orDie, Effect.andThen(Effect.fail(error)))
+
+const GuardedLive = HttpApiBuilder.group(GuardedApi, "guarded", (handlers) =>
+  handlers
+    .handle("intended", () => putThen("intended", new NotSignedIn()))
+    .handle("upstream", () => putThen("upstream", new UpstreamDown()))
+    .handle("busy", () => putThen("busy", new SessionApi.SessionLocked()))
+    .handle("read", () =>
+      Session.all.pipe(Effect.map((all) => JSON.stringify(all)), SessionApi.mapStoreErrors, Effect.orDie)))
+
+const GuardedApp = HttpApiBuilder.layer(GuardedApi).pipe(
+  Layer.provide(GuardedLive),
+  Layer.provide(Layer.succeed(Guard, (httpEffect) => httpEffect)),
+  Layer.provide(SessionApi.layer({ insecure: true }))
+)
+
+describe("SessionApi: errors declared by the endpoint's other middlewares", () => {
+  it.effect("a 4xx error of another middleware saves the session; its 5xx and the session's own 423 do not", () =>
+    Effect.gen(function*() {
+      const jar = new Jar()
+      const unauthorized = yield* request("POST", "/intended", { jar })
+      expect(unauthorized.status).toBe(401)
+      expect(JSON.parse(unauthorized.body)).toStrictEqual({ _tag: "NotSignedIn" })
+      expect(sessionCookies(unauthorized)[0]?.value).toMatch(ID_SHAPE)
+      const read = JSON.stringify({ intended: "/dashboard" })
+      expect(JSON.parse((yield* request("GET", "/read", { jar })).body)).toBe(read)
+      const upstream = yield* request("POST", "/upstream", { jar })
+      expect(upstream.status).toBe(502)
+      expect(sessionCookies(upstream)).toStrictEqual([])
+      const busy = yield* request("POST", "/busy", { jar })
+      expect(busy.status).toBe(423)
+      expect(sessionCookies(busy)).toStrictEqual([])
+      expect(JSON.parse((yield* request("GET", "/read", { jar })).body)).toBe(read)
+    }).pipe(Effect.provide(serveWith(GuardedApp, SessionTest.layerRecording({ memory: { sweepInterval: "1 day" } })))))
 })

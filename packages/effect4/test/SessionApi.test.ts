@@ -5,7 +5,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Option, Schema } from "effect"
 import { Session, SessionApi, SessionTest } from "effect-session-v4"
-import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup } from "effect/http-api"
+import { HttpServerResponse } from "effect/http"
+import { HttpApi, HttpApiBuilder, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "effect/http-api"
 import { makeJar, serveWith } from "./utils/http.js"
 import { driveUntil, makeLockWatch } from "./utils/lock.js"
 
@@ -20,6 +21,8 @@ class Counter extends HttpApiGroup.make("counter")
   .add(HttpApiEndpoint.post("broken", "/broken", { success: Schema.Number, error: Broken }))
   .add(HttpApiEndpoint.post("defect", "/defect", { success: Schema.Number }))
   .add(HttpApiEndpoint.post("logout", "/logout", { success: Schema.Boolean }))
+  .add(HttpApiEndpoint.post("maintenance", "/maintenance", { success: Schema.String }))
+  .add(HttpApiEndpoint.post("unavailable", "/unavailable", { success: Schema.Number.pipe(HttpApiSchema.status(503)) }))
   .middleware(SessionApi.SessionMiddleware)
 {}
 
@@ -41,12 +44,24 @@ const CounterLive = HttpApiBuilder.group(Api, "counter", (handlers) =>
     .handle("defect", () =>
       Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie, Effect.andThen(Effect.die("boom"))))
     .handle("logout", () =>
-      Session.destroy.pipe(Effect.as(true), SessionApi.mapStoreErrors)))
+      Session.destroy.pipe(Effect.as(true), SessionApi.mapStoreErrors))
+    // a handler's own 5xx: a response it builds, and a success declared with a 503
+    .handle("maintenance", () =>
+      Session.increment("n").pipe(
+        SessionApi.mapStoreErrors,
+        Effect.orDie,
+        Effect.as(HttpServerResponse.text("down for maintenance", { status: 503 }))
+      ))
+    .handle("unavailable", () =>
+      Session.increment("n").pipe(SessionApi.mapStoreErrors, Effect.orDie)))
 
-const App = HttpApiBuilder.layer(Api).pipe(
-  Layer.provide(CounterLive),
-  Layer.provide(SessionApi.layer({ insecure: true }))
-)
+const app = (options: Parameters<typeof SessionApi.layer>[0]) =>
+  HttpApiBuilder.layer(Api).pipe(
+    Layer.provide(CounterLive),
+    Layer.provide(SessionApi.layer(options))
+  )
+
+const App = app({ insecure: true })
 
 const withServer = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   effect.pipe(Effect.provide(serveWith(App, SessionTest.layerRecording())))
@@ -123,6 +138,38 @@ describe("SessionApi (HttpApi middleware, real HTTP)", () => {
       expect(defect.setCookie).toBeUndefined()
       expect((yield* jar.get("/read")).body).toBe("1")
     })))
+
+  it.live("a handler's 5xx response (built or declared) keeps the stored session as it was, and releases the lock", () =>
+    Effect.gen(function*() {
+      const operations = SessionTest.RecordingStore.use((store) => store.operations)
+      const count = (...tags: ReadonlyArray<string>) =>
+        Effect.map(operations, (ops) => ops.filter((op) => tags.includes(op)).length)
+      const writes = count("write", "patch", "rotate", "destroy")
+      // a new session: nothing written, no cookie
+      for (const path of ["/maintenance", "/unavailable"]) {
+        const fresh = yield* makeJar().post(path)
+        expect(fresh.status).toBe(503)
+        expect(fresh.setCookie).toBeUndefined()
+      }
+      expect(yield* writes).toBe(0)
+      // a stored session: left as it was
+      const jar = makeJar()
+      yield* jar.post("/increment")
+      const before = yield* writes
+      for (const path of ["/maintenance", "/unavailable"]) {
+        const reply = yield* jar.post(path)
+        expect(reply.status).toBe(503)
+        expect(reply.setCookie).toBeUndefined()
+        expect(reply.headers["cache-control"]).toBeUndefined()
+      }
+      expect(yield* writes).toBe(before)
+      // each 503 released the lock it took: the next request gets it at once
+      expect(yield* count("lock")).toBe(2)
+      expect(yield* count("unlock")).toBe(2)
+      expect((yield* jar.post("/increment")).body).toBe("2")
+    }).pipe(
+      Effect.provide(serveWith(app({ insecure: true, lock: { wait: "100 millis" } }), SessionTest.layerRecording()))
+    ))
 
   it.effect("destroy expires the cookie", () =>
     withServer(Effect.gen(function*() {

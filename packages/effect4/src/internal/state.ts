@@ -367,6 +367,7 @@ export class SessionState implements SessionService {
 
   // --- reading ---------------------------------------------------------------
 
+  /** A copy of the value under `key` (`Changes.get`): a handler may change it, and put it back. */
   private lookup(key: string): unknown {
     return Changes.get(this.changes, key)
   }
@@ -391,11 +392,7 @@ export class SessionState implements SessionService {
   }
 
   get all(): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() => {
-      const all: Record<string, unknown> = {}
-      for (const [key, value] of this.changes.data) StoredRecord.setOwn(all, key, value)
-      return all
-    })
+    return this.sync(() => Changes.all(this.changes))
   }
 
   get(key: string): Effect.Effect<unknown, SessionKeyMissing | SessionStoreError>
@@ -465,10 +462,8 @@ export class SessionState implements SessionService {
   }
 
   has(key: string): Effect.Effect<boolean, SessionStoreError> {
-    return this.sync(() => {
-      const value = this.lookup(key)
-      return value !== undefined && value !== null
-    })
+    // no copy of the value (`lookup` makes one) just to look at it
+    return this.sync(() => Changes.has(this.changes, key) && this.changes.data.get(key) !== null)
   }
 
   exists(key: string): Effect.Effect<boolean, SessionStoreError> {
@@ -492,7 +487,9 @@ export class SessionState implements SessionService {
   ): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
     return this.sync(() => {
       const rest: Record<string, unknown> = {}
-      for (const [key, value] of this.changes.data) if (!keys.includes(key)) StoredRecord.setOwn(rest, key, value)
+      for (const [key, value] of this.changes.data) {
+        if (!keys.includes(key)) StoredRecord.setOwn(rest, key, StoredRecord.copyJson(value))
+      }
       return rest
     })
   }
@@ -1095,7 +1092,8 @@ type OnError<EH, RH> = (
  * lock timeout into the failure handler's response. Changes are saved only when the app succeeds
  * — or when it fails with an error `saveOnFailure` accepts (`HttpApi`'s declared 4xx errors, which
  * the API encodes into a response after this flow): then the session is saved and its cookie added
- * to whatever response the error becomes. Any other failure keeps the stored session as it was.
+ * to whatever response the error becomes. Any other failure keeps the stored session as it was, and
+ * so does a response `saveResponse` refuses (`HttpApi`'s 5xx): it leaves without a cookie.
  * Only the app is interruptible: the save and the lock release always run to the end.
  */
 export const serve = <E, R, EH, RH>(
@@ -1103,13 +1101,16 @@ export const serve = <E, R, EH, RH>(
   request: HttpServerRequest.HttpServerRequest,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
   onError: OnError<EH, RH>,
-  saveOnFailure?: (error: unknown) => boolean
+  saveOnFailure?: (error: unknown) => boolean,
+  saveResponse?: (response: HttpServerResponse.HttpServerResponse) => boolean
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
   R | RH
 > =>
-  Effect.uninterruptibleMask((restore) => flow(state, request, restore(withLock(state, app)), onError, saveOnFailure))
+  Effect.uninterruptibleMask((restore) =>
+    flow(state, request, restore(withLock(state, app)), onError, saveOnFailure, saveResponse)
+  )
 
 /**
  * `serve` for a router or API middleware: reads the request and the clock from the running fiber
@@ -1123,7 +1124,8 @@ export const serveProviding = <I, E, R, EH, RH>(
   store: SessionStoreService,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
   onError: OnError<EH, RH>,
-  saveOnFailure?: (error: unknown) => boolean
+  saveOnFailure?: (error: unknown) => boolean,
+  saveResponse?: (response: HttpServerResponse.HttpServerResponse) => boolean
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
   Exclude<E, SessionStoreError | SessionLockTimeout> | EH,
@@ -1143,6 +1145,7 @@ export const serveProviding = <I, E, R, EH, RH>(
       restore(withLock(state, app)) as Effect.Effect<HttpServerResponse.HttpServerResponse, E, Exclude<R, I>>,
       onError,
       saveOnFailure,
+      saveResponse,
       () => fiber.setContext(context)
     )
   })
@@ -1160,8 +1163,9 @@ const unlocking = <A, E, R>(state: SessionState, effect: Effect.Effect<A, E, R>)
 
 /**
  * What follows the app (`run`, already interruptible where it should be), in one continuation:
- * `leave` (the context the app had, taken back), then the save and the cookie, or the failure's
- * handling; then the lock's release, when one is held.
+ * `leave` (the context the app had, taken back), then the save and the cookie (unless
+ * `saveResponse` refuses the response), or the failure's handling; then the lock's release, when
+ * one is held.
  */
 const flow = <E, R, EH, RH>(
   state: SessionState,
@@ -1169,6 +1173,7 @@ const flow = <E, R, EH, RH>(
   run: Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R>,
   onError: OnError<EH, RH>,
   saveOnFailure: ((error: unknown) => boolean) | undefined,
+  saveResponse?: (response: HttpServerResponse.HttpServerResponse) => boolean,
   leave?: () => void
 ): Effect.Effect<
   HttpServerResponse.HttpServerResponse,
@@ -1186,6 +1191,9 @@ const flow = <E, R, EH, RH>(
   const handled = Effect.matchCauseEffect(run, {
     onSuccess: (response) => {
       leave?.()
+      // A response the adapter does not save on (`HttpApi`'s 5xx): the stored session stays as it
+      // was, so no cookie either (it would name a session that was never written); the lock still goes.
+      if (saveResponse !== undefined && !saveResponse(response)) return unlocking(state, Effect.succeed(response))
       state.pendingResponse = response
       // The save, then the answer (or the failure's), in the save's own continuation; nothing to
       // save (the session unused, unchanged): the answer at once.

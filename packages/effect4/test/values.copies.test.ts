@@ -1,0 +1,91 @@
+/**
+ * A value read from the session is the handler's own copy, and `put` stores a copy of what it is
+ * given, as a PHP array read from Laravel's session: reading a value, changing it in place and
+ * putting it back saves the change; changing it without `put` changes nothing, whichever store.
+ * (test/values.copies.test.ts is the twin on the other line.)
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { MemoryStore, Session, type SessionStoreService, SessionTest } from "effect-session-v4"
+
+/** The memory store with only the required operations: every save writes the whole record. */
+const minimal = Effect.map(MemoryStore.make(), (memory): SessionStoreService => ({
+  read: (id) => memory.read(id),
+  write: (id, data, ttl) => memory.write(id, data, ttl),
+  destroy: (id) => memory.destroy(id)
+}))
+
+const stores = [
+  ["a store with patch (memory)", MemoryStore.make()],
+  ["a store without patch", minimal]
+] as const
+
+for (const [storeName, makeStore] of stores) {
+  describe(`values are copies: ${storeName}`, () => {
+    it.effect("get, change in place, put back: the change is saved", () =>
+      Effect.gen(function*() {
+        const client = yield* SessionTest.make({ store: yield* makeStore, data: { cart: ["A-1"] } })
+        const outcome = yield* client.run(Effect.gen(function*() {
+          const cart = (yield* Session.get("cart")) as Array<string>
+          cart.push("B-2")
+          yield* Session.put("cart", cart)
+        }))
+        expect(outcome.data).toStrictEqual({ cart: ["A-1", "B-2"] })
+        expect((yield* client.run(Session.get("cart"))).value).toStrictEqual(["A-1", "B-2"])
+      }))
+
+    it.effect("an object from get, all, only or except, changed and put back: saved", () =>
+      Effect.gen(function*() {
+        const client = yield* SessionTest.make({ store: yield* makeStore, data: { user: { visits: 0 }, n: 1 } })
+        const bump = (user: unknown) => {
+          ;(user as { visits: number }).visits += 1
+          return Session.put("user", user)
+        }
+        yield* client.run(Effect.flatMap(Session.get("user"), bump))
+        yield* client.run(Effect.flatMap(Session.all, (all) => bump(all.user)))
+        yield* client.run(Effect.flatMap(Session.only(["user"]), (some) => bump(some.user)))
+        yield* client.run(Effect.flatMap(Session.except(["n"]), (rest) => bump(rest.user)))
+        expect((yield* client.run(Session.get("user"))).value).toStrictEqual({ visits: 4 })
+      }))
+
+    it.effect("a value changed in place without put changes nothing, even when another key is saved", () =>
+      Effect.gen(function*() {
+        const client = yield* SessionTest.make({ store: yield* makeStore, data: { prefs: { theme: "light" }, n: 1 } })
+        const outcome = yield* client.run(Effect.gen(function*() {
+          const prefs = (yield* Session.get("prefs")) as { theme: string }
+          prefs.theme = "dark"
+          yield* Session.put("n", 2)
+          return yield* Session.get("prefs")
+        }))
+        expect(outcome.value).toStrictEqual({ theme: "light" })
+        expect(outcome.data).toStrictEqual({ prefs: { theme: "light" }, n: 2 })
+      }))
+
+    it.effect("put stores what it was given: changing the object afterwards changes nothing", () =>
+      Effect.gen(function*() {
+        const client = yield* SessionTest.make({ store: yield* makeStore, data: {} })
+        const outcome = yield* client.run(Effect.gen(function*() {
+          const cart = ["A-1"]
+          yield* Session.put("cart", cart)
+          cart.push("B-2")
+          return yield* Session.get("cart")
+        }))
+        expect(outcome.value).toStrictEqual(["A-1"])
+        expect(outcome.data).toStrictEqual({ cart: ["A-1"] })
+      }))
+
+    it.effect("put, save, change in place, put again: the second put is saved too", () =>
+      Effect.gen(function*() {
+        const client = yield* SessionTest.make({ store: yield* makeStore, data: { cart: [] } })
+        yield* client.run(Effect.gen(function*() {
+          const cart = (yield* Session.get("cart")) as Array<string>
+          cart.push("A-1")
+          yield* Session.put("cart", cart)
+          yield* Session.save
+          cart.push("B-2")
+          yield* Session.put("cart", cart)
+        }))
+        expect((yield* client.run(Session.get("cart"))).value).toStrictEqual(["A-1", "B-2"])
+      }))
+  })
+}
