@@ -5,8 +5,8 @@
  * (packages/effect4/test/values.copies.test.ts is the twin on the other line.)
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { MemoryStore, Session, SessionStore, type SessionStoreService, SessionTest } from "effect-session"
+import { Effect, Schema } from "effect"
+import { MemoryStore, Session, SessionKey, SessionStore, type SessionStoreService, SessionTest } from "effect-session"
 
 /** The memory store with only the required operations: every save writes the whole record. */
 const minimal = Effect.map(MemoryStore.make(), (memory): SessionStoreService =>
@@ -90,3 +90,41 @@ for (const [storeName, makeStore] of stores) {
       }))
   })
 }
+
+describe("values as JSON keeps them", () => {
+  it.scoped("a property holding undefined is left out at once, as the store leaves it out", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make({ data: {} })
+      const outcome = yield* client.run(Effect.gen(function*() {
+        yield* Session.put("u", { a: 1, b: undefined })
+        return yield* Session.get("u")
+      }))
+      expect(outcome.value).toStrictEqual({ a: 1 })
+      expect((yield* client.run(Session.get("u"))).value).toStrictEqual({ a: 1 })
+    }))
+
+  it.scoped("remember with a typed key computes when the stored value is null, as with a plain key", () =>
+    Effect.gen(function*() {
+      const Locale = SessionKey.make("locale", Schema.String)
+      const client = yield* SessionTest.make({ data: { locale: null, plain: null } })
+      const outcome = yield* client.run(
+        Effect.all([Session.remember(Locale, Effect.succeed("en")), Session.remember("plain", Effect.succeed("en"))])
+      )
+      expect(outcome.value).toStrictEqual(["en", "en"])
+      expect(outcome.data).toStrictEqual({ locale: "en", plain: "en" })
+      // a stored value is decoded and kept
+      expect((yield* client.run(Session.remember(Locale, Effect.succeed("fr")))).value).toBe("en")
+    }))
+
+  it.scoped("a Struct with a field declared UndefinedOr, put with undefined: the next request decodes it", () =>
+    Effect.gen(function*() {
+      const Profile = SessionKey.make(
+        "profile",
+        Schema.Struct({ name: Schema.String, nick: Schema.UndefinedOr(Schema.String) })
+      )
+      const client = yield* SessionTest.make({ data: {} })
+      yield* client.run(Session.put(Profile, { name: "ada", nick: undefined }))
+      // effect 3's Struct decodes the missing key as the undefined it declares
+      expect((yield* client.run(Session.get(Profile))).value).toStrictEqual({ name: "ada", nick: undefined })
+    }))
+})

@@ -550,10 +550,15 @@ export class SessionState implements SessionService {
     key: KeyInput,
     compute: Effect.Effect<unknown, unknown, unknown>
   ): Effect.Effect<unknown, unknown, unknown> {
-    return Effect.flatMap(this.lookup(key, undefined), (found) =>
-      Option.isSome(found) && found.value !== null
-        ? Effect.succeed(found.value)
-        : Effect.tap(compute, (value) => this.store_(key, value)))
+    // Missing or null (as stored, before any schema sees it: a typed key's schema need not accept
+    // null) means compute; anything else is decoded as `getOption` decodes it.
+    return this.withLoaded(() => {
+      const name = nameOf(key)
+      if (!Changes.has(this.changes, name) || this.changes.data.get(name) === null) {
+        return Effect.tap(compute, (value) => this.store_(key, value))
+      }
+      return Effect.map(this.lookup(key, undefined), Option.getOrUndefined)
+    })
   }
 
   /**

@@ -56,15 +56,20 @@ export const setOwn = (target: Record<string, unknown>, key: string, value: unkn
 }
 
 /**
- * A deep copy of plain JSON data: what `JSON.parse(JSON.stringify(value))` gives for data that is
- * already plain JSON (no `undefined`, no holes, no class instances), without the text in between.
+ * A deep copy of plain JSON data: what `JSON.parse(JSON.stringify(value))` gives for data that
+ * `Value.check` accepts (no holes, no class instances), without the text in between. A property
+ * whose value is `undefined` is left out, as JSON leaves it out, so the copy is what a store will
+ * hold.
  */
 export const copyJson = (value: unknown): unknown => {
   // JSON has no -0: its text is "0".
   if (typeof value !== "object" || value === null) return value === 0 ? 0 : value
   if (Array.isArray(value)) return value.map(copyJson)
   const copy: Record<string, unknown> = {}
-  for (const key of Object.keys(value)) setOwn(copy, key, copyJson((value as Record<string, unknown>)[key]))
+  for (const key of Object.keys(value)) {
+    const inner = (value as Record<string, unknown>)[key]
+    if (inner !== undefined) setOwn(copy, key, copyJson(inner))
+  }
   return copy
 }
 

@@ -5,8 +5,8 @@
  * (test/values.copies.test.ts is the twin on the other line.)
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { MemoryStore, Session, type SessionStoreService, SessionTest } from "effect-session-v4"
+import { Cause, Effect, Exit, Option, Schema } from "effect"
+import { MemoryStore, Session, SessionKey, type SessionStoreService, SessionTest } from "effect-session-v4"
 
 /** The memory store with only the required operations: every save writes the whole record. */
 const minimal = Effect.map(MemoryStore.make(), (memory): SessionStoreService => ({
@@ -89,3 +89,55 @@ for (const [storeName, makeStore] of stores) {
       }))
   })
 }
+
+const failureReason = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isFailure(exit)
+    ? Option.getOrUndefined(
+      Option.map(Cause.findErrorOption(exit.cause), (e) => (e as { readonly reason?: unknown }).reason)
+    )
+    : undefined
+
+describe("values as JSON keeps them", () => {
+  it.effect("a property holding undefined is left out at once, as the store leaves it out", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make({ data: {} })
+      const outcome = yield* client.run(Effect.gen(function*() {
+        yield* Session.put("u", { a: 1, b: undefined })
+        return yield* Session.get("u")
+      }))
+      expect(outcome.value).toStrictEqual({ a: 1 })
+      expect((yield* client.run(Session.get("u"))).value).toStrictEqual({ a: 1 })
+    }))
+
+  it.effect("remember with a typed key computes when the stored value is null, as with a plain key", () =>
+    Effect.gen(function*() {
+      const Locale = SessionKey.make("locale", Schema.String)
+      const client = yield* SessionTest.make({ data: { locale: null, plain: null } })
+      const outcome = yield* client.run(
+        Effect.all([Session.remember(Locale, Effect.succeed("en")), Session.remember("plain", Effect.succeed("en"))])
+      )
+      expect(outcome.value).toStrictEqual(["en", "en"])
+      expect(outcome.data).toStrictEqual({ locale: "en", plain: "en" })
+      // a stored value is decoded and kept
+      expect((yield* client.run(Session.remember(Locale, Effect.succeed("fr")))).value).toBe("en")
+    }))
+
+  it.effect("a Struct with a field declared UndefinedOr, put with undefined: refused at the put, not broken next request", () =>
+    Effect.gen(function*() {
+      const Profile = SessionKey.make(
+        "profile",
+        Schema.Struct({ name: Schema.String, nick: Schema.UndefinedOr(Schema.String) })
+      )
+      const client = yield* SessionTest.make({ data: {} })
+      const outcome = yield* client.run(Effect.exit(Session.put(Profile, { name: "ada", nick: undefined })))
+      expect(failureReason(outcome.value)).toBe("EncodeFailed")
+      expect(outcome.data).toStrictEqual({})
+      // the field declared optional instead: stored without it, decoded without it
+      const Optional = SessionKey.make(
+        "profile",
+        Schema.Struct({ name: Schema.String, nick: Schema.optional(Schema.String) })
+      )
+      yield* client.run(Session.put(Optional, { name: "ada", nick: undefined }))
+      expect((yield* client.run(Session.get(Optional))).value).toStrictEqual({ name: "ada" })
+    }))
+})

@@ -522,7 +522,25 @@ export class SessionState implements SessionService {
       Effect.mapError((cause) =>
         valueError(name, "EncodeFailed", `session value for ${JSON.stringify(name)} does not match its schema`, cause)
       ),
-      Effect.flatMap((encoded) => this.check(name, encoded))
+      Effect.flatMap((encoded) => this.check(name, encoded)),
+      // What is stored is the encoded value as JSON keeps it (a property holding `undefined` is
+      // dropped), and the next request decodes that: one it cannot decode is refused here, at the
+      // put, not found broken later (effect 4's `Schema.Struct` requires a key declared
+      // `UndefinedOr` to be present; `optional` is the way to let it go).
+      Effect.flatMap(([, encoded]) => {
+        const stored = StoredRecord.copyJson(encoded)
+        return Effect.as(
+          Effect.mapError(Schema.decodeUnknownEffect(key.schema)(stored), (cause) =>
+            valueError(
+              name,
+              "EncodeFailed",
+              `session value for ${JSON.stringify(name)} would not decode once stored as JSON ` +
+                "(JSON drops a property whose value is undefined: declare such a field optional)",
+              cause
+            )),
+          [name, stored] as const
+        )
+      })
     )
   }
 
@@ -620,14 +638,15 @@ export class SessionState implements SessionService {
     key: KeyInput,
     compute: Effect.Effect<unknown, E, R>
   ): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> {
-    const found = typeof key === "string" ? this.getOption(key) : this.getOption(key)
-    return Effect.flatMap(
-      found,
-      (value): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> =>
-        Option.isSome(value) && value.value !== null
-          ? Effect.succeed(value.value)
-          : Effect.tap(compute, (computed) => this.putAny(key, computed))
-    )
+    // Missing or null (as stored, before any schema sees it: a typed key's schema need not accept
+    // null) means compute; anything else is decoded as `getOption` decodes it.
+    return this.withLoaded((): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> => {
+      const name = keyName(key)
+      if (!Changes.has(this.changes, name) || this.changes.data.get(name) === null) {
+        return Effect.tap(compute, (computed) => this.putAny(key, computed))
+      }
+      return Effect.map(this.getOptionNow(key), Option.getOrUndefined)
+    })
   }
 
   private putAny(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
