@@ -254,8 +254,7 @@ const withBodyRead = (
           Stream.fail(
             new Multipart.MultipartError({
               reason: "InternalError",
-              cause:
-                "the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
+              cause: Rules.MULTIPART_ALREADY_PARSED
             })
           )
       },

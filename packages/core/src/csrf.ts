@@ -55,3 +55,18 @@ export const fieldToken = (value: unknown): string | undefined =>
       ? value[0]
       : undefined
   )
+
+/**
+ * What a handler's `request.multipartStream` fails with once the CSRF check has parsed the
+ * multipart body for its `_token` field (both lines): the stream cannot be replayed, the parsed
+ * form can, and a token in a header leaves the body unread.
+ *
+ * @example
+ * ```ts
+ * import { Csrf } from "effect-session-core"
+ *
+ * console.log(Csrf.MULTIPART_ALREADY_PARSED)
+ * ```
+ */
+export const MULTIPART_ALREADY_PARSED =
+  "the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"

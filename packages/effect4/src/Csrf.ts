@@ -281,7 +281,7 @@ const withBodyRead = (
           Stream.fail(
             Multipart.MultipartError.fromReason(
               "InternalError",
-              "the body was already parsed for the CSRF check: use request.multipart, or send the token in a header"
+              Rules.MULTIPART_ALREADY_PARSED
             )
           )
       },
