@@ -310,7 +310,7 @@ const middleware = <EH = never, RH = never>(options?: Options<EH, RH>): Middlewa
   const resolved = options_.resolve(options)
   if (Either.isLeft(resolved)) throw resolved.left
   const config = resolved.right
-  return (app) => lifecycle.run(config, app)
+  return (app) => lifecycle.placementChecked(lifecycle.run(config, app))
 }
 
 // The tag's base class exists before `Session` does, so static initialisers can use it (it has
@@ -374,6 +374,9 @@ export class Session extends SessionBase {
   /**
    * Wraps an app so that its handlers get a `Session`; saves before the response leaves. Throws
    * `SessionConfigError` at once on invalid options (use `Session.makeMiddleware` for an Effect).
+   * Apply it to the router or app (`router.pipe(Session.middleware(), HttpServer.serve())`), not
+   * as `HttpServer.serve(Session.middleware())`: there the response has left before the session
+   * is saved, and the middleware logs an error saying so.
    *
    * @example
    * ```ts
@@ -411,7 +414,10 @@ export class Session extends SessionBase {
   static readonly makeMiddleware = <EH = never, RH = never>(
     options?: Options<EH, RH>
   ): Effect.Effect<Middleware<EH, RH>, SessionConfigError> =>
-    Effect.map(options_.resolve(options), (config): Middleware<EH, RH> => (app) => lifecycle.run(config, app))
+    Effect.map(
+      options_.resolve(options),
+      (config): Middleware<EH, RH> => (app) => lifecycle.placementChecked(lifecycle.run(config, app))
+    )
 
   /**
    * Validates middleware options without building anything: the typed error `Session.middleware`

@@ -7,7 +7,7 @@
  * `SessionLayerRouter`); `SessionApi` and `SessionTest` call the steps themselves, because their
  * framework runs the handler between them.
  */
-import type * as HttpApp from "@effect/platform/HttpApp"
+import * as HttpApp from "@effect/platform/HttpApp"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { Cookie, Options as CoreOptions } from "effect-session-core"
@@ -132,6 +132,47 @@ export const run = <E, R, EH, RH>(
   config: Resolved<EH, RH>,
   app: HttpApp.Default<E, R>
 ): HttpApp.Default<Exclude<E, Handled> | EH, Exclude<R, Session> | SessionStore | RH> => start(config, app, undefined)
+
+/**
+ * Misplaced: `HttpServer.serve(Session.middleware())` type-checks (the middleware is
+ * HttpMiddleware-shaped), but there the platform runs it around the code that has already sent
+ * the response, so its save and cookie come too late: every request would start a new session,
+ * silently. The first requests find out which it is (a pre-response handler registered before the
+ * app runs has fired by the time the app returns only when the response was sent inside it); a
+ * misplaced middleware says so in an error log, once, and a well-placed one stops checking.
+ */
+export const MISPLACED =
+  "effect-session: Session.middleware() is applied with HttpServer.serve(...), around the code " +
+  "that sends the response, so no session is ever saved or sent: apply it to the router or app instead " +
+  "(router.pipe(Session.middleware(), HttpServer.serve())); see docs/integrations.md"
+
+/** `app` (the middleware around it), checking on its first requests that it is not misplaced (`MISPLACED`). */
+export const placementChecked = <E, R>(app: HttpApp.Default<E, R>): HttpApp.Default<E, R> => {
+  let verified = false
+  let reported = false
+  return Effect.suspend(() => {
+    if (verified) return app
+    let sent = false
+    const mark = HttpApp.appendPreResponseHandler((_, response) =>
+      Effect.sync(() => {
+        sent = true
+        return response
+      })
+    )
+    return Effect.zipRight(
+      mark,
+      Effect.tap(app, () => {
+        if (!sent) {
+          verified = true
+          return Effect.void
+        }
+        if (reported) return Effect.void
+        reported = true
+        return Effect.logError(MISPLACED)
+      })
+    )
+  })
+}
 
 /** `run` with the store an adapter already holds (`SessionLayerRouter` gets it when its layer is built). */
 export const runWith = <E, R, EH, RH>(
