@@ -70,7 +70,11 @@ export interface Options {
   readonly sweepBatchSize?: number | undefined
   /** Create the tables (and the index) if they do not exist. Default `false`: the layer checks that the table exists. */
   readonly ensureTable?: boolean | undefined
-  /** How long one store operation may take before it fails with `Timeout`. Default 5 seconds. */
+  /**
+   * How long one store operation may take before it fails with `Timeout`. Default 5 seconds.
+   * A wait for a row lock is also bounded by the database, a little below it (PostgreSQL
+   * `lock_timeout`, MySQL/MariaDB `innodb_lock_wait_timeout`), so it fails rather than completing later.
+   */
   readonly timeout?: Duration.DurationInput | undefined
 }
 
@@ -196,6 +200,10 @@ export const make = (
     ): Effect.Effect<A, SessionStoreError> =>
       effect.pipe(
         Effect.mapError(toStoreError(operation)),
+        // The caller's Timeout does not wait for the interrupted operation to clean up: mysql2
+        // cannot cancel a running statement (its ROLLBACK queues behind it) and sql-pg's cancel
+        // needs a free pooled connection. The statement itself is bounded by `boundLockWaits`.
+        Effect.disconnect,
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
@@ -212,8 +220,32 @@ export const make = (
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
     const expiresAt = (now: number, ttl: Duration.Duration): number | null => {
       const millis = Lifetime.storeTtl(Duration.toMillis(ttl), defaultTtlMillis)
-      return millis > 0 ? now + millis : null
+      // a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry
+      return millis > 0 && Number.isSafeInteger(now + millis) ? now + millis : null
     }
+    /**
+     * How long one statement may wait for a row lock: a little less than `timeout` (by a fifth, at
+     * most 1 s), so that the database ends the wait before the operation's deadline interrupts it
+     * (on PostgreSQL an interrupted query is cancelled through a pooled connection, which a pool
+     * exhausted by waiters cannot lend).
+     */
+    const lockWaitMillis = (() => {
+      const millis = Math.ceil(Duration.toMillis(timeout))
+      return Math.max(1, millis - Math.min(Math.floor(millis / 5), 1000))
+    })()
+    /**
+     * Run first in each transaction: no lock wait (a row locked by another transaction) outlasts
+     * the store's `timeout`; the blocked statement fails on its own with the database's lock-timeout
+     * error (a `Timeout`), so its transaction ends and its connection is free again. PostgreSQL:
+     * `SET LOCAL lock_timeout` (this transaction only); MySQL/MariaDB: the session's
+     * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
+     * store). SQLite has one writer and its busy timeout: nothing to do.
+     */
+    const boundLockWaits: Effect.Effect<void, SqlError> = dialect === "pg"
+      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${lockWaitMillis}ms'`))
+      : dialect === "mysql"
+      ? Effect.asVoid(sql.unsafe(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(lockWaitMillis / 1000)}`))
+      : Effect.void
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`
 
     if (options.ensureTable === true) {
@@ -257,26 +289,43 @@ export const make = (
         : sql`INSERT INTO ${t} (id, data, expires_at) VALUES (${id}, ${text}, ${expiry})
             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at`
 
-    const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
-      Effect.flatMap(
-        SessionCodec.encode(data),
-        (text) => Effect.flatMap(now, (now) => bounded("write", Effect.asVoid(upsert(id, text, expiresAt(now, ttl)))))
-      )
-
-    const destroy = (id: string) => bounded("destroy", Effect.asVoid(sql`DELETE FROM ${t} WHERE id = ${id}`))
-
     /**
-     * `sql.withTransaction(body)`, where a failed COMMIT or ROLLBACK (a defect in `@effect/sql`) is
-     * a `SessionStoreError` naming which of the two failed.
+     * `sql.withTransaction(body)`, its lock waits bounded by the store's `timeout`, where a failed
+     * COMMIT or ROLLBACK (a defect in `@effect/sql`) is a `SessionStoreError` naming which of the
+     * two failed.
      */
     const transaction = <A, E, R>(operation: string, body: Effect.Effect<A, E, R>) =>
       Effect.suspend(() => {
         // what ends the transaction: COMMIT when its body succeeded, ROLLBACK otherwise
         let ending: "COMMIT" | "ROLLBACK" = "ROLLBACK"
-        return sql.withTransaction(Effect.tap(body, () => {
-          ending = "COMMIT"
-        })).pipe(Effect.catchSomeDefect(transactionDefect(operation, () => ending)))
+        return sql.withTransaction(Effect.zipRight(
+          boundLockWaits,
+          Effect.tap(body, () => {
+            ending = "COMMIT"
+          })
+        )).pipe(Effect.catchSomeDefect(transactionDefect(operation, () => ending)))
       })
+
+    /**
+     * One statement that may wait on a row lock (a concurrent patch or rotation holds it): on
+     * MySQL/MariaDB in a transaction whose lock waits are bounded, so a statement that timed out
+     * fails instead of being applied when the lock is released (mysql2 cannot cancel it). On
+     * PostgreSQL the interruption cancels the statement, and a transaction would cost every new
+     * session three more round trips; SQLite has one writer.
+     */
+    const lockBounded = <A>(operation: string, statement: Effect.Effect<A, SqlError>) =>
+      dialect === "mysql" ? transaction(operation, statement) : statement
+
+    const write = (id: string, data: SessionCodec.SessionData, ttl: Duration.Duration) =>
+      Effect.flatMap(
+        SessionCodec.encode(data),
+        (text) =>
+          Effect.flatMap(now, (now) =>
+            bounded("write", Effect.asVoid(lockBounded("write", upsert(id, text, expiresAt(now, ttl))))))
+      )
+
+    const destroy = (id: string) =>
+      bounded("destroy", Effect.asVoid(lockBounded("destroy", sql`DELETE FROM ${t} WHERE id = ${id}`)))
 
     const patch: SqlStore["patch"] = (id, changes, ttl) =>
       Effect.flatMap(now, (now) =>
@@ -340,6 +389,8 @@ export const make = (
       Effect.gen(function*() {
         const token = randomBytes(16).toString("base64url")
         const ttlMillis = Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl)))
+        // expires_at is NOT NULL in the locks table: an infinite TTL is the latest safe integer
+        const lockExpiry = (now: number) => Math.min(now + ttlMillis, Number.MAX_SAFE_INTEGER)
         const waitMillis = Duration.toMillis(lockOptions.wait)
         const start = yield* Clock.currentTimeMillis
         const attempt = (now: number) =>
@@ -349,9 +400,9 @@ export const make = (
               // A lock whose holder let it expire is removed; a live one is left alone.
               yield* sql`DELETE FROM ${locks} WHERE id = ${id} AND expires_at <= ${now}`
               yield* (dialect === "mysql"
-                ? sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${now + ttlMillis})
+                ? sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${lockExpiry(now)})
                     ON DUPLICATE KEY UPDATE id = id`
-                : sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${now + ttlMillis})
+                : sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${lockExpiry(now)})
                     ON CONFLICT (id) DO NOTHING`)
               const rows = yield* sql<{ readonly token: string }>`SELECT token FROM ${locks} WHERE id = ${id}`
               return rows.length > 0 && String(rows[0]!.token) === token

@@ -15,9 +15,11 @@ import {
   Clock,
   Config,
   ConfigProvider,
+  Deferred,
   Duration,
   Effect,
   Exit,
+  Fiber,
   Layer,
   Option,
   Redacted,
@@ -380,6 +382,126 @@ const suiteFor = (db: Database) => () => {
             }).pipe(
               Effect.provide(serve(routes, { insecure: true }).pipe(Layer.provide(SqlStore.layer({ table: tx }))))
             )
+          }),
+        30_000
+      )
+    }
+
+    it.scoped("a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry: write, patch, rotate, lock", () =>
+      Effect.gen(function*() {
+        const store = yield* SqlStore.make(options)
+        yield* store.write("infinite", { a: 1 }, Duration.infinity)
+        expect((yield* rows("infinite"))[0]!.expires_at).toBeNull()
+        expect(
+          yield* store.patch("infinite", { clear: false, remove: [], set: [["b", 2]], add: [] }, Duration.infinity)
+        )
+          .toBe(true)
+        expect(yield* store.rotate("infinite", "infinite-next", { c: 3 }, Duration.infinity, Duration.zero)).toBe(true)
+        expect((yield* rows("infinite-next"))[0]!.expires_at).toBeNull()
+        const release = yield* store.lock("infinite", { ttl: Duration.infinity, wait: Duration.zero })
+        const [held] = yield* Effect.flatMap(
+          SqlClient.SqlClient,
+          (sql) =>
+            sql<{ expires_at: unknown }>`SELECT expires_at FROM ${sql(`${specific}_locks`)} WHERE id = ${"infinite"}`
+        )
+        expect(Number(held!.expires_at)).toBe(Number.MAX_SAFE_INTEGER)
+        const second = yield* Effect.exit(store.lock("infinite", { ttl: Duration.seconds(1), wait: Duration.zero }))
+        expect(failure(second)?._tag).toBe("SessionLockTimeout")
+        yield* release
+        yield* store.sweep
+        expect(yield* store.read("infinite-next")).toEqual(Option.some({ c: 3 }))
+      }))
+
+    if (db.service !== undefined) {
+      /**
+       * Another connection locks the row `id` (`SELECT … FOR UPDATE`) for `seconds`: the returned
+       * effect resolves once the lock is held; the fiber ends when the holder commits.
+       */
+      const holdRow = (name: string, id: string, seconds: number) =>
+        Effect.gen(function*() {
+          const sql = yield* SqlClient.SqlClient
+          const held = yield* Deferred.make<void>()
+          const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+            yield* sql`SELECT data FROM ${sql(name)} WHERE id = ${id} FOR UPDATE`
+            yield* Deferred.succeed(held, undefined)
+            yield* sql.unsafe(db.title === "PostgreSQL" ? `SELECT pg_sleep(${seconds})` : `SELECT SLEEP(${seconds})`)
+          })))
+          yield* Deferred.await(held)
+          return { holder, since: Date.now() }
+        })
+      const add = { clear: false, remove: [], set: [], add: [["n", 1]] } as const
+      /** the lock is held this long; a Timeout must come well before it is released */
+      const HOLD_SECONDS = 5
+
+      it.scoped(
+        "timeout bounds a patch, a rotation, a write and a destroy waiting on a row lock; none is applied after the Timeout",
+        () =>
+          Effect.gen(function*() {
+            const store = yield* SqlStore.make({ ...options, timeout: "1 second" })
+            yield* store.write("locked", { n: 0 }, Duration.minutes(5))
+            const { holder, since } = yield* holdRow(specific, "locked", HOLD_SECONDS)
+            const timed = <A, E>(effect: Effect.Effect<A, E>) =>
+              Effect.map(Effect.exit(effect), (exit) => ({ exit, ms: Date.now() - since }))
+            const results = yield* Effect.all([
+              timed(store.patch("locked", add, Duration.zero)),
+              timed(store.rotate("locked", "locked-next", { n: 50 }, Duration.minutes(5), Duration.zero)),
+              timed(store.write("locked", { n: 99 }, Duration.zero)),
+              timed(store.destroy("locked"))
+            ], { concurrency: "unbounded" })
+            expect(results.map(({ exit }) => failure(exit)?.reason)).toEqual([
+              "Timeout",
+              "Timeout",
+              "Timeout",
+              "Timeout"
+            ])
+            yield* Fiber.join(holder)
+            // a statement still waiting would take the row lock first: this patch comes after it
+            expect(yield* store.patch("locked", add, Duration.zero)).toBe(true)
+            expect(yield* store.read("locked")).toEqual(Option.some({ n: 1 }))
+            expect(yield* store.read("locked-next")).toEqual(Option.none())
+            // each Timeout came well before the lock was released
+            expect(Math.max(...results.map(({ ms }) => ms))).toBeLessThan(HOLD_SECONDS * 1000 - 1500)
+          }),
+        30_000
+      )
+    }
+
+    if (db.title === "PostgreSQL") {
+      it.scoped(
+        "timeout bounds patches waiting on a row lock when they take every pooled connection",
+        () =>
+          Effect.gen(function*() {
+            const small = yield* Layer.build(
+              PgClient.layer({ url: Redacted.make(SERVICES.postgres.url), maxConnections: 3 })
+            )
+            const store = yield* SqlStore.make({ ...options, timeout: "1 second" }).pipe(Effect.provide(small))
+            yield* store.write("hot", { n: 0 }, Duration.minutes(5))
+            const sql = yield* SqlClient.SqlClient
+            const held = yield* Deferred.make<void>()
+            const holder = yield* Effect.fork(sql.withTransaction(Effect.gen(function*() {
+              yield* sql`SELECT data FROM ${sql(specific)} WHERE id = ${"hot"} FOR UPDATE`
+              yield* Deferred.succeed(held, undefined)
+              yield* sql`SELECT pg_sleep(5)`
+            })))
+            yield* Deferred.await(held)
+            const since = Date.now()
+            const results = yield* Effect.all(
+              Array.from({ length: 3 }, () =>
+                Effect.map(
+                  Effect.exit(
+                    store.patch("hot", { clear: false, remove: [], set: [], add: [["n", 1]] }, Duration.zero)
+                  ),
+                  (exit) => ({ exit, ms: Date.now() - since })
+                )),
+              { concurrency: "unbounded" }
+            )
+            for (const { exit, ms } of results) {
+              expect(failure(exit)?.reason).toBe("Timeout")
+              expect(ms).toBeLessThan(3500)
+            }
+            yield* Fiber.join(holder)
+            // the pool is free again, and no timed-out patch was applied
+            expect(yield* store.read("hot")).toEqual(Option.some({ n: 0 }))
           }),
         30_000
       )

@@ -70,7 +70,11 @@ export interface Options {
   readonly sweepBatchSize?: number | undefined
   /** Create the tables (and the index) if they do not exist. Default `false`: the layer checks that the table exists. */
   readonly ensureTable?: boolean | undefined
-  /** How long one store operation may take, in real time, before it fails with `Timeout`. Default 5 seconds. */
+  /**
+   * How long one store operation may take, in real time, before it fails with `Timeout`. Default 5 seconds.
+   * A wait for a row lock is also bounded by the database, a little below it (PostgreSQL
+   * `lock_timeout`, MySQL/MariaDB `innodb_lock_wait_timeout`), so it fails rather than completing later.
+   */
   readonly timeout?: Duration.Input | undefined
 }
 
@@ -198,8 +202,42 @@ export const make = (
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
     const expiresAt = (now: number, ttl: Duration.Duration): number | null => {
       const millis = ttlMillisOf(ttl, defaultTtlMillis)
-      return millis > 0 ? now + millis : null
+      // a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry
+      return millis > 0 && Number.isSafeInteger(now + millis) ? now + millis : null
     }
+    /**
+     * How long one statement may wait for a row lock: a little less than `timeout` (by a fifth, at
+     * most 1 s), so that the database ends the wait before the operation's deadline interrupts it.
+     * effect 4 has no `Effect.disconnect`: an interrupted operation is waited for, and a MySQL
+     * driver cannot cancel a blocked statement (its ROLLBACK queues behind it), so this bound is
+     * what keeps the Timeout within `timeout` there.
+     */
+    const lockWaitMillis = Math.max(1, Math.ceil(timeoutMillis) - Math.min(Math.floor(timeoutMillis / 5), 1000))
+    /**
+     * Run first in each transaction: no lock wait (a row locked by another transaction) outlasts
+     * the store's `timeout`; the blocked statement fails on its own with the database's lock-timeout
+     * error (a `Timeout`), so its transaction ends and its connection is free again. PostgreSQL:
+     * `SET LOCAL lock_timeout` (this transaction only); MySQL/MariaDB: the session's
+     * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
+     * store). SQLite has one writer and its busy timeout: nothing to do.
+     */
+    const boundLockWaits: Effect.Effect<void, SqlError> = dialect === "pg"
+      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${lockWaitMillis}ms'`))
+      : dialect === "mysql"
+      ? Effect.asVoid(sql.unsafe(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(lockWaitMillis / 1000)}`))
+      : Effect.void
+    /** `sql.withTransaction(body)`, its lock waits bounded by the store's `timeout`. */
+    const transaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(Effect.andThen(boundLockWaits, body))
+    /**
+     * One statement that may wait on a row lock (a concurrent patch or rotation holds it): on
+     * MySQL/MariaDB in a transaction whose lock waits are bounded, so a statement that timed out
+     * fails instead of being applied when the lock is released (mysql2 cannot cancel it). On
+     * PostgreSQL the interruption cancels the statement, and a transaction would cost every new
+     * session three more round trips; SQLite has one writer.
+     */
+    const lockBounded = <A>(statement: Effect.Effect<A, SqlError>) =>
+      dialect === "mysql" ? transaction(statement) : statement
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`
 
     if (options.ensureTable === true) {
@@ -254,11 +292,13 @@ export const make = (
     const write: SqlStore["write"] = (id, data, ttl) =>
       Effect.flatMap(
         Effect.fromResult(encodeRecord(data)),
-        (text) => Effect.flatMap(now, (now) => bounded("write", Effect.asVoid(upsert(id, text, expiresAt(now, ttl)))))
+        (text) =>
+          Effect.flatMap(now, (now) =>
+            bounded("write", Effect.asVoid(lockBounded(upsert(id, text, expiresAt(now, ttl))))))
       )
 
     const destroy: SqlStore["destroy"] = (id) =>
-      bounded("destroy", Effect.asVoid(sql`DELETE FROM ${t} WHERE id = ${id}`))
+      bounded("destroy", Effect.asVoid(lockBounded(sql`DELETE FROM ${t} WHERE id = ${id}`)))
 
     /** On SQLite, takes the write lock before reading (BEGIN IMMEDIATE semantics). */
     const lockRow = (id: string) =>
@@ -268,7 +308,7 @@ export const make = (
       Effect.flatMap(now, (now) =>
         bounded(
           "patch",
-          sql.withTransaction(Effect.gen(function*() {
+          transaction(Effect.gen(function*() {
             yield* lockRow(id)
             const rows = yield* selectRow(id, now, true)
             if (rows.length === 0) return false
@@ -285,7 +325,7 @@ export const make = (
         Effect.flatMap(now, (now) =>
           bounded(
             "rotate",
-            sql.withTransaction(Effect.gen(function*() {
+            transaction(Effect.gen(function*() {
               yield* lockRow(from)
               const rows = yield* selectRow(from, now, true)
               if (rows.length === 0) return false
@@ -308,6 +348,8 @@ export const make = (
       Effect.gen(function*() {
         const token = randomBytes(16).toString("base64url")
         const ttlMillis = Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl)))
+        // expires_at is NOT NULL in the locks table: an infinite TTL is the latest safe integer
+        const lockExpiry = (now: number) => Math.min(now + ttlMillis, Number.MAX_SAFE_INTEGER)
         const waitMillis = Duration.toMillis(lockOptions.wait)
         const start = yield* Clock.currentTimeMillis
         const attempt = (now: number) =>
@@ -317,9 +359,9 @@ export const make = (
               // A lock whose holder let it expire is removed; a live one is left alone.
               yield* sql`DELETE FROM ${locks} WHERE id = ${id} AND expires_at <= ${now}`
               yield* (dialect === "mysql"
-                ? sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${now + ttlMillis})
+                ? sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${lockExpiry(now)})
                     ON DUPLICATE KEY UPDATE id = id`
-                : sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${now + ttlMillis})
+                : sql`INSERT INTO ${locks} (id, token, expires_at) VALUES (${id}, ${token}, ${lockExpiry(now)})
                     ON CONFLICT (id) DO NOTHING`)
               const rows = yield* sql<{ readonly token: string }>`SELECT token FROM ${locks} WHERE id = ${id}`
               return rows.length > 0 && String(rows[0]!.token) === token

@@ -10,7 +10,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Layer, Option, Redacted, type Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Layer, Option, Redacted, type Scope } from "effect"
 import { StoredRecord } from "effect-session-core"
 import { Session } from "effect-session-v4"
 import * as SqlStore from "effect-session-v4/SqlStore"
@@ -256,6 +256,116 @@ const suiteFor = (db: Database) => () => {
         expect((error as { reason?: string }).reason).toBe("Unavailable")
       }
     })))
+
+  it.effect("a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry: write, patch, rotate, lock", () =>
+    provide(Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const store = yield* SqlStore.make(options)
+      const id = unique("infinite")
+      const next = unique("infinite-next")
+      yield* store.write(id, { a: 1 }, Duration.infinity)
+      expect((yield* rows(specific, id))[0]!.expires_at).toBeNull()
+      expect(yield* store.patch(id, { clear: false, remove: [], set: [["b", 2]], add: [] }, Duration.infinity))
+        .toBe(true)
+      expect(yield* store.rotate(id, next, { data: { c: 3 }, ttl: Duration.infinity, grace: Duration.zero })).toBe(true)
+      expect((yield* rows(specific, next))[0]!.expires_at).toBeNull()
+      const release = yield* store.lock(id, { ttl: Duration.infinity, wait: Duration.zero })
+      const [held] = yield* sql<{ expires_at: unknown }>`SELECT expires_at FROM ${
+        sql(`${specific}_locks`)
+      } WHERE id = ${id}`
+      expect(Number(held!.expires_at)).toBe(Number.MAX_SAFE_INTEGER)
+      const second = yield* Effect.flip(store.lock(id, { ttl: Duration.seconds(1), wait: Duration.zero }))
+      expect(second._tag).toBe("SessionLockTimeout")
+      yield* release
+      yield* store.sweep
+      expect(yield* store.read(next)).toEqual(Option.some({ c: 3 }))
+      yield* store.destroy(next)
+    })))
+
+  if (db.service !== undefined) {
+    /**
+     * Another connection locks the row `id` (`SELECT … FOR UPDATE`) for `seconds`: the returned
+     * effect resolves once the lock is held; the fiber ends when the holder commits.
+     */
+    const holdRow = (id: string, seconds: number) =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const held = yield* Deferred.make<void>()
+        const holder = yield* Effect.forkChild(sql.withTransaction(Effect.gen(function*() {
+          yield* sql`SELECT data FROM ${sql(specific)} WHERE id = ${id} FOR UPDATE`
+          yield* Deferred.succeed(held, undefined)
+          yield* sql.unsafe(db.title === "PostgreSQL" ? `SELECT pg_sleep(${seconds})` : `SELECT SLEEP(${seconds})`)
+        })))
+        yield* Deferred.await(held)
+        return { holder, since: Date.now() }
+      })
+    const add = { clear: false, remove: [], set: [], add: [["n", 1]] } as const
+    /** the lock is held this long; a Timeout must come well before it is released */
+    const HOLD_SECONDS = 5
+    const timedReason = <A>(since: number, effect: Effect.Effect<A, { readonly _tag: string }>) =>
+      Effect.match(effect, {
+        onFailure: (error) => ({ reason: (error as { reason?: string }).reason ?? error._tag, ms: Date.now() - since }),
+        onSuccess: () => ({ reason: "success", ms: Date.now() - since })
+      })
+
+    it.live(
+      "timeout bounds a patch, a rotation, a write and a destroy waiting on a row lock; none is applied after the Timeout",
+      () =>
+        provide(Effect.gen(function*() {
+          const store = yield* SqlStore.make({ ...options, timeout: "1 second" })
+          const id = unique("locked")
+          const next = unique("locked-next")
+          yield* store.write(id, { n: 0 }, Duration.minutes(5))
+          const { holder, since } = yield* holdRow(id, HOLD_SECONDS)
+          const results = yield* Effect.all([
+            timedReason(since, store.patch(id, add, Duration.zero)),
+            timedReason(
+              since,
+              store.rotate(id, next, { data: { n: 50 }, ttl: Duration.minutes(5), grace: Duration.zero })
+            ),
+            timedReason(since, store.write(id, { n: 99 }, Duration.zero)),
+            timedReason(since, store.destroy(id))
+          ], { concurrency: "unbounded" })
+          expect(results.map(({ reason }) => reason)).toEqual(["Timeout", "Timeout", "Timeout", "Timeout"])
+          yield* Fiber.join(holder)
+          // a statement still waiting would take the row lock first: this patch comes after it
+          expect(yield* store.patch(id, add, Duration.zero)).toBe(true)
+          expect(yield* store.read(id)).toEqual(Option.some({ n: 1 }))
+          expect(yield* store.read(next)).toEqual(Option.none())
+          // each Timeout came well before the lock was released
+          expect(Math.max(...results.map(({ ms }) => ms))).toBeLessThan(HOLD_SECONDS * 1000 - 1500)
+          yield* store.destroy(id)
+        })),
+      30_000
+    )
+
+    if (db.title === "PostgreSQL") {
+      it.live(
+        "timeout bounds patches waiting on a row lock when they take every pooled connection",
+        () =>
+          provide(Effect.gen(function*() {
+            const small = yield* Layer.build(
+              PgClient.layer({ url: Redacted.make(SERVICES.postgres.url), maxConnections: 3 })
+            )
+            const store = yield* SqlStore.make({ ...options, timeout: "1 second" }).pipe(Effect.provideContext(small))
+            const id = unique("hot")
+            yield* store.write(id, { n: 0 }, Duration.minutes(5))
+            const { holder, since } = yield* holdRow(id, 5)
+            const results = yield* Effect.all(
+              Array.from({ length: 3 }, () => timedReason(since, store.patch(id, add, Duration.zero))),
+              { concurrency: "unbounded" }
+            )
+            expect(results.map(({ reason }) => reason)).toEqual(["Timeout", "Timeout", "Timeout"])
+            expect(Math.max(...results.map(({ ms }) => ms))).toBeLessThan(3500)
+            yield* Fiber.join(holder)
+            // the pool is free again, and no timed-out patch was applied
+            expect(yield* store.read(id)).toEqual(Option.some({ n: 0 }))
+            yield* store.destroy(id)
+          })),
+        30_000
+      )
+    }
+  }
 
   if (db.title === "PostgreSQL") {
     it.effect(
