@@ -2,9 +2,11 @@ import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricLabel from "effect/MetricLabel"
+import * as Option from "effect/Option"
 import * as Tracer from "effect/Tracer"
 
 /** Sessions written to the store for the first time. */
@@ -34,7 +36,7 @@ export const storeErrors = Metric.counter("effect_session_store_errors_total", {
 /** Store latency in milliseconds, tagged with `operation`. */
 export const storeLatency = Metric.histogram(
   "effect_session_store_latency_ms",
-  MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 14 }), // 0.25 ms … 2 s
+  MetricBoundaries.exponential({ start: 0.25, factor: 2, count: 14 }), // 0.25 ms … 1,024 ms, then +Inf
   "Session store operation latency in milliseconds"
 )
 
@@ -108,3 +110,15 @@ let builtIn: Tracer.Tracer | undefined
  */
 const exports = (tracer: Tracer.Tracer): boolean =>
   tracer !== (builtIn ??= Context.get(DefaultServices.liveServices, Tracer.Tracer))
+
+/**
+ * `effect` in `span` when the running fiber's tracer exports spans (as `track` decides), else
+ * `effect` itself. Called while running (in a step of the caller's): it reads the current fiber,
+ * and takes no step of its own.
+ */
+export const inSpan = <A, E, R>(effect: Effect.Effect<A, E, R>, span: SpanOf): Effect.Effect<A, E, R> => {
+  const fiber = Option.getOrUndefined(Fiber.getCurrentFiber())
+  return fiber === undefined || !exports(fiber.currentTracer)
+    ? effect
+    : Effect.withSpan(effect, span.name, { captureStackTrace: false, attributes: span.attributes })
+}

@@ -190,7 +190,7 @@ export class SessionState implements SessionService {
     // The load must end (and wake any waiter) even when its fiber is interrupted: on a fiber that
     // can be, the read is masked (on one that cannot, the mask would change nothing).
     const read = (restore: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
-      Effect.matchCauseEffect(restore(Storage.read(this.store, key, loadSpan)), {
+      Effect.matchCauseEffect(restore(Storage.read(this.store, key)), {
         onSuccess: (found) => {
           const cleanup = this.settle(id, key, found)
           this.loadEnded(Exit.void)
@@ -208,7 +208,9 @@ export class SessionState implements SessionService {
           return this.discard(key, error.value.message)
         }
       })
-    return interruptible ? Effect.uninterruptibleMask(read) : read(identity)
+    // The load span holds the read and what follows it (the deletion of an unusable record), as
+    // on effect 4 (observability.md).
+    return Metrics.inSpan(interruptible ? Effect.uninterruptibleMask(read) : read(identity), loadSpan)
   }
 
   /** The load is over: the session is loaded if it succeeded, and any fiber waiting for it goes on. */
@@ -697,9 +699,12 @@ export class SessionState implements SessionService {
         Effect.flatMap(Storage.read(this.store, key), (found) => {
           const stored = Option.isOption(found) ? Option.getOrUndefined(found) : undefined
           if (Save.cookieAfterDestroy(stored)._tag === "Leave") return Effect.void
-          if (!deleted && counted) Metrics.count(Metrics.destroyed)
+          const first = !deleted
           deleted = true
-          return Storage.destroy(this.store, key)
+          // counted once the deletion has succeeded: a failed one (a 503) ended nothing
+          return Effect.map(Storage.destroy(this.store, key), () => {
+            if (first && counted) Metrics.count(Metrics.destroyed)
+          })
         }), { discard: true }),
       () => deleted
     )
@@ -751,7 +756,8 @@ export class SessionState implements SessionService {
         Effect.flatMap((release) => {
           this.lockRelease = release
           // Loaded before the lock was held? Read again, unless this request already changed it.
-          if (this.loaded && this.unchanged()) {
+          // (A session the store did not hold has nothing to read again: its ID is no one's.)
+          if (this.loaded && this.key !== undefined && this.unchanged()) {
             this.loaded = false
             return this.load(true)
           }
@@ -870,6 +876,8 @@ export class SessionState implements SessionService {
             if (!moved) return this.gone(plan)
             this.key = key
             this.rotateFrom = undefined
+            // a record written under a new ID (observability.md: regenerate counts)
+            Metrics.count(Metrics.created)
             return this.written(plan)
           }
         )

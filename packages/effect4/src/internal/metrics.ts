@@ -42,13 +42,12 @@ const operations: ReadonlyArray<Operation> = ["read", "write", "patch", "rotate"
  * every update, and the registry would recompute the series key each time.)
  */
 const byOperation = Object.fromEntries(operations.map((operation) => [operation, {
-  // The series `Metric.timer` would make (its name, its `time_unit` attribute and its default
-  // buckets), updated with the milliseconds directly: no `Duration` per update, and no mapping
-  // layer in front of the histogram.
-  latency: Metric.histogram("effect_session_store_duration", {
-    description: "session store operation latency",
-    attributes: { operation, time_unit: "milliseconds" },
-    boundaries: Metric.exponentialBoundaries({ start: 0.5, factor: 2, count: 35 })
+  // The effect 3 package's series (docs/observability.md): the same name, attribute and buckets,
+  // so one dashboard serves both lines. Updated with the milliseconds: no `Duration` per update.
+  latency: Metric.histogram("effect_session_store_latency_ms", {
+    description: "Session store operation latency in milliseconds",
+    attributes: { operation },
+    boundaries: Metric.exponentialBoundaries({ start: 0.25, factor: 2, count: 14 }) // 0.25 ms … 1,024 ms, then +Inf
   }),
   errors: Metric.counter("effect_session_store_errors_total", {
     description: "session store operations that failed",

@@ -213,7 +213,7 @@ export class SessionState implements SessionService {
   /** An unusable record (bad metadata, not an object): deleted, the session starts fresh. */
   private discard(key: string, why: string): Effect.Effect<void> {
     return Effect.logWarning(`effect-session: discarding an unusable session record (${why})`).pipe(
-      Effect.andThen(Effect.ignore(this.store.destroy(key)))
+      Effect.andThen(Effect.ignore(Metrics.track("destroy", this.store.destroy(key))))
     )
   }
 
@@ -246,7 +246,10 @@ export class SessionState implements SessionService {
     if (Lifetime.isExpired(read.meta, this.config, now)) {
       // Past its absolute lifetime: never adopted, whatever the store's TTL says.
       this.startFresh(now)
-      return Effect.andThen(Metrics.count(Metrics.expired), Effect.ignore(this.store.destroy(key)))
+      return Effect.andThen(
+        Metrics.count(Metrics.expired),
+        Effect.ignore(Metrics.track("destroy", this.store.destroy(key)))
+      )
     }
     this.currentId = id
     this.key = key
@@ -761,14 +764,16 @@ export class SessionState implements SessionService {
         )
       }
       // Called on the store, as a method: a store may be a class instance whose members use `this`.
-      return store.lock(Id.storageKey(this.cookieId), {
+      const lock = store.lock(Id.storageKey(this.cookieId), {
         ttl: Duration.millis(settings.ttlMillis),
         wait: Duration.millis(settings.waitMillis)
-      }).pipe(
+      })
+      return Metrics.track("lock", lock).pipe(
         Effect.flatMap((release) => {
           this.lockRelease = release
           // Loaded before the lock was held? Read again, unless this request already changed it.
-          if (this.loaded && this.unchanged()) {
+          // (A session the store did not hold has nothing to read again: its ID is no one's.)
+          if (this.loaded && this.key !== undefined && this.unchanged()) {
             this.loaded = false
             return this.loadNow()
           }
@@ -869,9 +874,12 @@ export class SessionState implements SessionService {
       Effect.forEach(keys, (key) =>
         Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
           if (Save.cookieAfterDestroy(Option.getOrUndefined(found))._tag === "Leave") return Effect.void
-          if (!deleted && counted) Metrics.countNow(Metrics.destroyed)
+          const first = !deleted
           deleted = true
-          return Metrics.track("destroy", this.store.destroy(key))
+          // counted once the deletion has succeeded: a failed one (a 503) ended nothing
+          return Effect.map(Metrics.track("destroy", this.store.destroy(key)), () => {
+            if (first && counted) Metrics.countNow(Metrics.destroyed)
+          })
         }), { discard: true }),
       () => deleted
     )
@@ -969,7 +977,8 @@ export class SessionState implements SessionService {
       this.rotation = undefined
       this.renew = false
       this.mustWrite = false
-      if (plan._tag === "Create") Metrics.countNow(Metrics.created)
+      // a record written under a new ID: a new session, or one regenerate or invalidate moved
+      if (plan._tag === "Create" || plan._tag === "Rotate") Metrics.countNow(Metrics.created)
       return written
     }
     if (plan._tag === "Rotate" && rotation !== undefined) {
