@@ -110,8 +110,12 @@ export interface RedisStore extends SessionStoreService {
 
 /** The store's commands, defined on the client with `defineCommand`. */
 interface ScriptedClient {
-  effectSessionWrite(key: string, ...args: Array<string>): Promise<number>
-  effectSessionPatch(key: string, ...args: Array<string>): Promise<number>
+  // The arguments as one array (ioredis flattens it), never spread into the call: a spread of tens
+  // of thousands of arguments can run out of stack inside ioredis's auto-pipelining, after it has
+  // queued the reply's callback but before the command, and every later reply in that pipeline
+  // would then go to the wrong request.
+  effectSessionWrite(key: string, args: ReadonlyArray<string>): Promise<number>
+  effectSessionPatch(key: string, args: ReadonlyArray<string>): Promise<number>
   effectSessionUnlock(key: string, token: string): Promise<number>
   effectSessionRetire(key: string, now: string, grace: string): Promise<number>
   hgetall(key: string): Promise<Record<string, string>>
@@ -278,7 +282,7 @@ export const make = (
       Effect.clockWith((clock) => {
         const args = RedisLayout.writeArgs(data, expiryOf(Math.floor(clock.unsafeCurrentTimeMillis()), ttl))
         if (args._tag !== "Args") return Effect.fail(unencodable(args))
-        return Effect.asVoid(command("write", () => redis.effectSessionWrite(key(id), ...args.args)))
+        return Effect.asVoid(command("write", () => redis.effectSessionWrite(key(id), args.args)))
       })
 
     const destroy = (id: string) => Effect.asVoid(command("destroy", () => redis.del(key(id))))
@@ -288,7 +292,7 @@ export const make = (
         const now = Math.floor(clock.unsafeCurrentTimeMillis())
         const args = RedisLayout.patchArgs(now, expiryOf(now, ttl), patch)
         if (args._tag !== "Args") return Effect.fail(unencodable(args))
-        return Effect.map(command("patch", () => redis.effectSessionPatch(key(id), ...args.args)), (n) => n === 1)
+        return Effect.map(command("patch", () => redis.effectSessionPatch(key(id), args.args)), (n) => n === 1)
       })
 
     // The new record first, then the old one retired only if it is still there, else the new one

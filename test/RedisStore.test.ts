@@ -72,6 +72,56 @@ await describeWith("redis", "RedisStore", () => {
     unavailable: RedisStore.layer({ url: `redis://127.0.0.1:${deadPort}`, connectTimeout: "2 seconds" })
   })
 
+  describe("sessions too large for one script call", () => {
+    const many = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]))
+    const noPatch = { clear: false, remove: [], set: [], add: [] } as const
+
+    it.scoped(
+      "a session near the limit is stored whole, and concurrent reads get their own records",
+      () =>
+        Effect.gen(function*() {
+          const store = yield* RedisStore.make({ url, prefix: `${runPrefix}large:` })
+          yield* store.write("alice", { user: "alice" }, Duration.minutes(1))
+          yield* store.write("bob", { user: "bob" }, Duration.minutes(1))
+          const keys = Math.floor(RedisLayout.MAX_ARGUMENTS / 2) - 1
+          const [written, alice, bob] = yield* Effect.all([
+            Effect.exit(store.write("big", many(keys), Duration.minutes(1))),
+            store.read("alice"),
+            store.read("bob")
+          ], { concurrency: "unbounded" })
+          expect(written._tag).toBe("Success")
+          expect(alice).toStrictEqual(Option.some({ user: "alice" }))
+          expect(bob).toStrictEqual(Option.some({ user: "bob" }))
+          const big = yield* store.read("big")
+          expect(Object.keys(Option.getOrThrow(big)).length).toBe(keys)
+        }),
+      60_000
+    )
+
+    it.scoped(
+      "one beyond it is refused as Unencodable before anything is sent; other requests get their own records",
+      () =>
+        Effect.gen(function*() {
+          const store = yield* RedisStore.make({ url, prefix: `${runPrefix}large:` })
+          yield* store.write("carol", { user: "carol" }, Duration.minutes(1))
+          yield* store.write("dave", { user: "dave" }, Duration.minutes(1))
+          const keys = Math.floor(RedisLayout.MAX_ARGUMENTS / 2)
+          const [written, patched, carol, dave] = yield* Effect.all([
+            Effect.flip(store.write("huge", many(keys), Duration.minutes(1))),
+            Effect.flip(store.patch("carol", { ...noPatch, set: Object.entries(many(keys)) }, Duration.minutes(1))),
+            store.read("carol"),
+            store.read("dave")
+          ], { concurrency: "unbounded" })
+          expect([written.reason, patched.reason]).toStrictEqual(["Unencodable", "Unencodable"])
+          expect(written.message).toContain("keep large data out of the session")
+          expect(carol).toStrictEqual(Option.some({ user: "carol" }))
+          expect(dave).toStrictEqual(Option.some({ user: "dave" }))
+          expect(yield* store.read("huge")).toStrictEqual(Option.none())
+        }),
+      60_000
+    )
+  })
+
   const prefix = `${runPrefix}own:`
   const withStore = <A, E>(
     f: (store: RedisStore.RedisStore) => Effect.Effect<A, E>,

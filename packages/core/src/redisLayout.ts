@@ -220,6 +220,28 @@ export type Args =
 const unencodable = (message: string): Args => ({ _tag: "Unencodable", message })
 
 /**
+ * The most arguments one script call takes (the key aside): 50,000, a session of 24,998 keys in a
+ * whole write. A call goes through a client's JavaScript, which spreads its arguments on the way
+ * (effect 4's `Redis.eval`; a client whose stack ran out mid-call could be left out of step with
+ * its pipeline, and hand replies to the wrong requests): a larger one is refused as `Unencodable`,
+ * a typed error at the save, before anything is sent.
+ *
+ * @example
+ * ```ts
+ * import { RedisLayout } from "effect-session-core"
+ *
+ * RedisLayout.MAX_ARGUMENTS // 50000
+ * ```
+ */
+export const MAX_ARGUMENTS = 50_000
+
+const tooMany = (count: number): Args =>
+  unencodable(
+    `a session save of ${count} script arguments is more than the Redis store sends in one call ` +
+      `(${MAX_ARGUMENTS}: about ${Math.floor(MAX_ARGUMENTS / 2) - 1} keys): keep large data out of the session`
+  )
+
+/**
  * The expiry field and `PX` of a record written at `now` (ms on the caller's `Clock`) to live
  * `ttlMillis` (already resolved against the store's default, in whole ms; `0`: never). A TTL whose
  * expiry is past what a safe integer holds (`Duration.infinity`) never expires, as in the memory
@@ -238,7 +260,7 @@ export const writeArgs = (data: SessionData, [expiryText, px]: readonly [string,
     if (problem !== undefined) return unencodable(problem)
     args.push(fieldOf(key), JSON.stringify(value))
   }
-  return { _tag: "Args", args }
+  return args.length > MAX_ARGUMENTS ? tooMany(args.length) : { _tag: "Args", args }
 }
 
 /** `PATCH`'s arguments (after the key) for `patch` at `now`. */
@@ -254,6 +276,8 @@ export const patchArgs = (now: number, [expiryText, px]: readonly [string, strin
     if (!Number.isFinite(delta)) return unencodable(`session delta for key ${JSON.stringify(key)} is ${delta}`)
     add.push(fieldOf(key), String(delta))
   }
+  const count = 7 + patch.remove.length + set.length + add.length
+  if (count > MAX_ARGUMENTS) return tooMany(count)
   return {
     _tag: "Args",
     args: [

@@ -84,6 +84,54 @@ await describeWith("redis", "RedisStore, more (NodeRedis)", () => {
     )
   )
 
+  describe("sessions too large for one script call", () => {
+    const many = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]))
+
+    it.effect(
+      "a session near the limit is stored whole, and concurrent reads get their own records",
+      () =>
+        withStore((store) =>
+          Effect.gen(function*() {
+            yield* store.write("alice", { user: "alice" }, Duration.minutes(1))
+            yield* store.write("bob", { user: "bob" }, Duration.minutes(1))
+            const keys = Math.floor(RedisLayout.MAX_ARGUMENTS / 2) - 1
+            const [written, alice, bob] = yield* Effect.all([
+              Effect.exit(store.write("big", many(keys), Duration.minutes(1))),
+              store.read("alice"),
+              store.read("bob")
+            ], { concurrency: "unbounded" })
+            expect(written._tag).toBe("Success")
+            expect(alice).toStrictEqual(Option.some({ user: "alice" }))
+            expect(bob).toStrictEqual(Option.some({ user: "bob" }))
+            const big = yield* store.read("big")
+            expect(Object.keys(Option.getOrThrow(big)).length).toBe(keys)
+          })
+        ),
+      60_000
+    )
+
+    it.effect(
+      "one beyond it is refused as Unencodable before anything is sent; other requests are unaffected",
+      () =>
+        withStore((store) =>
+          Effect.gen(function*() {
+            yield* store.write("carol", { user: "carol" }, Duration.minutes(1))
+            const keys = Math.floor(RedisLayout.MAX_ARGUMENTS / 2)
+            const [written, patched, carol] = yield* Effect.all([
+              Effect.flip(store.write("huge", many(keys), Duration.minutes(1))),
+              Effect.flip(store.patch("carol", { ...noPatch, set: Object.entries(many(keys)) }, Duration.minutes(1))),
+              store.read("carol")
+            ], { concurrency: "unbounded" })
+            expect([written.reason, patched.reason]).toStrictEqual(["Unencodable", "Unencodable"])
+            expect(written.message).toContain("keep large data out of the session")
+            expect(carol).toStrictEqual(Option.some({ user: "carol" }))
+            expect(yield* store.read("huge")).toStrictEqual(Option.none())
+          })
+        ),
+      60_000
+    )
+  })
+
   describe("layout", () => {
     it.effect("write sets value and PX in one step; the expiry field follows Effect's Clock", () =>
       withStore((store) =>
