@@ -739,6 +739,20 @@ export const run = (name: string, layer: Layer.Layer<SessionStore, unknown>, opt
       )
 
       test(
+        "an endless grace (Duration.infinity) of a record that never expires: retired and readable, not corrupt",
+        withIds(2, ([from, to]) =>
+          Effect.gen(function*() {
+            yield* store.write(from!, { user: "guest" }, Duration.infinity)
+            expect(yield* rotate(from!, to!, record, Duration.minutes(5), Duration.infinity)).toBe(true)
+            const retired = Option.getOrThrow(yield* store.read(from!))
+            expect(retired.user).toBe("guest")
+            // the latest time a safe integer holds: a finite marker every store can write
+            expect(retired["__session.retired"]).toBe(Number.MAX_SAFE_INTEGER)
+            expect(yield* store.read(to!)).toEqual(Option.some(record))
+          }))
+      )
+
+      test(
         "a grace period never extends an old record that expires sooner",
         withIds(2, ([from, to]) =>
           Effect.gen(function*() {

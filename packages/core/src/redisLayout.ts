@@ -298,7 +298,9 @@ export const patchArgs = (now: number, [expiryText, px]: readonly [string, strin
 /** `RETIRE`'s arguments (after the key): now, and the grace in whole milliseconds (`0`: delete). */
 export const retireArgs = (now: number, graceMillis: number): readonly [now: string, grace: string] => [
   String(now),
-  String(Math.max(0, Math.ceil(graceMillis)))
+  // capped as `StoredRecord.graceEnd` caps it: `Duration.infinity` would reach the script as "inf",
+  // which it writes as the marker and expiry before Redis refuses its PEXPIRE (no rollback)
+  String(Math.max(0, Math.min(Math.ceil(graceMillis), Number.MAX_SAFE_INTEGER - now)))
 ]
 
 /** A record read back: none (missing or expired), its data, or why it is corrupt. */

@@ -98,11 +98,13 @@ export const retire = (record: SessionData, until: number): SessionData => {
  * When a rotation's grace ends for the record it moves away from (every store, both lines):
  * `min(now + grace, expiresAt)`, so a grace never extends the old record's life; `undefined` when
  * there is no grace left (the old record is deleted). `graceMillis` is rounded up to whole
- * milliseconds; `expiresAt` is `Infinity` for a record that never expires. The retired marker
+ * milliseconds, and capped at what a safe integer holds (`Duration.infinity`); `expiresAt` is `Infinity` for a record that never expires. The retired marker
  * (`retire`) and the old record's new expiry are both this time.
  */
 export const graceEnd = (now: number, graceMillis: number, expiresAt: number): number | undefined => {
-  const grace = Math.ceil(graceMillis)
+  // A grace past what a safe integer holds (`Duration.infinity`) ends at the latest time one does:
+  // a finite marker every store can write, not one that reads as "ended at once".
+  const grace = Math.min(Math.ceil(graceMillis), Number.MAX_SAFE_INTEGER - now)
   if (!(grace > 0)) return undefined
   const until = Math.min(now + grace, expiresAt)
   return until > now ? until : undefined

@@ -827,6 +827,22 @@ export const rotate = (subject: Subject): void => {
     )
 
     test(
+      "an endless grace (Duration.infinity) of a record that never expires: retired and readable, not corrupt",
+      withIds(2, ([from, to]) =>
+        Effect.gen(function*() {
+          yield* store.write(from!, { user: "ada" }, Duration.infinity)
+          expect(
+            yield* rotate(from!, to!, { data: { user: "ada" }, ttl: Duration.minutes(5), grace: Duration.infinity })
+          ).toBe(true)
+          const old = Option.getOrThrow(yield* store.read(from!))
+          expect(old.user).toBe("ada")
+          // the latest time a safe integer holds: a finite marker every store can write
+          expect(old[retiredKey]).toBe(Number.MAX_SAFE_INTEGER)
+          expect(yield* store.read(to!)).toEqual(Option.some({ user: "ada" }))
+        }))
+    )
+
+    test(
       "grace never extends the old record's life",
       withIds(2, ([from, to]) =>
         Effect.gen(function*() {
