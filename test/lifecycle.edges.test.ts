@@ -8,6 +8,7 @@ import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Duration, Effect, Exit, Layer, Metric, Option, TestClock } from "effect"
 import { MemoryStore, Session, SessionStore } from "effect-session"
+import { Id } from "effect-session-core"
 import { withoutPatch } from "./utils/concurrency.js"
 import { Jar, type Reply, request, serve } from "./utils/http.js"
 
@@ -142,6 +143,46 @@ describe("logout", () => {
         expect(yield* stored(id), name).toStrictEqual(Option.none())
       }
     })))
+})
+
+/** Another request's login meanwhile: the session moved to `newId` (a regenerate with grace). */
+const loginElsewhere = (id: string, newId: string) =>
+  Effect.flatMap(
+    SessionStore,
+    (store) =>
+      store.rotate!(
+        Session.storageKey(id),
+        Session.storageKey(newId),
+        { user: "bob" },
+        Duration.hours(2),
+        Duration.seconds(30)
+      )
+  )
+
+describe("a logout after another request moved the session (a newer login)", () => {
+  for (
+    const [name, after] of [
+      ["invalidate alone", Effect.void],
+      ["invalidate, then regenerateToken (Laravel's logout)", Effect.asVoid(Session.regenerateToken)],
+      ["invalidate, then a flash", Session.flash("status", "logged out")]
+    ] as const
+  ) {
+    it.effect(`${name}: no cookie, and the newer session stays`, () =>
+      withServer()(Effect.gen(function*() {
+        const b = browser()
+        const id = yield* login(b)
+        const newId = Id.generate()
+        const { reply } = yield* b.send(Effect.gen(function*() {
+          yield* Session.get("user")
+          expect(yield* loginElsewhere(id, newId)).toBe(true)
+          yield* Session.invalidate
+          yield* after
+        }))
+        expect(reply.setCookie).toBeUndefined()
+        expect(b.jar.value).toBe(id)
+        expect(Option.isSome(yield* stored(newId))).toBe(true)
+      })))
+  }
 })
 
 describe("Session.blocking re-reads only a session the request has not changed", () => {

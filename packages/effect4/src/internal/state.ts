@@ -846,9 +846,19 @@ export class SessionState implements SessionService {
       // The same session goes on (it is not "new" unless it was), empty, under a new ID.
       this.fresh = wasNew
       this.currentId = Id.generate()
-      if (keys.length === 0 || wasRetired) return Effect.void
+      if (keys.length === 0) return Effect.void
+      // Another request ended or moved the session first (a logout, a login's regenerate): the
+      // rest of this request is read-only, as on a retired record, so nothing it changes after the
+      // logout (a new token, a flash) is saved or sets a cookie over the newer session's.
+      if (wasRetired) {
+        this.retired = true
+        return Effect.void
+      }
       return Effect.map(this.destroyOwn(keys, false), (deleted) => {
-        if (!deleted) return
+        if (!deleted) {
+          this.retired = true
+          return
+        }
         this.cookie = CLEAR
         this.mustWrite = true
       })
