@@ -241,10 +241,15 @@ export const make = (
      * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
      * store). SQLite has one writer and its busy timeout: nothing to do.
      */
+    // (Each database's largest value: a longer `timeout` leaves lock waits bounded by it alone.)
     const boundLockWaits: Effect.Effect<void, SqlError> = dialect === "pg"
-      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${lockWaitMillis}ms'`))
+      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${Math.min(lockWaitMillis, 2_147_483_647)}ms'`))
       : dialect === "mysql"
-      ? Effect.asVoid(sql.unsafe(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(lockWaitMillis / 1000)}`))
+      ? Effect.asVoid(
+        sql.unsafe(
+          `SET SESSION innodb_lock_wait_timeout = ${Math.min(Math.ceil(lockWaitMillis / 1000), 1_073_741_824)}`
+        )
+      )
       : Effect.void
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`
 
@@ -298,12 +303,16 @@ export const make = (
       Effect.suspend(() => {
         // what ends the transaction: COMMIT when its body succeeded, ROLLBACK otherwise
         let ending: "COMMIT" | "ROLLBACK" = "ROLLBACK"
-        return sql.withTransaction(Effect.zipRight(
-          boundLockWaits,
-          Effect.tap(body, () => {
-            ending = "COMMIT"
-          })
-        )).pipe(Effect.catchSomeDefect(transactionDefect(operation, () => ending)))
+        // Inside the caller's own transaction (a savepoint here) the bound is left out: `SET LOCAL`
+        // would last to the end of the caller's transaction, and the session setting beyond it.
+        return Effect.flatMap(Effect.serviceOption(SqlClient.TransactionConnection), (outer) =>
+          sql.withTransaction(Effect.zipRight(
+            Option.isSome(outer) ? Effect.void : boundLockWaits,
+            Effect.tap(body, () => {
+              ending = "COMMIT"
+            })
+          ))).pipe(Effect.catchSomeDefect(transactionDefect(operation, () =>
+            ending)))
       })
 
     /**

@@ -467,6 +467,32 @@ const suiteFor = (db: Database) => () => {
     }
 
     if (db.title === "PostgreSQL") {
+      const add = { clear: false, remove: [], set: [], add: [["n", 1]] } as const
+
+      it.scoped("a timeout longer than PostgreSQL's lock_timeout takes (30 days) still patches", () =>
+        Effect.gen(function*() {
+          const store = yield* SqlStore.make({ ...options, timeout: "30 days" })
+          yield* store.write("long", { n: 0 }, Duration.minutes(5))
+          expect(yield* store.patch("long", add, Duration.zero)).toBe(true)
+          expect(yield* store.read("long")).toStrictEqual(Option.some({ n: 1 }))
+        }))
+
+      it.scoped("inside the caller's own transaction the store leaves its lock_timeout alone", () =>
+        Effect.gen(function*() {
+          const store = yield* SqlStore.make(options)
+          const sql = yield* SqlClient.SqlClient
+          yield* store.write("nested", { n: 0 }, Duration.minutes(5))
+          const [before, after] = yield* sql.withTransaction(Effect.gen(function*() {
+            const before = yield* sql<{ readonly lock_timeout: string }>`SHOW lock_timeout`
+            expect(yield* store.patch("nested", add, Duration.zero)).toBe(true)
+            const after = yield* sql<{ readonly lock_timeout: string }>`SHOW lock_timeout`
+            return [before[0]!.lock_timeout, after[0]!.lock_timeout] as const
+          }))
+          expect(after).toBe(before)
+        }))
+    }
+
+    if (db.title === "PostgreSQL") {
       it.scoped(
         "timeout bounds patches waiting on a row lock when they take every pooled connection",
         () =>

@@ -221,14 +221,24 @@ export const make = (
      * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
      * store). SQLite has one writer and its busy timeout: nothing to do.
      */
+    // (Each database's largest value: a longer `timeout` leaves lock waits bounded by it alone.)
     const boundLockWaits: Effect.Effect<void, SqlError> = dialect === "pg"
-      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${lockWaitMillis}ms'`))
+      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${Math.min(lockWaitMillis, 2_147_483_647)}ms'`))
       : dialect === "mysql"
-      ? Effect.asVoid(sql.unsafe(`SET SESSION innodb_lock_wait_timeout = ${Math.ceil(lockWaitMillis / 1000)}`))
+      ? Effect.asVoid(
+        sql.unsafe(
+          `SET SESSION innodb_lock_wait_timeout = ${Math.min(Math.ceil(lockWaitMillis / 1000), 1_073_741_824)}`
+        )
+      )
       : Effect.void
     /** `sql.withTransaction(body)`, its lock waits bounded by the store's `timeout`. */
     const transaction = <A, E, R>(body: Effect.Effect<A, E, R>) =>
-      sql.withTransaction(Effect.andThen(boundLockWaits, body))
+      // Inside the caller's own transaction (a savepoint here) the bound is left out: `SET LOCAL`
+      // would last to the end of the caller's transaction, and the session setting beyond it.
+      Effect.flatMap(
+        Effect.serviceOption(sql.transactionService),
+        (outer) => sql.withTransaction(Option.isSome(outer) ? body : Effect.andThen(boundLockWaits, body))
+      )
     /**
      * One statement that may wait on a row lock (a concurrent patch or rotation holds it): on
      * MySQL/MariaDB in a transaction whose lock waits are bounded, so a statement that timed out

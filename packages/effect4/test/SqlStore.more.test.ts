@@ -340,6 +340,32 @@ const suiteFor = (db: Database) => () => {
     )
 
     if (db.title === "PostgreSQL") {
+      it.effect("a timeout longer than PostgreSQL's lock_timeout takes (30 days) still patches", () =>
+        provide(Effect.gen(function*() {
+          const store = yield* SqlStore.make({ ...options, timeout: "30 days" })
+          const id = unique("long")
+          yield* store.write(id, { n: 0 }, Duration.minutes(5))
+          expect(yield* store.patch(id, add, Duration.zero)).toBe(true)
+          expect(yield* store.read(id)).toStrictEqual(Option.some({ n: 1 }))
+        })))
+
+      it.effect("inside the caller's own transaction the store leaves its lock_timeout alone", () =>
+        provide(Effect.gen(function*() {
+          const store = yield* SqlStore.make(options)
+          const sql = yield* SqlClient.SqlClient
+          const id = unique("nested")
+          yield* store.write(id, { n: 0 }, Duration.minutes(5))
+          const [before, after] = yield* sql.withTransaction(Effect.gen(function*() {
+            const before = yield* sql<{ readonly lock_timeout: string }>`SHOW lock_timeout`
+            expect(yield* store.patch(id, add, Duration.zero)).toBe(true)
+            const after = yield* sql<{ readonly lock_timeout: string }>`SHOW lock_timeout`
+            return [before[0]!.lock_timeout, after[0]!.lock_timeout] as const
+          }))
+          expect(after).toBe(before)
+        })))
+    }
+
+    if (db.title === "PostgreSQL") {
       it.live(
         "timeout bounds patches waiting on a row lock when they take every pooled connection",
         () =>
