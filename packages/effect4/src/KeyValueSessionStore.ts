@@ -14,6 +14,11 @@
  *   compare-and-set, so `patch`, `rotate` and `lock` cannot be made atomic and are not offered.
  *   Concurrent requests on one session then save whole records (last writer wins), and a
  *   regenerate is a `write` and a `destroy`; see `docs/concurrency.md`.
+ * - The backend's writes must be atomic for readers: a read that sees half an entry reports it
+ *   as `CorruptRecord`, and the middleware then discards the session (the user is logged out).
+ *   effect's `layerFileSystem` rewrites a file in place (it empties the file, then writes), so a
+ *   request that reads a session while another saves it can see a torn entry: use it for a single
+ *   user (a CLI, a desktop app, tests), not for a server with concurrent requests on one session.
  *
  * @since 0.1.0
  */
