@@ -223,34 +223,12 @@ export const make = (
       // a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry
       return millis > 0 && Number.isSafeInteger(now + millis) ? now + millis : null
     }
-    /**
-     * How long one statement may wait for a row lock: a little less than `timeout` (by a fifth, at
-     * most 1 s), so that the database ends the wait before the operation's deadline interrupts it
-     * (on PostgreSQL an interrupted query is cancelled through a pooled connection, which a pool
-     * exhausted by waiters cannot lend).
-     */
-    const lockWaitMillis = (() => {
-      const millis = Math.ceil(Duration.toMillis(timeout))
-      return Math.max(1, millis - Math.min(Math.floor(millis / 5), 1000))
-    })()
-    /**
-     * Run first in each transaction: no lock wait (a row locked by another transaction) outlasts
-     * the store's `timeout`; the blocked statement fails on its own with the database's lock-timeout
-     * error (a `Timeout`), so its transaction ends and its connection is free again. PostgreSQL:
-     * `SET LOCAL lock_timeout` (this transaction only); MySQL/MariaDB: the session's
-     * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
-     * store). SQLite has one writer and its busy timeout: nothing to do.
-     */
-    // (Each database's largest value: a longer `timeout` leaves lock waits bounded by it alone.)
-    const boundLockWaits: Effect.Effect<void, SqlError> = dialect === "pg"
-      ? Effect.asVoid(sql.unsafe(`SET LOCAL lock_timeout = '${Math.min(lockWaitMillis, 2_147_483_647)}ms'`))
-      : dialect === "mysql"
-      ? Effect.asVoid(
-        sql.unsafe(
-          `SET SESSION innodb_lock_wait_timeout = ${Math.min(Math.ceil(lockWaitMillis / 1000), 1_073_741_824)}`
-        )
-      )
-      : Effect.void
+    // Run first in each of the store's transactions: a row-lock wait fails on its own a little
+    // before `timeout` (the core's `SqlSchema.boundLockWaits` says why and how, per dialect).
+    const boundStatement = SqlSchema.boundLockWaits(dialect, Duration.toMillis(timeout))
+    const boundLockWaits: Effect.Effect<void, SqlError> = boundStatement === undefined
+      ? Effect.void
+      : Effect.asVoid(sql.unsafe(boundStatement))
     const alive = (now: number) => sql`(expires_at IS NULL OR expires_at > ${now})`
 
     if (options.ensureTable === true) {

@@ -78,3 +78,37 @@ export const affectedRows = (raw: unknown): number => {
   const n = r.rowCount ?? r.affectedRows ?? r.changes
   return typeof n === "number" ? n : 0
 }
+
+/**
+ * The statement that starts each of a SQL store's transactions (both lines), bounding how long a
+ * statement in it may wait for a row another transaction holds: a little less than the store's
+ * `timeout` (by a fifth, at most 1 s), so that the database ends the wait before the operation's
+ * deadline interrupts it (a MySQL driver cannot cancel a blocked statement, and PostgreSQL cancels
+ * through a pooled connection that a pool exhausted by waiters cannot lend). The blocked statement
+ * then fails on its own with the database's lock-timeout error (a `Timeout`), so its transaction
+ * ends and its connection is free again.
+ *
+ * PostgreSQL: `SET LOCAL lock_timeout` (this transaction only); MySQL/MariaDB: the session's
+ * `innodb_lock_wait_timeout` (whole seconds, at least 1; set again by every transaction of the
+ * store); each clamped to the database's largest value. SQLite (one writer, its busy timeout):
+ * `undefined`, nothing to run.
+ *
+ * @example
+ * ```ts
+ * import { SqlSchema } from "effect-session-core"
+ *
+ * SqlSchema.boundLockWaits("pg", 5000) // "SET LOCAL lock_timeout = '4000ms'"
+ * SqlSchema.boundLockWaits("sqlite", 5000) // undefined
+ * ```
+ */
+export const boundLockWaits = (dialect: Dialect, timeoutMillis: number): string | undefined => {
+  const millis = Math.max(1, Math.ceil(timeoutMillis) - Math.min(Math.floor(timeoutMillis / 5), 1000))
+  switch (dialect) {
+    case "pg":
+      return `SET LOCAL lock_timeout = '${Math.min(millis, 2_147_483_647)}ms'`
+    case "mysql":
+      return `SET SESSION innodb_lock_wait_timeout = ${Math.min(Math.ceil(millis / 1000), 1_073_741_824)}`
+    case "sqlite":
+      return undefined
+  }
+}
