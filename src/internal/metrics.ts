@@ -73,9 +73,7 @@ export const track = <A, E>(operation: Operation, effect: Effect.Effect<A, E>, s
   Effect.withFiberRuntime((fiber) => {
     const start = performance.now()
     return Effect.matchCauseEffect(
-      span === undefined || !exports(fiber.currentTracer)
-        ? effect
-        : Effect.withSpan(effect, span.name, { captureStackTrace: false, attributes: span.attributes }),
+      span === undefined ? effect : spanned(fiber.currentTracer, effect, span),
       {
         onFailure: (cause) => {
           record(operation, start, true)
@@ -118,7 +116,15 @@ const exports = (tracer: Tracer.Tracer): boolean =>
  */
 export const inSpan = <A, E, R>(effect: Effect.Effect<A, E, R>, span: SpanOf): Effect.Effect<A, E, R> => {
   const fiber = Option.getOrUndefined(Fiber.getCurrentFiber())
-  return fiber === undefined || !exports(fiber.currentTracer)
-    ? effect
-    : Effect.withSpan(effect, span.name, { captureStackTrace: false, attributes: span.attributes })
+  return fiber === undefined ? effect : spanned(fiber.currentTracer, effect, span)
 }
+
+/** `effect` in `span` when `tracer` exports spans, else `effect` itself (`track` and `inSpan`). */
+const spanned = <A, E, R>(
+  tracer: Tracer.Tracer,
+  effect: Effect.Effect<A, E, R>,
+  span: SpanOf
+): Effect.Effect<A, E, R> =>
+  exports(tracer)
+    ? Effect.withSpan(effect, span.name, { captureStackTrace: false, attributes: span.attributes })
+    : effect

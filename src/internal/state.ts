@@ -377,8 +377,7 @@ export class SessionState implements SessionService {
   }
 
   has(key: string): Effect.Effect<boolean, SessionStoreError> {
-    // no copy of the value (`Changes.get` makes one) just to look at it
-    return this.sync(() => Changes.has(this.changes, key) && this.changes.data.get(key) !== null)
+    return this.sync(() => Changes.hasValue(this.changes, key))
   }
 
   exists(key: string): Effect.Effect<boolean, SessionStoreError> {
@@ -390,19 +389,11 @@ export class SessionState implements SessionService {
   }
 
   only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() =>
-      Object.fromEntries(
-        keys.filter((k) => Changes.has(this.changes, k)).map((k) => [k, Changes.get(this.changes, k)])
-      )
-    )
+    return this.sync(() => Changes.only(this.changes, keys))
   }
 
   except(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() =>
-      Object.fromEntries(
-        [...this.changes.data].filter(([k]) => !keys.includes(k)).map(([k, v]) => [k, StoredRecord.copyJson(v)])
-      )
-    )
+    return this.sync(() => Changes.except(this.changes, keys))
   }
 
   // --- writing ---------------------------------------------------------------
@@ -556,7 +547,7 @@ export class SessionState implements SessionService {
     // null) means compute; anything else is decoded as `getOption` decodes it.
     return this.withLoaded(() => {
       const name = nameOf(key)
-      if (!Changes.has(this.changes, name) || this.changes.data.get(name) === null) {
+      if (!Changes.hasValue(this.changes, name)) {
         return Effect.tap(compute, (value) => this.store_(key, value))
       }
       return Effect.map(this.lookup(key, undefined), Option.getOrUndefined)

@@ -89,6 +89,26 @@ export const all = (changes: Changes): Record<string, unknown> => {
 export const has = (changes: Changes, key: string): boolean => !isReserved(key) && changes.data.has(key)
 
 /**
+ * Whether `key` holds a value other than `null` (Laravel's `has`; `remember` computes when it does
+ * not). Looks at the value in place: no copy is made just to test it.
+ */
+export const hasValue = (changes: Changes, key: string): boolean => has(changes, key) && changes.data.get(key) !== null
+
+/** The listed keys that are present, each with a copy of its value (see `get`), as a fresh plain record. */
+export const only = (changes: Changes, keys: ReadonlyArray<string>): Record<string, unknown> => {
+  const picked: Record<string, unknown> = {}
+  for (const key of keys) if (has(changes, key)) setOwn(picked, key, copyJson(changes.data.get(key)))
+  return picked
+}
+
+/** Every key but the listed ones, each with a copy of its value (see `get`), as a fresh plain record. */
+export const except = (changes: Changes, keys: ReadonlyArray<string>): Record<string, unknown> => {
+  const rest: Record<string, unknown> = {}
+  for (const [key, value] of changes.data) if (!keys.includes(key)) setOwn(rest, key, copyJson(value))
+  return rest
+}
+
+/**
  * Assigns a copy of `value` to `key` (already checked to be storable and not reserved): what the
  * caller does to its object afterwards does not change the session, which holds what was put.
  */

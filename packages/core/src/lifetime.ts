@@ -97,3 +97,21 @@ export const storeTtl = (requestedMillis: number, defaultMillis: number): number
   const requested = Math.ceil(requestedMillis)
   return requested > 0 ? requested : Math.ceil(defaultMillis)
 }
+
+/**
+ * When a record written at `now` (ms) to live `ttlMillis` (a `storeTtl`: `0` is never) expires;
+ * `undefined` when it never does: no TTL, or one whose expiry is past what a safe integer holds
+ * (`Duration.infinity`), which every store treats as no expiry (the SQL stores' `NULL`, Redis's
+ * `never`), rather than failing or storing `Infinity`.
+ *
+ * @example
+ * ```ts
+ * import { Lifetime } from "effect-session-core"
+ *
+ * Lifetime.expiresAt(1_000, 60_000) // 61_000
+ * Lifetime.expiresAt(1_000, 0) // undefined
+ * Lifetime.expiresAt(1_000, Infinity) // undefined
+ * ```
+ */
+export const expiresAt = (now: number, ttlMillis: number): number | undefined =>
+  ttlMillis > 0 && Number.isSafeInteger(now + ttlMillis) ? now + ttlMillis : undefined

@@ -18,6 +18,7 @@
  * `JSON.stringify` writes) for `add`.
  */
 
+import * as Lifetime from "./lifetime.js"
 import type { SessionPatch } from "./patch.js"
 import { RETIRED_KEY, type SessionData, setOwn } from "./storedRecord.js"
 import { unstorable } from "./value.js"
@@ -248,8 +249,10 @@ const tooMany = (count: number): Args =>
  * and SQL stores: Redis would refuse its `PX` only after the script had written the record (a
  * script is not rolled back), leaving a record without the TTL and a failed save.
  */
-export const expiry = (now: number, ttlMillis: number): readonly [expiry: string, px: string] =>
-  ttlMillis > 0 && Number.isSafeInteger(now + ttlMillis) ? [String(now + ttlMillis), String(ttlMillis)] : [NEVER, "0"]
+export const expiry = (now: number, ttlMillis: number): readonly [expiry: string, px: string] => {
+  const at = Lifetime.expiresAt(now, ttlMillis)
+  return at === undefined ? [NEVER, "0"] : [String(at), String(ttlMillis)]
+}
 
 /** `WRITE`'s arguments (after the key): expiry, `PX`, then each key's field and JSON text. */
 export const writeArgs = (data: SessionData, [expiryText, px]: readonly [string, string]): Args => {

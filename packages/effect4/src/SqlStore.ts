@@ -21,7 +21,7 @@
  *
  * @since 0.1.0
  */
-import { SqlSchema } from "effect-session-core"
+import { Lifetime, SqlSchema } from "effect-session-core"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
@@ -202,8 +202,8 @@ export const make = (
     const now = Effect.map(Clock.currentTimeMillis, Math.floor)
     const expiresAt = (now: number, ttl: Duration.Duration): number | null => {
       const millis = ttlMillisOf(ttl, defaultTtlMillis)
-      // a TTL too long for an expiry in whole milliseconds (Duration.infinity) is no expiry
-      return millis > 0 && Number.isSafeInteger(now + millis) ? now + millis : null
+      // NULL: no expiry (no TTL, or one past a safe integer such as Duration.infinity)
+      return Lifetime.expiresAt(now, millis) ?? null
     }
     // Run first in each of the store's transactions: a row-lock wait fails on its own a little
     // before `timeout` (the core's `SqlSchema.boundLockWaits` says why and how, per dialect).
@@ -339,7 +339,7 @@ export const make = (
         const token = randomBytes(16).toString("base64url")
         const ttlMillis = Math.max(1, Math.ceil(Duration.toMillis(lockOptions.ttl)))
         // expires_at is NOT NULL in the locks table: an infinite TTL is the latest safe integer
-        const lockExpiry = (now: number) => Math.min(now + ttlMillis, Number.MAX_SAFE_INTEGER)
+        const lockExpiry = (now: number) => Lifetime.expiresAt(now, ttlMillis) ?? Number.MAX_SAFE_INTEGER
         const waitMillis = Duration.toMillis(lockOptions.wait)
         const start = yield* Clock.currentTimeMillis
         const attempt = (now: number) =>

@@ -465,8 +465,7 @@ export class SessionState implements SessionService {
   }
 
   has(key: string): Effect.Effect<boolean, SessionStoreError> {
-    // no copy of the value (`lookup` makes one) just to look at it
-    return this.sync(() => Changes.has(this.changes, key) && this.changes.data.get(key) !== null)
+    return this.sync(() => Changes.hasValue(this.changes, key))
   }
 
   exists(key: string): Effect.Effect<boolean, SessionStoreError> {
@@ -478,23 +477,13 @@ export class SessionState implements SessionService {
   }
 
   only(keys: ReadonlyArray<string>): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() => {
-      const picked: Record<string, unknown> = {}
-      for (const key of keys) if (Changes.has(this.changes, key)) StoredRecord.setOwn(picked, key, this.lookup(key))
-      return picked
-    })
+    return this.sync(() => Changes.only(this.changes, keys))
   }
 
   except(
     keys: ReadonlyArray<string>
   ): Effect.Effect<Readonly<Record<string, unknown>>, SessionStoreError> {
-    return this.sync(() => {
-      const rest: Record<string, unknown> = {}
-      for (const [key, value] of this.changes.data) {
-        if (!keys.includes(key)) StoredRecord.setOwn(rest, key, StoredRecord.copyJson(value))
-      }
-      return rest
-    })
+    return this.sync(() => Changes.except(this.changes, keys))
   }
 
   // --- writing ---------------------------------------------------------------
@@ -645,7 +634,7 @@ export class SessionState implements SessionService {
     // null) means compute; anything else is decoded as `getOption` decodes it.
     return this.withLoaded((): Effect.Effect<unknown, E | SessionValueError | SessionStoreError, unknown> => {
       const name = keyName(key)
-      if (!Changes.has(this.changes, name) || this.changes.data.get(name) === null) {
+      if (!Changes.hasValue(this.changes, name)) {
         return Effect.tap(compute, (computed) => this.putAny(key, computed))
       }
       return Effect.map(this.getOptionNow(key), Option.getOrUndefined)
