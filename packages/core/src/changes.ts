@@ -78,7 +78,17 @@ export const fromRecord = (record: SessionData, meta: Meta.Meta): Changes => {
 export const get = (changes: Changes, key: string): unknown =>
   isReserved(key) ? undefined : copyJson(changes.data.get(key))
 
-/** Every key and a copy of its value (see `get`), as a fresh plain record. */
+/**
+ * Every key and a copy of its value (see `get`), as a fresh plain record.
+ *
+ * @example
+ * ```ts
+ * import { Changes } from "effect-session-core"
+ *
+ * const changes = Changes.fromRecord({ cart: ["a"] }, meta)
+ * const all = Changes.all(changes) // { cart: ["a"] }, the handler's own copy
+ * ```
+ */
 export const all = (changes: Changes): Record<string, unknown> => {
   const all: Record<string, unknown> = {}
   for (const [key, value] of changes.data) setOwn(all, key, copyJson(value))
@@ -91,17 +101,44 @@ export const has = (changes: Changes, key: string): boolean => !isReserved(key) 
 /**
  * Whether `key` holds a value other than `null` (Laravel's `has`; `remember` computes when it does
  * not). Looks at the value in place: no copy is made just to test it.
+ *
+ * @example
+ * ```ts
+ * import { Changes } from "effect-session-core"
+ *
+ * const changes = Changes.fromRecord({ locale: null }, meta)
+ * Changes.has(changes, "locale") // true
+ * Changes.hasValue(changes, "locale") // false
+ * ```
  */
 export const hasValue = (changes: Changes, key: string): boolean => has(changes, key) && changes.data.get(key) !== null
 
-/** The listed keys that are present, each with a copy of its value (see `get`), as a fresh plain record. */
+/**
+ * The listed keys that are present, each with a copy of its value (see `get`), as a fresh plain record.
+ *
+ * @example
+ * ```ts
+ * import { Changes } from "effect-session-core"
+ *
+ * Changes.only(Changes.fromRecord({ a: 1, b: 2 }, meta), ["a", "z"]) // { a: 1 }
+ * ```
+ */
 export const only = (changes: Changes, keys: ReadonlyArray<string>): Record<string, unknown> => {
   const picked: Record<string, unknown> = {}
   for (const key of keys) if (has(changes, key)) setOwn(picked, key, copyJson(changes.data.get(key)))
   return picked
 }
 
-/** Every key but the listed ones, each with a copy of its value (see `get`), as a fresh plain record. */
+/**
+ * Every key but the listed ones, each with a copy of its value (see `get`), as a fresh plain record.
+ *
+ * @example
+ * ```ts
+ * import { Changes } from "effect-session-core"
+ *
+ * Changes.except(Changes.fromRecord({ a: 1, b: 2 }, meta), ["a"]) // { b: 2 }
+ * ```
+ */
 export const except = (changes: Changes, keys: ReadonlyArray<string>): Record<string, unknown> => {
   const rest: Record<string, unknown> = {}
   for (const [key, value] of changes.data) if (!keys.includes(key)) setOwn(rest, key, copyJson(value))
