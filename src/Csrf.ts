@@ -156,7 +156,7 @@ const submitted = (
       // `text` is cached on the request object: the handler's own reads get the same string.
       const text = request.text
       return Effect.map(text, (body) => {
-        const value = new URLSearchParams(body).get(config.field)
+        const value = Rules.formFields(body).get(config.field)
         return [Rules.nonEmpty(value), { _tag: "Text", text }] as const
       })
     }

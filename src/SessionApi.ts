@@ -200,6 +200,26 @@ const statusOf = (error: SessionApiError): number =>
  */
 const answered = new WeakMap<object, number>()
 
+/** The JSON body `HttpApi` encodes each declared session failure into, by its status. */
+const failureBodies: ReadonlyMap<number, string> = new Map([
+  [HttpApiSchema.getStatusError(SessionUnavailable), JSON.stringify({ _tag: "SessionUnavailable" })],
+  [HttpApiSchema.getStatusError(SessionLocked), JSON.stringify({ _tag: "SessionLocked" })]
+])
+const utf8 = new TextDecoder()
+
+/**
+ * Whether `response` answers one of the session's own failures: one this middleware noted
+ * (`mapStoreErrors`, a lock timeout), or a declared `SessionUnavailable` or `SessionLocked` the
+ * handler failed with itself, which reaches the pre-response handler only as its encoded response.
+ */
+const answersSessionFailure = (handle: object, response: HttpServerResponse.HttpServerResponse): boolean => {
+  if (answered.get(handle) === response.status) return true
+  const expected = failureBodies.get(response.status)
+  const body = response.body
+  return expected !== undefined && body._tag === "Uint8Array" && body.body.length === expected.length &&
+    utf8.decode(body.body) === expected
+}
+
 /** Logs a session failure and fails with its declared error, noting it for the request's response. */
 const answer = (
   error: SessionStoreError | SessionLockTimeout,
@@ -289,11 +309,11 @@ export const layer = <RH = never>(
         request: HttpServerRequest.HttpServerRequest,
         sent: HttpServerResponse.HttpServerResponse
       ): Effect.Effect<HttpServerResponse.HttpServerResponse> => {
-        const response = answered.get(state) === sent.status
-          ? HttpServerResponse.setHeaders(sent, Cookie.FAILURE_HEADERS)
-          : sent
-        return (response.status >= 500
-          // A server failure (or a load that failed): keep the stored session as it was.
+        const failed = answersSessionFailure(state, sent)
+        const response = failed ? HttpServerResponse.setHeaders(sent, Cookie.FAILURE_HEADERS) : sent
+        return (failed || response.status >= 500
+          // A server failure (or a load that failed), or the session's own failure (a lock timeout's
+          // 423: the request never held the lock): keep the stored session as it was.
           ? Effect.succeed(response)
           : Effect.catchAll(
             lifecycle.save(state, response),

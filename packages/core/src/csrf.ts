@@ -46,6 +46,21 @@ export const formKind = (contentType: string | undefined): "urlencoded" | "multi
 export const nonEmpty = (value: string | null | undefined): string | undefined =>
   value === undefined || value === null || value.length === 0 ? undefined : value
 
+/**
+ * A urlencoded form body's fields, as the WHATWG form parser (and effect's own `urlParamsBody`)
+ * reads them: a leading "?" is data, not the query prefix `URLSearchParams` would drop, so
+ * `?_token=…` names a field "?_token", not "_token", on both lines.
+ *
+ * @example
+ * ```ts
+ * import { Csrf } from "effect-session-core"
+ *
+ * Csrf.formFields("_token=abc&name=a").get("_token") // "abc"
+ * Csrf.formFields("?_token=abc").get("_token") // null
+ * ```
+ */
+export const formFields = (body: string): URLSearchParams => new URLSearchParams(body.replace(/^\?/, "%3F"))
+
 /** A multipart field's token: a string, or the first of several strings (files never count). */
 export const fieldToken = (value: unknown): string | undefined =>
   nonEmpty(

@@ -11,6 +11,7 @@
  * 120 ms session. A bare `bigint` (nanoseconds) is refused for the same reason. Zero is the
  * exception: it means "none chosen" (a browser-session cookie, the store's default TTL).
  */
+import { isLifetime } from "./meta.js"
 
 /**
  * What every duration error shows as the fix.
@@ -130,6 +131,22 @@ export const infinite = (option: string, input: unknown, module: DurationModule)
  */
 export const unparsable = (option: string, input: unknown, module: DurationModule): string =>
   `${option} ${show(input, module)} does not parse as a duration; use e.g. ${DURATION_EXAMPLES}`
+
+/**
+ * Why a session's own lifetime (`Session.setLifetime`'s `ttl` or `absoluteTimeout`), already
+ * decoded to `millis`, cannot be stored, or `undefined` when it can: a stored lifetime outside
+ * `Meta.isLifetime` would make the record read back as corrupt, and the session would be lost.
+ *
+ * @example
+ * ```ts
+ * import { Options } from "effect-session-core"
+ *
+ * Options.lifetimeProblem("ttl", 14 * 24 * 60 * 60 * 1000) // undefined
+ * Options.lifetimeProblem("ttl", 200 * 365 * 24 * 60 * 60 * 1000) // "ttl must be at most 100 years"
+ * ```
+ */
+export const lifetimeProblem = (option: string, millis: number): string | undefined =>
+  isLifetime(millis) ? undefined : `${option} must be at most 100 years`
 
 const objectProblem = (option: string, input: object, module: DurationModule): string | undefined => {
   const entries = Object.entries(input).filter(([, value]) => value !== undefined)

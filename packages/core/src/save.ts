@@ -65,8 +65,11 @@ export const plan = (input: Input, settings: Lifetime.Settings, now: number): Pl
   }
   const due = input.renew || Lifetime.renewalDue(meta, settings, now)
   if (!input.changed && !due) return { _tag: "Skip" }
-  // A browser-session cookie (idle TTL 0) has nothing to renew: it is left alone.
-  const cookie: CookieDecision = due && Lifetime.idle(meta, settings) > 0
+  // A browser-session cookie (idle TTL 0) has nothing to renew: it is left alone, unless the
+  // request asked for the renewal (`setLifetime`, `flush`): the lifetime may have changed, and a
+  // cookie that still carries the old `Max-Age` must become a browser-session cookie now, or the
+  // browser drops it when that runs out although the session lives on.
+  const cookie: CookieDecision = input.renew || (due && Lifetime.idle(meta, settings) > 0)
     ? set(meta, settings, now)
     : { _tag: "Leave" }
   return { _tag: "Update", ttlMillis: Lifetime.recordTtl(meta, settings, now), cookie, renews: due }

@@ -30,6 +30,13 @@ describe("Csrf", () => {
     expect(Csrf.fieldToken("")).toBeUndefined()
   })
 
+  it("reads a form body as a form parser does: a leading \"?\" is data, not a query prefix", () => {
+    expect(Csrf.formFields("_token=abc&name=a").get("_token")).toBe("abc")
+    expect(Csrf.formFields("?_token=abc").get("_token")).toBeNull()
+    expect(Csrf.formFields("?_token=abc").get("?_token")).toBe("abc")
+    expect(Csrf.formFields("a=1&_token=x%2By").get("_token")).toBe("x+y")
+  })
+
   it("defaults to Laravel's field and the headers front-ends send", () => {
     expect(Csrf.DEFAULT_FIELD).toBe("_token")
     expect(Csrf.DEFAULT_HEADERS).toEqual(["x-csrf-token", "x-xsrf-token"])

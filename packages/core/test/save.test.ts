@@ -73,6 +73,21 @@ describe("Save", () => {
     })
   })
 
+  it("ttl 0 asked for (setLifetime, flush): the cookie is re-issued without Max-Age, so an old Max-Age does not end it", () => {
+    // `setLifetime({ ttl: 0 })` on a session whose cookie carries `Max-Age=600`: the renewal the
+    // request asked for must replace that cookie with a browser-session one.
+    const zero = { ...settings, ttlMillis: 0 }
+    expect(Save.plan({ ...base, renew: true }, zero, 1_000)).toEqual({
+      _tag: "Update",
+      ttlMillis: 0,
+      cookie: { _tag: "Set", maxAgeMillis: undefined },
+      renews: true
+    })
+    expect(Save.plan({ ...base, meta: { c: 0, r: 0, l: 0 }, renew: true }, settings, 1_000)).toMatchObject({
+      cookie: { _tag: "Set", maxAgeMillis: undefined }
+    })
+  })
+
   it("a rotation moves the record and sets the new cookie", () => {
     expect(Save.plan({ ...base, rotating: true }, settings, 0)).toMatchObject({
       _tag: "Rotate",

@@ -138,11 +138,10 @@ type BodyRead =
 const NOT_READ: BodyRead = { _tag: "None" }
 
 const textDecoder = new TextDecoder()
-// As effect's own `urlParamsBody` decodes a form: a BOM stays, and a leading "?" is data, not a
-// query prefix `URLSearchParams` would drop.
+// As effect's own `urlParamsBody` decodes a form: a BOM stays, and a leading "?" is data
+// (`Csrf.formFields` in the core).
 const formDecoder = new TextDecoder("utf-8", { ignoreBOM: true })
-const formParams = (bytes: Uint8Array): URLSearchParams =>
-  new URLSearchParams(formDecoder.decode(bytes).replace(/^\?/, "%3F"))
+const formParams = (bytes: Uint8Array): URLSearchParams => Rules.formFields(formDecoder.decode(bytes))
 
 /**
  * A multipart body's token. Parsing one persists its files, which needs the platform's

@@ -64,6 +64,18 @@ export const decodeDuration = (option: string, input: Duration.Input): Result.Re
     : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
 
+/**
+ * A lifetime of `Session.setLifetime` (`ttl`, `absoluteTimeout`), in ms: a duration, as
+ * `decodeDuration` reads it, that a session may have (at most 100 years: a longer one would be
+ * stored, then read back as corrupt, and the session lost).
+ */
+export const decodeLifetime = (option: string, input: Duration.Input): Result.Result<number, SessionConfigError> => {
+  const decoded = decodeDuration(option, input)
+  if (Result.isFailure(decoded)) return decoded
+  const problem = CoreOptions.lifetimeProblem(option, decoded.success)
+  return problem === undefined ? decoded : fail(option, problem)
+}
+
 /** Lock times, with Laravel's `block()` defaults: held at most 10 s, waited for at most 10 s. */
 export const resolveLock = (
   options: { readonly ttl?: Duration.Input | undefined; readonly wait?: Duration.Input | undefined }

@@ -41,7 +41,7 @@ import {
 import * as SessionKey from "../SessionKey.js"
 import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
-import { decodeDuration, type LockSettings, type Resolved } from "./options.js"
+import { decodeLifetime, type LockSettings, type Resolved } from "./options.js"
 
 // `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
@@ -221,6 +221,12 @@ export class SessionState implements SessionService {
   private settle(id: string, key: string, found: Option.Option<SessionData>): Effect.Effect<void> {
     const now = this.time()
     // Every way out but the last starts fresh; the last adopts the record.
+    // A store is whatever the service holds (a user's decorator too): a read that did not answer
+    // an Option (`null`, a bare record) is a corrupt record, never a defect.
+    if (!Option.isOption(found)) {
+      this.startFresh(now)
+      return this.discard(key, "the store's read did not return an Option")
+    }
     if (Option.isNone(found)) {
       // A well-formed cookie naming no session: expired, destroyed or guessed.
       Metrics.countNow(Metrics.expired)
@@ -722,11 +728,11 @@ export class SessionState implements SessionService {
     readonly absoluteTimeout?: Duration.Input | undefined
   }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
     return this.withLoaded(() => {
-      const ttl = lifetime.ttl === undefined ? undefined : decodeDuration("ttl", lifetime.ttl)
+      const ttl = lifetime.ttl === undefined ? undefined : decodeLifetime("ttl", lifetime.ttl)
       if (ttl !== undefined && Result.isFailure(ttl)) return Effect.fail(ttl.failure)
       const absolute = lifetime.absoluteTimeout === undefined
         ? undefined
-        : decodeDuration("absoluteTimeout", lifetime.absoluteTimeout)
+        : decodeLifetime("absoluteTimeout", lifetime.absoluteTimeout)
       if (absolute !== undefined && Result.isFailure(absolute)) return Effect.fail(absolute.failure)
       if (ttl !== undefined) this.changes.meta.l = ttl.success
       if (absolute !== undefined) this.changes.meta.a = absolute.success || undefined
@@ -872,7 +878,8 @@ export class SessionState implements SessionService {
     return Effect.map(
       Effect.forEach(keys, (key) =>
         Effect.flatMap(Metrics.track("read", this.store.read(key)), (found) => {
-          if (Save.cookieAfterDestroy(Option.getOrUndefined(found))._tag === "Leave") return Effect.void
+          const stored = Option.isOption(found) ? Option.getOrUndefined(found) : undefined
+          if (Save.cookieAfterDestroy(stored)._tag === "Leave") return Effect.void
           const first = !deleted
           deleted = true
           // counted once the deletion has succeeded: a failed one (a 503) ended nothing
@@ -1035,7 +1042,7 @@ export class SessionState implements SessionService {
     return Metrics.trackNow(
       "rotate",
       Effect.flatMap(store.read(rotation.from), (found) => {
-        if (Option.isNone(found)) return Effect.succeed(false)
+        if (!Option.isOption(found) || Option.isNone(found)) return Effect.succeed(false)
         const old = found.value
         if (!StoredRecord.isRecord(old) || StoredRecord.isRetired(old)) return Effect.succeed(false)
         const retire = rotation.graceMillis > 0
