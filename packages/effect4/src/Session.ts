@@ -256,9 +256,14 @@ export interface SessionService {
     readonly ttl?: Duration.Input | undefined
     readonly absoluteTimeout?: Duration.Input | undefined
   }) => Effect.Effect<void, SessionConfigError | SessionStoreError>
+  /**
+   * Takes the session's lock for the rest of the request (what `Session.blocking` does first):
+   * `options` as `Session.blocking`'s (Laravel's `block()` defaults: held at most 10 s, waited for
+   * at most 10 s), or the middleware's `lock` option when omitted.
+   */
   readonly lock: (
-    options?: { readonly ttlMillis: number; readonly waitMillis: number }
-  ) => Effect.Effect<void, SessionLockTimeout | SessionStoreError>
+    options?: LockOptions
+  ) => Effect.Effect<void, SessionLockTimeout | SessionConfigError | SessionStoreError>
 }
 
 /**
@@ -1064,13 +1069,7 @@ export class Session extends SessionBase {
   } = dual(
     (args) => Effect.isEffect(args[0]),
     <A, E, R>(self: Effect.Effect<A, E, R>, options?: LockOptions) =>
-      Effect.andThen(
-        Effect.flatMap(
-          options === undefined ? Effect.succeed(undefined) : Effect.fromResult(options_.resolveLock(options)),
-          (settings) => SessionBase.use((service) => service.lock(settings))
-        ),
-        self
-      )
+      Effect.andThen(SessionBase.use((service) => service.lock(options)), self)
   )
 }
 

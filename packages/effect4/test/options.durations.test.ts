@@ -83,6 +83,14 @@ describe("a duration is never a bare number (ttl: 120 is not a 120 ms session)",
       expectBareNumberRefused(yield* Effect.flip(Session.blocking(Effect.void, { ttl: 10 })), "lock.ttl")
       expectBareNumberRefused(yield* Effect.flip(Session.blocking(Effect.void, { wait: 10 })), "lock.wait")
     }).pipe(Effect.provide(SessionTest.layer())))
+
+  it.effect("the handle's lock takes the same options as Session.blocking (durations, as on effect 3)", () =>
+    Effect.gen(function*() {
+      const session = yield* Session
+      expectBareNumberRefused(yield* Effect.flip(session.lock({ ttl: 10 })), "lock.ttl")
+      // a well-formed duration string is accepted (no cookie, so nothing to lock: it succeeds)
+      yield* session.lock({ ttl: "5 seconds", wait: "1 second" })
+    }).pipe(Effect.provide(SessionTest.layer())))
 })
 
 describe("configuration errors say what is wrong and what would work", () => {

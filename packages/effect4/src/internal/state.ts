@@ -30,7 +30,7 @@ import { NodeInspectSymbol } from "effect/Inspectable"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import type { FailureContext, SaveResult, SessionService } from "../Session.js"
+import type { FailureContext, LockOptions, SaveResult, SessionService } from "../Session.js"
 import {
   type SessionConfigError,
   SessionKeyMissing,
@@ -41,7 +41,7 @@ import {
 import * as SessionKey from "../SessionKey.js"
 import type { SessionData, SessionStoreService } from "../SessionStore.js"
 import * as Metrics from "./metrics.js"
-import { decodeLifetime, type LockSettings, type Resolved } from "./options.js"
+import { decodeLifetime, type LockSettings, type Resolved, resolveLock } from "./options.js"
 
 // `any`: a key or schema of any type, whose types the public overloads of `SessionService` carry.
 type KeyInput = string | SessionKey.SessionKey<any, any, any, any>
@@ -745,7 +745,14 @@ export class SessionState implements SessionService {
    * Takes the session's lock (Laravel's session blocking) for the rest of the request. A request
    * without a session cookie has nothing to lock: its session is new and nobody else holds it.
    */
-  lock(options?: LockSettings): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
+  lock(options?: LockOptions): Effect.Effect<void, SessionLockTimeout | SessionConfigError | SessionStoreError> {
+    if (options === undefined) return this.lockWith(undefined)
+    const settings = resolveLock(options)
+    return Result.isFailure(settings) ? Effect.fail(settings.failure) : this.lockWith(settings.success)
+  }
+
+  /** `lock`, with its times resolved (`undefined`: the middleware's, or Laravel's defaults). */
+  lockWith(options: LockSettings | undefined): Effect.Effect<void, SessionLockTimeout | SessionStoreError> {
     return Effect.suspend(() => {
       if (this.lockRelease !== undefined || this.cookieId === undefined) return Effect.void
       const settings = options ?? this.config.lock ?? DEFAULT_LOCK
@@ -1189,7 +1196,7 @@ const withLock = <E, R>(
   state: SessionState,
   app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
 ): Effect.Effect<HttpServerResponse.HttpServerResponse, E | SessionStoreError | SessionLockTimeout, R> =>
-  state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lock(), app) : app
+  state.config.lock !== undefined && state.hasCookie ? Effect.andThen(state.lockWith(undefined), app) : app
 
 /** Releases the lock after `effect`, when the request holds one by then. */
 const unlocking = <A, E, R>(state: SessionState, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
