@@ -19,7 +19,8 @@ import {
   Meta,
   Options as CoreOptions,
   Save,
-  StoredRecord
+  StoredRecord,
+  Value
 } from "effect-session-core"
 import * as Cause from "effect/Cause"
 import type * as Clock from "effect/Clock"
@@ -34,7 +35,6 @@ import * as Option from "effect/Option"
 import * as RuntimeFlags from "effect/RuntimeFlags"
 import * as Schema from "effect/Schema"
 import type { LockOptions, SaveResult, SessionService } from "../Session.js"
-import * as SessionCodec from "../SessionCodec.js"
 import {
   SessionConfigError,
   SessionKeyMissing,
@@ -399,19 +399,23 @@ export class SessionState implements SessionService {
 
   // --- writing ---------------------------------------------------------------
 
-  /** Checks that `value` may be stored under the plain key `name`. */
+  /** The copy of `value` to store under the plain key `name` (`copyFor`), or its error. */
   private check(name: string, value: unknown): Effect.Effect<unknown, SessionValueError> {
-    const problem = this.problem(name, value)
-    return problem === undefined ? Effect.succeed(value) : Effect.fail(problem)
+    const copy = this.copyFor(name, value)
+    return copy instanceof SessionValueError ? Effect.fail(copy) : Effect.succeed(copy)
   }
 
-  /** Why `value` may not be stored under the plain key `name`, or `undefined` when it may. */
-  private problem(name: string, value: unknown): SessionValueError | undefined {
+  /**
+   * The copy of `value` to store under the plain key `name`, or why it may not be stored: a
+   * `SessionValueError`, which no copy can be. The value is read once (`Value.copyChecked`), so
+   * what is stored is what was checked.
+   */
+  private copyFor(name: string, value: unknown): unknown {
     if (StoredRecord.isReserved(name)) return reservedKeyError(name)
-    const problem = value === undefined
-      ? "the value is undefined: use Session.forget to remove a key"
-      : SessionCodec.checkValue(value)
-    return problem === undefined ? undefined : new SessionValueError({
+    const copy = value === undefined ? undefined : Value.copyChecked(value)
+    if (copy !== undefined && !(copy instanceof Value.Refusal)) return copy
+    const problem = copy === undefined ? "the value is undefined: use Session.forget to remove a key" : copy.problem
+    return new SessionValueError({
       key: name,
       reason: "Unencodable",
       message: `session value for ${JSON.stringify(name)}: ${problem}`
@@ -441,16 +445,16 @@ export class SessionState implements SessionService {
     value: unknown,
     after?: (name: string) => void
   ): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
-    const set = (name: string, encoded: unknown) =>
+    const set = (name: string, copy: unknown) =>
       this.withLoaded(() => {
-        Changes.set(this.changes, name, encoded)
+        Changes.setCopy(this.changes, name, copy)
         after?.(name)
         return Effect.void
       })
-    if (typeof key !== "string") return Effect.flatMap(this.encode(key, value), (encoded) => set(key.key, encoded))
+    if (typeof key !== "string") return Effect.flatMap(this.encode(key, value), (copy) => set(key.key, copy))
     // A plain key is checked at the call, without a step of its own.
-    const problem = this.problem(key, value)
-    return problem === undefined ? set(key, value) : Effect.fail(problem)
+    const copy = this.copyFor(key, value)
+    return copy instanceof SessionValueError ? Effect.fail(copy) : set(key, copy)
   }
 
   put(key: string, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError>
@@ -527,7 +531,7 @@ export class SessionState implements SessionService {
             })
           )
         }
-        Changes.set(this.changes, key, [...current, encoded])
+        Changes.setCopy(this.changes, key, [...current, encoded])
         return Effect.void
       }))
   }

@@ -149,8 +149,23 @@ export const except = (changes: Changes, keys: ReadonlyArray<string>): Record<st
  * Assigns a copy of `value` to `key` (already checked to be storable and not reserved): what the
  * caller does to its object afterwards does not change the session, which holds what was put.
  */
-export const set = (changes: Changes, key: string, value: unknown): void => {
-  changes.data.set(key, copyJson(value))
+export const set = (changes: Changes, key: string, value: unknown): void => setCopy(changes, key, copyJson(value))
+
+/**
+ * Assigns `copy` to `key` as it is: a copy the session now owns, nobody else holds (the one
+ * `Value.copyChecked` made when it checked the value, so the value is read once).
+ *
+ * @example
+ * ```ts
+ * import { Changes, Value } from "effect-session-core"
+ *
+ * const changes = Changes.fresh(Date.now())
+ * const copy = Value.copyChecked({ items: [1] })
+ * if (!(copy instanceof Value.Refusal)) Changes.setCopy(changes, "cart", copy)
+ * ```
+ */
+export const setCopy = (changes: Changes, key: string, copy: unknown): void => {
+  changes.data.set(key, copy)
   changes.touched.add(key)
   changes.deltas?.delete(key)
 }

@@ -13,10 +13,109 @@ export const check = (value: unknown): string | undefined => {
   try {
     return isPlainJson(value, 0, undefined) ? undefined : explain(value)
   } catch (cause) {
-    return `reading the value threw (${cause instanceof Error ? cause.message : String(cause)}): ` +
-      `store plain JSON data, or use a Schema-typed key`
+    return threw(cause)
   }
 }
+
+/** What `copyChecked` answers for a value that may not be stored: why not, as `check` says it. */
+export class Refusal {
+  constructor(readonly problem: string) {}
+}
+
+const REFUSED: unique symbol = Symbol("refused")
+
+/**
+ * A copy of `value` that may be stored, or a `Refusal` saying why it may not be (as `check` would).
+ * Unlike `check` followed by a copy, it reads each property once: a getter or `Proxy` that answers
+ * differently on a second read cannot get a value past the check that is not the value stored
+ * (`Session.put` uses it). The copy is the one `StoredRecord.copyJson` makes: `-0` is `0`, a
+ * property holding `undefined` is left out, as JSON leaves it out.
+ *
+ * @example
+ * ```ts
+ * import { Value } from "effect-session-core"
+ *
+ * const copied = Value.copyChecked({ cart: [1, 2] })
+ * if (copied instanceof Value.Refusal) console.log(copied.problem)
+ * else console.log(copied) // { cart: [1, 2] }, a copy
+ * ```
+ */
+export const copyChecked = (value: unknown): unknown => {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value
+    case "number":
+      if (Number.isFinite(value)) return value === 0 ? 0 : value
+      break
+    case "object": {
+      if (value === null) return null
+      try {
+        const copy = copyWalk(value, 0, [])
+        if (copy !== REFUSED) return copy
+      } catch (cause) {
+        return new Refusal(threw(cause))
+      }
+    }
+  }
+  // Said as `check` says it (a second walk, only for a value refused); a value that read as
+  // refused but checks as fine changed while it was read.
+  return new Refusal(check(value) ?? "the value changed while it was being read: store plain JSON data")
+}
+
+const copyWalk = (v: unknown, depth: number, stack: Array<object>): unknown => {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return v
+    case "number":
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : REFUSED
+    case "object": {
+      if (v === null) return null
+      if (depth > MAX_DEPTH || stack.includes(v)) return REFUSED
+      stack.push(v)
+      let copy: unknown
+      if (Array.isArray(v)) {
+        if (Object.getPrototypeOf(v) !== Array.prototype) return REFUSED
+        const length = v.length
+        const elements: Array<unknown> = []
+        for (let i = 0; i < length; i++) {
+          const element: unknown = v[i]
+          const inner = element === undefined ? REFUSED : copyWalk(element, depth + 1, stack)
+          if (inner === REFUSED) return REFUSED
+          elements.push(inner)
+        }
+        // Every index held an element, so more own keys are properties JSON drops.
+        if (Object.keys(v).length !== length || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
+        copy = elements
+      } else {
+        const proto = Object.getPrototypeOf(v)
+        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
+        const object: Record<string, unknown> = {}
+        for (const key in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, key)) continue
+          const property: unknown = (v as Record<string, unknown>)[key]
+          if (property === undefined) continue
+          const inner = copyWalk(property, depth + 1, stack)
+          if (inner === REFUSED) return REFUSED
+          // as `setOwn`: a key named "__proto__" stays data
+          if (key === "__proto__") {
+            Object.defineProperty(object, key, { value: inner, enumerable: true, writable: true, configurable: true })
+          } else object[key] = inner
+        }
+        copy = object
+      }
+      stack.pop()
+      return copy
+    }
+    default:
+      return REFUSED
+  }
+}
+
+const threw = (cause: unknown): string =>
+  `reading the value threw (${cause instanceof Error ? cause.message : String(cause)}): ` +
+  `store plain JSON data, or use a Schema-typed key`
 
 /**
  * Why a record value cannot be stored under `key` (`undefined`, or anything `check` refuses), as

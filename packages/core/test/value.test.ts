@@ -53,3 +53,47 @@ describe("Value", () => {
     expect(Value.check(array)).toBe("the value is an array with properties beside its elements, which JSON would drop")
   })
 })
+
+describe("Value.copyChecked", () => {
+  it("copies what check accepts (as JSON would keep it) and refuses what it refuses, with its words", () => {
+    const value = { a: [1, { b: "x" }], c: null, d: -0, e: undefined }
+    const copy = Value.copyChecked(value)
+    expect(copy).toStrictEqual({ a: [1, { b: "x" }], c: null, d: 0 })
+    expect(copy).not.toBe(value)
+    expect((copy as { a: Array<unknown> }).a[1]).not.toBe(value.a[1])
+    // eslint-disable-next-line no-sparse-arrays -- a hole, on purpose
+    for (const bad of [1n, () => 1, NaN, [1, , 2], new Date(0), { m: new Map() }]) {
+      const refused = Value.copyChecked(bad)
+      expect(refused).toBeInstanceOf(Value.Refusal)
+      expect((refused as Value.Refusal).problem).toBe(Value.check(bad))
+    }
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    expect(Value.copyChecked(cycle)).toBeInstanceOf(Value.Refusal)
+    const proto = JSON.parse("{\"__proto__\":{\"x\":1}}")
+    expect(Object.keys(Value.copyChecked(proto) as object)).toEqual(["__proto__"])
+  })
+
+  it("reads each property once: a value that changes between reads is stored as it was checked", () => {
+    let reads = 0
+    const twoFaced = {
+      get p() {
+        if (reads++ > 0) throw new Error("read twice")
+        return 1
+      }
+    }
+    expect(Value.copyChecked(twoFaced)).toStrictEqual({ p: 1 })
+    expect(reads).toBe(1)
+  })
+
+  it("a read that throws is a refusal, never an exception", () => {
+    const throwing = {
+      get p() {
+        throw new Error("boom")
+      }
+    }
+    const refused = Value.copyChecked(throwing)
+    expect(refused).toBeInstanceOf(Value.Refusal)
+    expect((refused as Value.Refusal).problem).toContain("reading the value threw (boom)")
+  })
+})

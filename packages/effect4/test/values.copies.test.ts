@@ -141,3 +141,31 @@ describe("values as JSON keeps them", () => {
       expect((yield* client.run(Session.get(Optional))).value).toStrictEqual({ name: "ada" })
     }))
 })
+
+describe("put reads the value once: what is stored is what was checked", () => {
+  /** An object whose property reads `first` once, then whatever `later` gives. */
+  const twoFaced = (first: unknown, later: () => unknown) => {
+    let reads = 0
+    return {
+      get p() {
+        return reads++ === 0 ? first : later()
+      }
+    }
+  }
+
+  it.effect("a property that reads differently the second time: the checked value is stored", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make({ store: yield* MemoryStore.make() })
+      const cases: ReadonlyArray<readonly [string, () => unknown]> = [
+        ["undefined", () => undefined],
+        ["a bigint", () => 1n],
+        ["a throw", () => {
+          throw new Error("second read")
+        }]
+      ]
+      for (const [name, later] of cases) {
+        yield* client.run(Session.put(name, twoFaced(1, later)))
+        expect((yield* client.run(Session.get(name))).value).toStrictEqual({ p: 1 })
+      }
+    }))
+})

@@ -494,21 +494,30 @@ export class SessionState implements SessionService {
 
   // --- writing ---------------------------------------------------------------
 
-  /** Why `value` (already encoded) may not be stored under `name` (reserved, not plain JSON), if it may not. */
-  private invalid(name: string, encoded: unknown): SessionValueError | undefined {
+  /**
+   * The copy of `value` (already encoded) to store under `name`, or why it may not be stored
+   * (reserved, not plain JSON): a `SessionValueError`, which no copy can be. The value is read
+   * once (`Value.copyChecked`), so what is stored is what was checked.
+   */
+  private copyFor(name: string, encoded: unknown): unknown {
     if (StoredRecord.isReserved(name)) return reservedKey(name)
-    const problem = encoded === undefined
-      ? "the value is undefined: use Session.forget to remove a key"
-      : Value.check(encoded)
-    return problem === undefined
-      ? undefined
-      : valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${problem}`)
+    if (encoded === undefined) {
+      return valueError(
+        name,
+        "Unencodable",
+        `session value for ${JSON.stringify(name)}: the value is undefined: use Session.forget to remove a key`
+      )
+    }
+    const copy = Value.copyChecked(encoded)
+    return copy instanceof Value.Refusal
+      ? valueError(name, "Unencodable", `session value for ${JSON.stringify(name)}: ${copy.problem}`)
+      : copy
   }
 
-  /** Checks that `value` (already encoded) may be stored under `name`: not reserved, plain JSON. */
+  /** The copy of `value` (already encoded) to store under `name` (`copyFor`), or its error. */
   private check(name: string, encoded: unknown): Effect.Effect<readonly [string, unknown], SessionValueError> {
-    const error = this.invalid(name, encoded)
-    return error === undefined ? Effect.succeed([name, encoded] as const) : Effect.fail(error)
+    const copy = this.copyFor(name, encoded)
+    return copy instanceof SessionValueError ? Effect.fail(copy) : Effect.succeed([name, copy] as const)
   }
 
   /** `check`, after encoding `value` with the key's schema if it has one. */
@@ -525,8 +534,7 @@ export class SessionState implements SessionService {
       // dropped), and the next request decodes that: one it cannot decode is refused here, at the
       // put, not found broken later (effect 4's `Schema.Struct` requires a key declared
       // `UndefinedOr` to be present; `optional` is the way to let it go).
-      Effect.flatMap(([, encoded]) => {
-        const stored = StoredRecord.copyJson(encoded)
+      Effect.flatMap(([, stored]) => {
         return Effect.as(
           Effect.mapError(Schema.decodeUnknownEffect(key.schema)(stored), (cause) =>
             valueError(
@@ -555,14 +563,14 @@ export class SessionState implements SessionService {
   putNow(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
     if (typeof key !== "string") return this.putAny(key, value)
     // As `putAny`: an invalid value fails before the load.
-    const error = this.invalid(key, value)
-    if (error !== undefined) return Effect.fail(error)
+    const copy = this.copyFor(key, value)
+    if (copy instanceof SessionValueError) return Effect.fail(copy)
     if (this.loaded) {
-      Changes.set(this.changes, key, value)
+      Changes.setCopy(this.changes, key, copy)
       return Effect.void
     }
     return this.whenLoaded(() => {
-      Changes.set(this.changes, key, value)
+      Changes.setCopy(this.changes, key, copy)
       return Effect.void
     })
   }
@@ -619,7 +627,7 @@ export class SessionState implements SessionService {
         if (!Array.isArray(current)) {
           return Effect.fail(valueError(key, "NotAnArray", `session value for ${JSON.stringify(key)} is not an array`))
         }
-        Changes.set(this.changes, key, [...current, encoded])
+        Changes.setCopy(this.changes, key, [...current, encoded])
         return Effect.void
       }))
   }
@@ -650,7 +658,7 @@ export class SessionState implements SessionService {
   private putAny(key: KeyInput, value: unknown): Effect.Effect<void, SessionValueError | SessionStoreError, unknown> {
     return Effect.flatMap(
       this.encode(key, value),
-      ([name, encoded]) => this.sync(() => Changes.set(this.changes, name, encoded))
+      ([name, copy]) => this.sync(() => Changes.setCopy(this.changes, name, copy))
     )
   }
 
