@@ -14,7 +14,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { durationOr, positiveDurationOr } from "./internal/options.js"
+import { checkObject, durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -131,6 +131,7 @@ const outcome = <A>(result: MemoryTable.Outcome<A>): Effect.Effect<A, SessionSto
  */
 export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionConfigError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* checkObject(options)
     const ttl = yield* durationOr("ttl", options.ttl, Duration.hours(2))
     const interval = yield* positiveDurationOr("sweepInterval", options.sweepInterval, Duration.minutes(1))
     const chunk = yield* positiveInteger("sweepChunk", options.sweepChunk, 10_000)

@@ -33,7 +33,7 @@ import type * as Scope from "effect/Scope"
 import { type Cluster, Redis, type RedisOptions } from "ioredis"
 import { randomBytes } from "node:crypto"
 import { Deadlines, MAX_DELAY } from "./internal/deadlines.js"
-import { durationOr, positiveDurationOr } from "./internal/options.js"
+import { checkObject, durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -200,6 +200,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<RedisStore, SessionConfigError | SessionStoreError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* checkObject(options)
     if (options.client !== undefined && (options.url !== undefined || options.redis !== undefined)) {
       return yield* new SessionConfigError({
         option: "client",

@@ -33,7 +33,7 @@ import { isTagged } from "effect/Predicate"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
-import { durationOr, positiveDurationOr } from "./internal/options.js"
+import { checkObject, durationOr, positiveDurationOr } from "./internal/options.js"
 import * as SessionCodec from "./SessionCodec.js"
 import { SessionConfigError, SessionLockTimeout, SessionStoreError } from "./SessionError.js"
 import { SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -166,6 +166,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<SqlStore, SessionConfigError | SessionStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
+    yield* checkObject(options)
     const table = options.table ?? "effect_sessions"
     const badTable = SqlSchema.checkTableName(table)
     if (badTable !== undefined) return yield* invalid("table", badTable)

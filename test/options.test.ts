@@ -263,3 +263,48 @@ describe("configuration errors say what is wrong and what would work", () => {
     expect(messageOf({ domain: "example.com;x" })).toContain("is not a valid cookie domain")
   })
 })
+
+describe("untyped configuration is a SessionConfigError, never a defect (a fuzz review's findings)", () => {
+  const configError = <A, E>(effect: Effect.Effect<A, E, never>) =>
+    Effect.map(Effect.exit(effect), (exit) => {
+      expect(Exit.isFailure(exit) && exit.cause._tag === "Fail" ? exit.cause.error : exit).toBeInstanceOf(
+        SessionConfigError
+      )
+    })
+
+  it.effect("a store's options that are null, or a table name that is not a string", () =>
+    Effect.gen(function*() {
+      yield* configError(Effect.scoped(MemoryStore.make(null as never)))
+      yield* configError(Effect.scoped(RedisStore.make(null as never)))
+      const sqlite = SqliteClient.layer({ filename: ":memory:" })
+      yield* configError(Effect.scoped(SqlStore.make(null as never)).pipe(Effect.provide(sqlite)))
+      yield* configError(Effect.scoped(SqlStore.make({ table: 1 as never })).pipe(Effect.provide(sqlite)))
+      yield* configError(Effect.scoped(SqlStore.make({ table: {} as never })).pipe(Effect.provide(sqlite)))
+    }))
+
+  it("a lock time no store can keep (over 100 years) is refused, as a lifetime is", () => {
+    for (
+      const lock of [{ ttl: Duration.millis(1e300) }, { ttl: "99999999999999999999 weeks" }, { wait: "200000 weeks" }]
+    ) {
+      const validated = Session.validateOptions({ lock } as never)
+      expect(Either.isLeft(validated) && validated.left.message).toMatch(/must be at most 100 years/)
+    }
+    expect(Either.isRight(Session.validateOptions({ lock: { ttl: "1 day", wait: "1 hour" } }))).toBe(true)
+  })
+
+  it.scoped("Session.setLifetime(null) and Session.blocking(effect, null)", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make()
+      const lifetime = yield* client.run(Effect.flip(Session.setLifetime(null as never)))
+      expect(lifetime.value).toBeInstanceOf(SessionConfigError)
+      const blocking = yield* client.run(Effect.flip(Session.blocking(Effect.void, null as never)))
+      expect(blocking.value).toBeInstanceOf(SessionConfigError)
+    }))
+
+  it.scoped("a store's write of data that is not a record is its typed Unencodable error", () =>
+    Effect.gen(function*() {
+      const store = yield* MemoryStore.make()
+      const error = yield* Effect.flip(store.write("k", null as never, Duration.zero))
+      expect(error).toMatchObject({ _tag: "SessionStoreError", reason: "Unencodable" })
+    }))
+})

@@ -1,6 +1,7 @@
 import * as Cookies from "@effect/platform/Cookies"
 import { Cookie as CoreCookie, Lifetime, Options as CoreOptions } from "effect-session-core"
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type { FailureHandler, Options } from "../Session.js"
 import { SessionConfigError } from "../SessionError.js"
@@ -93,27 +94,39 @@ export const positiveDurationOr = (
 export const resolveLock = (
   options: { readonly ttl?: Duration.DurationInput; readonly wait?: Duration.DurationInput }
 ): Either.Either<LockSettings, SessionConfigError> => {
+  const notAnObject = CoreOptions.notAnObject(options)
+  if (notAnObject !== undefined) return fail("lock", notAnObject)
   // `=== undefined`, not `??`: a null time is refused like any other non-duration, not read as omitted
   const ttl = decodeDuration("lock.ttl", options.ttl === undefined ? "10 seconds" : options.ttl)
   if (Either.isLeft(ttl)) return Either.left(ttl.left)
   const wait = decodeDuration("lock.wait", options.wait === undefined ? "10 seconds" : options.wait)
   if (Either.isLeft(wait)) return Either.left(wait.left)
   if (Duration.toMillis(ttl.right) === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
+  // a store's lock expiry must fit where it is kept (a Redis PX, a BIGINT): at most 100 years, as a lifetime
+  const ttlTooLong = CoreOptions.lifetimeProblem("lock.ttl", Duration.toMillis(ttl.right))
+  if (ttlTooLong !== undefined) return fail("lock.ttl", ttlTooLong)
+  const waitTooLong = CoreOptions.lifetimeProblem("lock.wait", Duration.toMillis(wait.right))
+  if (waitTooLong !== undefined) return fail("lock.wait", waitTooLong)
   return Either.right({ ttlMillis: Duration.toMillis(ttl.right), waitMillis: Duration.toMillis(wait.right) })
 }
 
 const DEFAULT_TTL = Duration.hours(2)
 
+/** A store's options (`make(options)`), refused when they are not an object (untyped config's `null`). */
+export const checkObject = (options: unknown): Effect.Effect<void, SessionConfigError> => {
+  const problem = CoreOptions.notAnObject(options)
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(new SessionConfigError({ option: "options", message: problem }))
+}
+
 /** Validates middleware options and fills in the safe defaults. */
+
 export const resolve = <EH = never, RH = never>(
   options: Options<EH, RH> = {}
 ): Either.Either<Resolved<EH, RH>, SessionConfigError> => {
-  if (typeof options !== "object" || options === null) {
-    return fail(
-      "options",
-      `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
-    )
-  }
+  const notAnObject = CoreOptions.notAnObject(options)
+  if (notAnObject !== undefined) return fail("options", notAnObject)
   // Wrong types first (the core's, shared by both lines): untyped config can hold `cookieName: 42`
   // or `lock: null`, which must be a SessionConfigError, never a TypeError from a check below.
   const typed = CoreOptions.typeProblem(options)

@@ -722,6 +722,10 @@ export class SessionState implements SessionService {
     readonly ttl?: Duration.DurationInput
     readonly absoluteTimeout?: Duration.DurationInput
   }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
+    const notAnObject = CoreOptions.notAnObject(lifetime)
+    if (notAnObject !== undefined) {
+      return Effect.fail(new SessionConfigError({ option: "lifetime", message: notAnObject }))
+    }
     return this.withLoaded(() => {
       const ttl = lifetimeMillis("ttl", lifetime.ttl)
       if (Either.isLeft(ttl)) return Effect.fail(ttl.left)

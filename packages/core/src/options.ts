@@ -133,6 +133,24 @@ export const unparsable = (option: string, input: unknown, module: DurationModul
   `${option} ${show(input, module)} does not parse as a duration; use e.g. ${DURATION_EXAMPLES}`
 
 /**
+ * Why `options` (a middleware's or a store's, `undefined` when omitted) is not an options object,
+ * or `undefined` when it is one: untyped config can hold `null`, which must be a configuration
+ * error, never a `TypeError` from reading an option of it.
+ *
+ * @example
+ * ```ts
+ * import { Options } from "effect-session-core"
+ *
+ * Options.notAnObject(undefined) // undefined
+ * Options.notAnObject(null) // "the options must be an object (or omitted), got null"
+ * ```
+ */
+export const notAnObject = (options: unknown): string | undefined =>
+  options === undefined || (typeof options === "object" && options !== null)
+    ? undefined
+    : `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
+
+/**
  * Why a session's own lifetime (`Session.setLifetime`'s `ttl` or `absoluteTimeout`), already
  * decoded to `millis`, cannot be stored, or `undefined` when it can: a stored lifetime outside
  * `Meta.isLifetime` would make the record read back as corrupt, and the session would be lost.

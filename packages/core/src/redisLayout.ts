@@ -20,7 +20,7 @@
 
 import * as Lifetime from "./lifetime.js"
 import type { SessionPatch } from "./patch.js"
-import { RETIRED_KEY, type SessionData, setOwn } from "./storedRecord.js"
+import { isRecord, NOT_A_RECORD, RETIRED_KEY, type SessionData, setOwn } from "./storedRecord.js"
 import { unstorable } from "./value.js"
 
 /** The hash field that holds the expiry. */
@@ -256,6 +256,7 @@ export const expiry = (now: number, ttlMillis: number): readonly [expiry: string
 
 /** `WRITE`'s arguments (after the key): expiry, `PX`, then each key's field and JSON text. */
 export const writeArgs = (data: SessionData, [expiryText, px]: readonly [string, string]): Args => {
+  if (!isRecord(data)) return unencodable(NOT_A_RECORD)
   const args: Array<string> = [expiryText, px]
   for (const key of Object.keys(data)) {
     const value = data[key]

@@ -17,6 +17,8 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,50}$/
 
 /** Why `table` is not a usable table name (`name` or `schema.name`), or `undefined` when it is. */
 export const checkTableName = (table: string): string | undefined => {
+  // untyped config can hold a number or an object here
+  if (typeof table !== "string") return `table must be a string (an SQL identifier), got ${typeof table}`
   const parts = table.split(".")
   if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
     return `table must be an SQL identifier (letters, digits, _; at most 51 characters), optionally schema-qualified, got ${

@@ -117,6 +117,9 @@ export const userData = (record: SessionData): Record<string, unknown> => {
   return data
 }
 
+/** What a store's write answers for data that is not a record (`null`, an array, a string). */
+export const NOT_A_RECORD = "session data must be a record (a plain object of keys and values)"
+
 /**
  * A record as the text the text-keeping stores hold (SQL's `data`, the memory stores), the same in
  * both lines: `JSON.stringify` of the record, once every value is checked to be plain JSON data
@@ -125,6 +128,8 @@ export const userData = (record: SessionData): Record<string, unknown> => {
 export const toText = (
   data: SessionData
 ): { readonly _tag: "Text"; readonly text: string } | { readonly _tag: "Unencodable"; readonly message: string } => {
+  // a store is any code's to call: a write of something that is not a record is refused, never a TypeError
+  if (!isRecord(data)) return { _tag: "Unencodable", message: NOT_A_RECORD }
   for (const key of Object.keys(data)) {
     const problem = unstorable(key, data[key])
     if (problem !== undefined) return { _tag: "Unencodable", message: problem }

@@ -134,3 +134,14 @@ describe("Options.invalidCookie", () => {
     expect(Options.invalidCookie("cookie", "Other", undefined)).toBe("invalid cookie cookie: Other")
   })
 })
+
+describe("options that are not an object, and lifetimes", () => {
+  it("says what it got", () => {
+    expect(Options.notAnObject(undefined)).toBeUndefined()
+    expect(Options.notAnObject({})).toBeUndefined()
+    expect(Options.notAnObject(null)).toBe("the options must be an object (or omitted), got null")
+    expect(Options.notAnObject("x")).toBe("the options must be an object (or omitted), got string")
+    expect(Options.lifetimeProblem("ttl", 1000)).toBeUndefined()
+    expect(Options.lifetimeProblem("lock.ttl", 1e300)).toBe("lock.ttl must be at most 100 years")
+  })
+})

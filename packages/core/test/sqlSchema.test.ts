@@ -24,3 +24,11 @@ describe("SqlSchema.boundLockWaits", () => {
     expect(SqlSchema.boundLockWaits("sqlite", 5000)).toBeUndefined()
   })
 })
+
+describe("SqlSchema.checkTableName", () => {
+  it("a table name that is not a string (untyped config) is a problem, not a TypeError", () => {
+    expect(SqlSchema.checkTableName("sessions")).toBeUndefined()
+    expect(SqlSchema.checkTableName(1 as never)).toBe("table must be a string (an SQL identifier), got number")
+    expect(SqlSchema.checkTableName({} as never)).toContain("got object")
+  })
+})

@@ -1,4 +1,4 @@
-import { StoredRecord } from "effect-session-core"
+import { RedisLayout, StoredRecord } from "effect-session-core"
 import { describe, expect, it } from "vitest"
 
 describe("StoredRecord", () => {
@@ -60,5 +60,17 @@ describe("StoredRecord", () => {
     expect(StoredRecord.toText({ v: nested(513) })._tag).toBe("Unencodable")
     const deeper = StoredRecord.fromText(JSON.stringify({ v: nested(513) }))
     expect(deeper._tag === "Corrupt" && deeper.message).toContain("session value for key \"v\"")
+  })
+})
+
+describe("a write of data that is not a record", () => {
+  it("is refused as unencodable by the text and Redis layouts, never a TypeError", () => {
+    for (const data of [null, undefined, [], "text", 1]) {
+      expect(StoredRecord.toText(data as never)).toStrictEqual({
+        _tag: "Unencodable",
+        message: StoredRecord.NOT_A_RECORD
+      })
+      expect(RedisLayout.writeArgs(data as never, ["0", "0"])).toMatchObject({ _tag: "Unencodable" })
+    }
   })
 })

@@ -29,7 +29,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as KeyValueStore from "effect/persistence/KeyValueStore"
 import * as Result from "effect/Result"
-import { decodeDuration } from "./internal/options.js"
+import { checkObject, decodeDuration } from "./internal/options.js"
 import { encodeRecord, expiryAt, storeError } from "./internal/storeCommon.js"
 import { fromParsed, isRecord } from "./internal/storeRecord.js"
 import type { SessionConfigError, SessionStoreError } from "./SessionError.js"
@@ -112,6 +112,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<SessionStoreService, SessionConfigError, KeyValueStore.KeyValueStore> =>
   Effect.gen(function*() {
+    yield* Effect.fromResult(checkObject(options))
     const kv = yield* KeyValueStore.KeyValueStore
     const prefix = options.prefix ?? "session:"
     const defaultTtlMillis = yield* Effect.fromResult(decodeDuration("ttl", options.ttl ?? Duration.hours(2)))

@@ -12,7 +12,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
-import { decodeDuration } from "./internal/options.js"
+import { checkObject, decodeDuration } from "./internal/options.js"
 import { expiryAt, positiveInteger, positiveMillis, storeError } from "./internal/storeCommon.js"
 import { type SessionConfigError, SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
 import { type SessionData, type SessionPatch, SessionStore, type SessionStoreService } from "./SessionStore.js"
@@ -120,6 +120,7 @@ const outcome = <A>(result: MemoryTable.Outcome<A>): Effect.Effect<A, SessionSto
  */
 export const make = (options: Options = {}): Effect.Effect<MemoryStore, SessionConfigError, Scope.Scope> =>
   Effect.gen(function*() {
+    yield* Effect.fromResult(checkObject(options))
     const defaultTtlMillis = yield* Effect.fromResult(decodeDuration("ttl", options.ttl ?? Duration.hours(2)))
     const intervalMillis = yield* Effect.fromResult(
       positiveMillis("sweepInterval", options.sweepInterval, Duration.minutes(1), decodeDuration)

@@ -32,7 +32,7 @@ import * as Option from "effect/Option"
 import * as Redis from "effect/persistence/Redis"
 import * as Result from "effect/Result"
 import { randomBytes } from "node:crypto"
-import { decodeDuration } from "./internal/options.js"
+import { checkObject, decodeDuration } from "./internal/options.js"
 import { positiveMillis, storeError, ttlMillisOf } from "./internal/storeCommon.js"
 import type { SessionConfigError } from "./SessionError.js"
 import { SessionLockTimeout, type SessionStoreError } from "./SessionError.js"
@@ -150,6 +150,7 @@ const argsOf = (args: RedisLayout.Args): Result.Result<Array<string>, SessionSto
  */
 export const make = (options: Options = {}): Effect.Effect<RedisStore, SessionConfigError, Redis.Redis> =>
   Effect.gen(function*() {
+    yield* Effect.fromResult(checkObject(options))
     const redis = yield* Redis.Redis
     const prefix = options.prefix ?? "session:"
     const defaultTtlMillis = yield* Effect.fromResult(decodeDuration("ttl", options.ttl ?? Duration.hours(2)))

@@ -33,7 +33,7 @@ import type * as Scope from "effect/Scope"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import { randomBytes } from "node:crypto"
-import { decodeDuration } from "./internal/options.js"
+import { checkObject, decodeDuration } from "./internal/options.js"
 import {
   decodeRecord,
   encodeRecord,
@@ -146,6 +146,7 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<SqlStore, SessionConfigError | SessionStoreError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
+    yield* Effect.fromResult(checkObject(options))
     const table = options.table ?? "effect_sessions"
     const badTable = SqlSchema.checkTableName(table)
     if (badTable !== undefined) return yield* new SessionConfigError({ option: "table", message: badTable })

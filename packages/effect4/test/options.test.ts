@@ -5,8 +5,11 @@
  * what is wrong and what would work.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Result } from "effect"
-import { Session, SessionConfigError } from "effect-session-v4"
+import { Cause, Duration, Effect, Exit, Result } from "effect"
+import { KeyValueSessionStore, MemoryStore, Session, SessionConfigError, SessionTest } from "effect-session-v4"
+import * as SqlStore from "effect-session-v4/SqlStore"
+import * as KeyValueStore from "effect/persistence/KeyValueStore"
+import * as SqliteClient from "./utils/sqliteClient.js"
 
 type AnyOptions = Session.Options<any, any>
 
@@ -193,4 +196,48 @@ describe("configuration errors say what is wrong", () => {
     expect(messageOf({ sameSite: "none", insecure: true })).toMatch(/Secure/)
     expect(messageOf({ ttl: "1 minute", touchAfter: "1 minute" })).toMatch(/shorter than ttl/)
   })
+})
+
+describe("untyped configuration is a SessionConfigError, never a defect (a fuzz review's findings)", () => {
+  const configError = <A, E>(effect: Effect.Effect<A, E, never>) =>
+    Effect.map(Effect.exit(effect), (exit) => {
+      const error = Exit.isFailure(exit) ? Cause.findErrorOption(exit.cause) : undefined
+      expect(error !== undefined && error._tag === "Some" ? error.value : exit).toBeInstanceOf(SessionConfigError)
+    })
+
+  it.effect("a store's options that are null, or a table name that is not a string", () =>
+    Effect.gen(function*() {
+      yield* configError(Effect.scoped(MemoryStore.make(null as never)))
+      yield* configError(KeyValueSessionStore.make(null as never).pipe(Effect.provide(KeyValueStore.layerMemory)))
+      const sqlite = SqliteClient.layer({ filename: ":memory:" })
+      yield* configError(Effect.scoped(SqlStore.make(null as never)).pipe(Effect.provide(sqlite)))
+      yield* configError(Effect.scoped(SqlStore.make({ table: 1 as never })).pipe(Effect.provide(sqlite)))
+      yield* configError(Effect.scoped(SqlStore.make({ table: {} as never })).pipe(Effect.provide(sqlite)))
+    }))
+
+  it("a lock time no store can keep (over 100 years) is refused, as a lifetime is", () => {
+    for (
+      const lock of [{ ttl: Duration.millis(1e300) }, { ttl: "99999999999999999999 weeks" }, { wait: "200000 weeks" }]
+    ) {
+      const validated = Session.validateOptions({ lock } as never)
+      expect(Result.isFailure(validated) && validated.failure.message).toMatch(/must be at most 100 years/)
+    }
+    expect(Result.isSuccess(Session.validateOptions({ lock: { ttl: "1 day", wait: "1 hour" } }))).toBe(true)
+  })
+
+  it.effect("Session.setLifetime(null) and Session.blocking(effect, null)", () =>
+    Effect.gen(function*() {
+      const client = yield* SessionTest.make()
+      const lifetime = yield* client.run(Effect.flip(Session.setLifetime(null as never)))
+      expect(lifetime.value).toBeInstanceOf(SessionConfigError)
+      const blocking = yield* client.run(Effect.flip(Session.blocking(Effect.void, null as never)))
+      expect(blocking.value).toBeInstanceOf(SessionConfigError)
+    }))
+
+  it.effect("a store's write of data that is not a record is its typed Unencodable error", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const store = yield* MemoryStore.make()
+      const error = yield* Effect.flip(store.write("k", null as never, Duration.zero))
+      expect(error).toMatchObject({ _tag: "SessionStoreError", reason: "Unencodable" })
+    })))
 })

@@ -64,6 +64,12 @@ export const decodeDuration = (option: string, input: Duration.Input): Result.Re
     : fail(option, CoreOptions.infinite(option, input, durationModule))
 }
 
+/** A store's options (`make(options)`), refused when they are not an object (untyped config's `null`). */
+export const checkObject = (options: unknown): Result.Result<void, SessionConfigError> => {
+  const problem = CoreOptions.notAnObject(options)
+  return problem === undefined ? Result.void : fail("options", problem)
+}
+
 /**
  * A lifetime of `Session.setLifetime` (`ttl`, `absoluteTimeout`), in ms: a duration, as
  * `decodeDuration` reads it, that a session may have (at most 100 years: a longer one would be
@@ -80,12 +86,19 @@ export const decodeLifetime = (option: string, input: Duration.Input): Result.Re
 export const resolveLock = (
   options: { readonly ttl?: Duration.Input | undefined; readonly wait?: Duration.Input | undefined }
 ): Result.Result<LockSettings, SessionConfigError> => {
+  const notAnObject = CoreOptions.notAnObject(options)
+  if (notAnObject !== undefined) return fail("lock", notAnObject)
   // `=== undefined`, not `??`: a null time is refused like any other non-duration, not read as omitted
   const ttl = decodeDuration("lock.ttl", options.ttl === undefined ? "10 seconds" : options.ttl)
   if (Result.isFailure(ttl)) return Result.fail(ttl.failure)
   const wait = decodeDuration("lock.wait", options.wait === undefined ? "10 seconds" : options.wait)
   if (Result.isFailure(wait)) return Result.fail(wait.failure)
   if (ttl.success === 0) return fail("lock.ttl", "lock.ttl must be greater than zero")
+  // a store's lock expiry must fit where it is kept (a Redis PX, a BIGINT): at most 100 years, as a lifetime
+  const ttlTooLong = CoreOptions.lifetimeProblem("lock.ttl", ttl.success)
+  if (ttlTooLong !== undefined) return fail("lock.ttl", ttlTooLong)
+  const waitTooLong = CoreOptions.lifetimeProblem("lock.wait", wait.success)
+  if (waitTooLong !== undefined) return fail("lock.wait", waitTooLong)
   return Result.succeed({ ttlMillis: ttl.success, waitMillis: wait.success })
 }
 
@@ -93,12 +106,8 @@ const DEFAULT_TTL_MILLIS = 2 * 60 * 60 * 1000
 
 /** Validates middleware options and fills in the safe defaults. */
 export const resolve = (options: Options<unknown, unknown> = {}): Result.Result<Resolved, SessionConfigError> => {
-  if (typeof options !== "object" || options === null) {
-    return fail(
-      "options",
-      `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
-    )
-  }
+  const notAnObject = CoreOptions.notAnObject(options)
+  if (notAnObject !== undefined) return fail("options", notAnObject)
   // Wrong types first (the core's, shared by both lines): untyped config can hold `cookieName: 42`
   // or `lock: null`, which must be a SessionConfigError, never a TypeError from a check below.
   const typed = CoreOptions.typeProblem(options)

@@ -11,6 +11,7 @@ import {
   Id,
   Lifetime,
   Meta,
+  Options as CoreOptions,
   Save,
   StoredRecord,
   Value
@@ -32,7 +33,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { FailureContext, LockOptions, SaveResult, SessionService } from "../Session.js"
 import {
-  type SessionConfigError,
+  SessionConfigError,
   SessionKeyMissing,
   type SessionLockTimeout,
   SessionStoreError,
@@ -735,6 +736,10 @@ export class SessionState implements SessionService {
     readonly ttl?: Duration.Input | undefined
     readonly absoluteTimeout?: Duration.Input | undefined
   }): Effect.Effect<void, SessionConfigError | SessionStoreError> {
+    const notAnObject = CoreOptions.notAnObject(lifetime)
+    if (notAnObject !== undefined) {
+      return Effect.fail(new SessionConfigError({ option: "lifetime", message: notAnObject }))
+    }
     return this.withLoaded(() => {
       const ttl = lifetime.ttl === undefined ? undefined : decodeLifetime("ttl", lifetime.ttl)
       if (ttl !== undefined && Result.isFailure(ttl)) return Effect.fail(ttl.failure)
