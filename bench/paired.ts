@@ -201,7 +201,7 @@ const main = async () => {
     targetLines.push(
       `  [${m >= t.goal ? "yes" : "**no**"}] ${t.label}: ${m.toFixed(2)}× (${r.map((x) => x.toFixed(2)).join(", ")})`
     )
-    for (const floor of ["effect4-floor-memory", "effect4-floor-required"]) {
+    for (const floor of ["effect4-floor-memory", "effect4-floor-required", "effect4-floor-complete"]) {
       const f = t.floors === true ? ratios(t.scenario, floor, t.peer) : undefined
       if (f !== undefined) targetLines.push(`        ${floor}: ${median(f).toFixed(2)}×`)
     }

@@ -532,7 +532,13 @@ floor the work every store-backed session must do: the ID's shape checked, the s
 ID's SHA-256 and reached only through its Effect operations, expiry from \`Clock\`, a copy on read,
 a patch of the changed key; it leaves out what effect-session adds beyond that (change tracking,
 metadata and absolute lifetime, flash data, value checks, metrics, locking, the lifecycle's race
-rules). A target that its floor misses too is marked out of reach: no library built that way
+rules). "the required floor plus metadata, value checks, change tracking and metrics" (the
+complete floor) adds to that, as cheaply as it could be written and with the core's own rules, the
+rest of what DESIGN.md and the effect 4 issue ask of a returning request: the record's metadata
+read and checked at the load (absolute lifetime, retired records), deep copies, the value check at
+\`put\`, change tracking of any keys, flash ageing, renewal, store latency metrics and typed store
+failures ([performance.md](performance.md#the-complete-floor)).
+A target that its floor misses too is marked out of reach: no library built that way
 (and DESIGN.md requires the Context service and the hashed ID) can meet it on this stack.
 
 ## Targets

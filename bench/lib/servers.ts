@@ -86,6 +86,13 @@ export const servers: ReadonlyArray<ServerSpec> = withBaseline([
     reference: true
   },
   {
+    id: "effect4-floor-complete",
+    label: "floor: the required floor plus metadata, value checks, change tracking and metrics",
+    framework: "effect4",
+    session: true,
+    reference: true
+  },
+  {
     id: "effect4-session-memory",
     label: "effect-session-v4, MemoryStore",
     framework: "effect4",

@@ -28,6 +28,7 @@ import { resolve } from "node:path"
 import { pathToFileURL } from "node:url"
 import { COOKIE_NAME, ROUTE, TTL_MILLIS } from "../../../bench/lib/config.js"
 import { Routes as FloorRoutes } from "./lib/floor.js"
+import { Routes as CompleteRoutes } from "./lib/floorComplete.js"
 
 type Library = typeof EffectSession
 
@@ -65,7 +66,10 @@ const apps = {
   read: withSession(HttpRouter.add("GET", ROUTE, Effect.andThen(Session.getOption("n"), answer))),
   session: withSession(HttpRouter.add("GET", ROUTE, count)),
   // the required floor, with its own middleware and store (the store layer below goes unused)
-  floor: FloorRoutes
+  floor: FloorRoutes,
+  // the complete floor (bench/lib/floorComplete.ts): the required floor plus the rest of what a
+  // returning request must do, as cheaply as it can be written
+  complete: CompleteRoutes
 }
 
 const nullRecord = { n: 1, __session: { c: Date.now(), r: Date.now() } }
@@ -79,7 +83,8 @@ const stores = {
     patch: () => Effect.succeed(true)
   }),
   // for the floor's cases: its users are primed through the floor's own route
-  floor: MemoryStore.layer({ sweepInterval: "1 hour" })
+  floor: MemoryStore.layer({ sweepInterval: "1 hour" }),
+  complete: MemoryStore.layer({ sweepInterval: "1 hour" })
 }
 
 const url = `http://127.0.0.1${ROUTE}`
@@ -100,7 +105,9 @@ const cases: ReadonlyArray<{ key: string; store: StoreName; app: AppName; return
   { key: "nullstore/returning", store: "nullstore", app: "session", returning: true },
   { key: "nullstore/new", store: "nullstore", app: "session", returning: false },
   { key: "floor/returning", store: "floor", app: "floor", returning: true },
-  { key: "floor/new", store: "floor", app: "floor", returning: false }
+  { key: "floor/new", store: "floor", app: "floor", returning: false },
+  { key: "complete/returning", store: "complete", app: "complete", returning: true },
+  { key: "complete/new", store: "complete", app: "complete", returning: false }
 ]
 const only = process.env.PLUMBING_CASES?.split(",")
 const selected = cases.filter((c) => only === undefined || only.includes(c.key))
@@ -137,7 +144,9 @@ const program = Effect.gen(function*() {
   for (const store of Object.keys(stores) as Array<StoreName>) {
     const requests: Array<HttpServerRequest.HttpServerRequest> = []
     // the floor's users are primed through its own route, the others through the library's
-    const priming = built.get(store === "floor" ? "floor/floor" : `${store}/session`)!
+    const priming = built.get(
+      store === "floor" ? "floor/floor" : store === "complete" ? "complete/complete" : `${store}/session`
+    )!
     for (let i = 0; i < USERS; i++) {
       yield* serveOnce(priming, requestFor(undefined))
       const value = Option.flatMap(

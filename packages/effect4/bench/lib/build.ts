@@ -17,6 +17,7 @@ import ts from "typescript"
 
 const pkg = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..")
 const scripts = ["plumbing", "allocations"]
+const floors = ["floor", "floorComplete"]
 
 const walk = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
@@ -58,13 +59,15 @@ export const buildDev = (): number => {
         .replace(/"\.\.\/\.\.\/\.\.\/bench\/lib\/config\.js"/g, "\"../config.js\"")
         .replace(/(from |import\()"effect-session-v4"/g, "$1\"../src/index.js\""))
   }
-  // the required floor's route, which plumbing.ts runs beside the library
-  emit(
-    join(pkg, "bench", "lib", "floor.ts"),
-    join(outDir, "bench", "lib", "floor.js"),
-    (source) => source.replace(/"\.\.\/\.\.\/\.\.\/\.\.\/bench\/lib\/config\.js"/g, "\"../../config.js\"")
-  )
-  return count + 2 + scripts.length
+  // the floors' routes, which plumbing.ts runs beside the library
+  for (const floor of floors) {
+    emit(
+      join(pkg, "bench", "lib", `${floor}.ts`),
+      join(outDir, "bench", "lib", `${floor}.js`),
+      (source) => source.replace(/"\.\.\/\.\.\/\.\.\/\.\.\/bench\/lib\/config\.js"/g, "\"../../config.js\"")
+    )
+  }
+  return count + 1 + floors.length + scripts.length
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
