@@ -5,11 +5,12 @@
  * Twin: test/parity.failures.test.ts (identical body below the harness).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Duration, Effect, Exit, Layer, Option } from "effect"
+import { Duration, Effect, Exit, Layer, Option } from "effect"
 import { Id } from "effect-session-core"
 import { MemoryStore, Session, SessionStore, SessionStoreError, SessionTest } from "effect-session-v4"
 import { HttpClient, HttpClientRequest, HttpRouter, HttpServerResponse } from "effect/http"
 import { serveWith } from "./utils/http.js"
+import { browserWith, type Normaliser, normaliser } from "./utils/parity.js"
 
 const COOKIE = "lagodev_session"
 
@@ -41,8 +42,6 @@ const withServer = <S = SessionStore>(
 /** Runs `effect`, answering its failure as a value. */
 const attempt = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.result(effect), (r) => r._tag === "Success" ? { right: r.success } : { left: r.failure })
-const failureOf = (cause: Cause.Cause<unknown>): unknown => Option.getOrUndefined(Cause.findErrorOption(cause))
-const isOption = Option.isOption
 const readStore = (id: string) =>
   SessionStore.use((store) => Effect.result(store.read(Id.storageKey(id))))
     .pipe(Effect.map((r) => r._tag === "Success" ? Option.getOrUndefined(r.success) : { storeError: r.failure._tag }))
@@ -80,75 +79,19 @@ const minimalStore: Layer.Layer<SessionStore, unknown> = Layer.effect(
 // Everything below is identical on both lines.
 // ---------------------------------------------------------------------------------------------
 
-/** Replaces IDs and tokens (43 base64url characters) with stable names, in order of appearance. */
-const normaliser = () => {
-  const names = new Map<string, string>()
-  const name = (s: string) => {
-    let n = names.get(s)
-    if (n === undefined) names.set(s, n = `<ID${names.size + 1}>`)
-    return n
-  }
-  const plain = (u: unknown): unknown => {
-    if (typeof u === "string") return u.replace(/[A-Za-z0-9_-]{43}/g, name)
-    if (u === null || typeof u !== "object") return u
-    if (isOption(u)) return Option.isSome(u) ? { some: plain(u.value) } : "none"
-    if (Array.isArray(u)) return u.map(plain)
-    if (u instanceof Error || "_tag" in u) {
-      const e = u as unknown as Record<string, unknown>
-      const out: Record<string, unknown> = { _tag: e._tag }
-      for (const k of Object.keys(e).sort()) if (k !== "cause" && k !== "stack" && k !== "_tag") out[k] = plain(e[k])
-      out.message = plain((u as { message?: unknown }).message)
-      return out
-    }
-    const out: Record<string, unknown> = {}
-    for (const k of Object.keys(u).sort()) out[plain(k) as string] = plain((u as Record<string, unknown>)[k])
-    return out
-  }
-  return { plain, name }
-}
-
-/** A browser with one session cookie, recording what each request showed. */
-const browser = (n: ReturnType<typeof normaliser>) => {
-  let cookie: string | undefined
-  const run = (
-    effect: Effect.Effect<unknown, unknown, Session | SessionStore>,
-    method: "GET" | "POST" | "HEAD" = "POST",
-    path: "/" | "/strict" = "/"
-  ) =>
-    Effect.gen(function*() {
-      step = effect
-      outcome = undefined
-      const reply = yield* sendRaw(method, path, cookie)
-      for (const line of reply.setCookie) {
-        const value = /^[^=]+=([^;]*)/.exec(line)![1]!
-        cookie = /max-age=0(;|$)/i.test(line) || value === "" ? undefined : value
-      }
-      const exit = outcome as Exit.Exit<unknown, unknown> | undefined
-      const result = exit === undefined
-        ? "no exit"
-        : Exit.isSuccess(exit)
-        ? { ok: exit.value }
-        : { fail: failureOf(exit.cause) ?? "defect/interrupt" }
-      return n.plain({
-        status: reply.status,
-        setCookie: reply.setCookie,
-        cacheControl: reply.headers["cache-control"],
-        retryAfter: reply.headers["retry-after"],
-        result
+/** A browser with one session cookie (utils/parity.ts), whose requests run `step`. */
+const browser = (n: Normaliser) =>
+  browserWith(
+    n,
+    (effect: Effect.Effect<unknown, unknown, Session | SessionStore>, method, path, cookie) =>
+      Effect.suspend(() => {
+        step = effect
+        outcome = undefined
+        return Effect.map(sendRaw(method, path, cookie), (reply) => ({ reply, exit: outcome }))
       })
-    })
-  return {
-    run,
-    get cookie() {
-      return cookie
-    },
-    set cookie(v: string | undefined) {
-      cookie = v
-    }
-  }
-}
+  )
 
-const stored = (n: ReturnType<typeof normaliser>, id: string | undefined) =>
+const stored = (n: Normaliser, id: string | undefined) =>
   id === undefined ? Effect.succeed("no cookie") : Effect.map(readStore(id), n.plain)
 
 const get = (k: string) => Session.getOption(k)
