@@ -117,6 +117,12 @@ const HOST_PREFIX = /^__host-/i
 const SECURE_PREFIX = /^__secure-/i
 
 /**
+ * A host name, optionally with the leading dot old browsers wrote: labels of ASCII letters, digits,
+ * "_" and "-" (an internationalised name in its `xn--` form).
+ */
+const DOMAIN = /^\.?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/
+
+/**
  * The session cookie's attributes with the safe defaults (`HttpOnly`, `Secure` unless `insecure`,
  * `SameSite=Lax`, `Path=/`), or the option that breaks a rule: an option of the wrong type
  * (`Options.typeProblem`, so nothing here throws), a path that does not start with `/`,
@@ -147,6 +153,11 @@ export const attributes = (options: AttributeOptions): Attributes | OptionProble
   // be scoped to the request's directory instead, and the session would seem to vanish elsewhere.
   if (!path.startsWith("/")) {
     return problem("path", `path ${JSON.stringify(path)} must start with "/", e.g. "/" or "/app"`)
+  }
+  // The platforms' own check lets a space through ("exa mple.com"): a browser ignores such a
+  // Domain, so the cookie would not reach the hosts the option names.
+  if (options.domain !== undefined && !DOMAIN.test(options.domain)) {
+    return problem("domain", Options.invalidCookie("domain", "InvalidDomain", options.domain))
   }
   if (!secure && sameSite === "none") {
     return problem("sameSite", "sameSite \"none\" requires a Secure cookie: browsers reject it with insecure: true")

@@ -305,7 +305,8 @@ export const invalidCookie = (option: string, reason: string, value: string | un
       return `cookieName ${got} is not a valid cookie name: use letters, digits and ! # $ % & ' * + - . ^ _ \` | ~ ` +
         `only (an RFC 6265 token: no spaces, no "=", ";", ",", quotes or non-ASCII), e.g. "app_session" or "__Host-session"`
     case "domain":
-      return `domain ${got} is not a valid cookie domain: give a host name such as "example.com", with no ";" or spaces`
+      return `domain ${got} is not a valid cookie domain: give a host name such as "example.com", with no ";", spaces ` +
+        `or port, in ASCII (an internationalised name in its xn-- form)`
     case "path":
       return `path ${got} is not a valid cookie path: give a path starting with "/" such as "/app", with no ";" or control characters`
     default:

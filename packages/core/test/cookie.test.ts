@@ -81,3 +81,38 @@ describe("Cookie.attributes", () => {
 /** `__Host-` as `__hOST-`: every letter's case flipped. */
 const swapCase = (text: string): string =>
   [...text].map((c) => c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()).join("")
+
+describe("Cookie.attributes: the domain", () => {
+  it("is a host name: a space or another character a browser would not take is refused", () => {
+    const problemOf = (domain: string) => {
+      const result = Cookie.attributes({ cookieName: "sid", domain })
+      return Cookie.isProblem(result) ? result : undefined
+    }
+    for (
+      const domain of [
+        "example.com",
+        ".example.com",
+        "app.example.co.uk",
+        "localhost",
+        "xn--bcher-kva.example",
+        "ex_ample.com"
+      ]
+    ) {
+      expect(problemOf(domain), domain).toBeUndefined()
+    }
+    for (
+      const domain of [
+        "exa mple.com",
+        "example.com;x",
+        "exa\tmple.com",
+        "example..com",
+        "-x.com",
+        "bücher.de",
+        "localhost:3000",
+        ""
+      ]
+    ) {
+      expect(problemOf(domain)?.option, domain).toBe("domain")
+    }
+  })
+})
