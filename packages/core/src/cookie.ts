@@ -117,10 +117,12 @@ const HOST_PREFIX = /^__host-/i
 const SECURE_PREFIX = /^__secure-/i
 
 /**
- * A host name, optionally with the leading dot old browsers wrote: labels of ASCII letters, digits,
- * "_" and "-" (an internationalised name in its `xn--` form).
+ * A host name, optionally with the leading dot old browsers wrote and a trailing dot (a fully
+ * qualified name): labels of ASCII letters, digits, "_" and "-" (an internationalised name in its
+ * `xn--` form); or an IPv6 literal in brackets, which browsers match exactly, as the host it names.
  */
-const DOMAIN = /^\.?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*$/
+const DOMAIN =
+  /^(?:\[[0-9A-Fa-f:.]+\]|\.?[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?)$/
 
 /**
  * The session cookie's attributes with the safe defaults (`HttpOnly`, `Secure` unless `insecure`,

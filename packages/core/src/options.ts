@@ -151,6 +151,23 @@ export const notAnObject = (options: unknown): string | undefined =>
     : `the options must be an object (or omitted), got ${options === null ? "null" : typeof options}`
 
 /**
+ * Why `Session.setLifetime`'s argument is not `{ ttl?, absoluteTimeout? }`, or `undefined` when it
+ * is one (untyped code can pass `null` or nothing: a configuration error, never a `TypeError`).
+ *
+ * @example
+ * ```ts
+ * import { Options } from "effect-session-core"
+ *
+ * Options.lifetimeArgumentProblem({ ttl: "30 days" }) // undefined
+ * Options.lifetimeArgumentProblem(undefined) // "Session.setLifetime takes { ttl?, absoluteTimeout? }, got undefined"
+ * ```
+ */
+export const lifetimeArgumentProblem = (lifetime: unknown): string | undefined =>
+  typeof lifetime === "object" && lifetime !== null
+    ? undefined
+    : `Session.setLifetime takes { ttl?, absoluteTimeout? }, got ${lifetime === null ? "null" : typeof lifetime}`
+
+/**
  * Why a session's own lifetime (`Session.setLifetime`'s `ttl` or `absoluteTimeout`), already
  * decoded to `millis`, cannot be stored, or `undefined` when it can: a stored lifetime outside
  * `Meta.isLifetime` would make the record read back as corrupt, and the session would be lost.
