@@ -117,7 +117,16 @@ export const userData = (record: SessionData): Record<string, unknown> => {
   return data
 }
 
-/** What a store's write answers for data that is not a record (`null`, an array, a string). */
+/**
+ * What a store's write answers for data that is not a record (`null`, an array, a string).
+ *
+ * @example
+ * ```ts
+ * import { StoredRecord } from "effect-session-core"
+ *
+ * StoredRecord.toText(null as never) // { _tag: "Unencodable", message: StoredRecord.NOT_A_RECORD }
+ * ```
+ */
 export const NOT_A_RECORD = "session data must be a record (a plain object of keys and values)"
 
 /**

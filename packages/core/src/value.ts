@@ -11,13 +11,23 @@
  */
 export const check = (value: unknown): string | undefined => {
   try {
-    return isPlainJson(value, 0, undefined) ? undefined : explain(value)
+    return walk(value, 0, undefined, false) === REFUSED ? explain(value) : undefined
   } catch (cause) {
     return threw(cause)
   }
 }
 
-/** What `copyChecked` answers for a value that may not be stored: why not, as `check` says it. */
+/**
+ * What `copyChecked` answers for a value that may not be stored: why not, as `check` says it.
+ *
+ * @example
+ * ```ts
+ * import { Value } from "effect-session-core"
+ *
+ * const answer = Value.copyChecked(() => 1)
+ * if (answer instanceof Value.Refusal) console.log(answer.problem) // "the value is a function: …"
+ * ```
+ */
 export class Refusal {
   constructor(readonly problem: string) {}
 }
@@ -51,7 +61,7 @@ export const copyChecked = (value: unknown): unknown => {
     case "object": {
       if (value === null) return null
       try {
-        const copy = copyWalk(value, 0, [])
+        const copy = walk(value, 0, undefined, true)
         if (copy !== REFUSED) return copy
       } catch (cause) {
         return new Refusal(threw(cause))
@@ -61,56 +71,6 @@ export const copyChecked = (value: unknown): unknown => {
   // Said as `check` says it (a second walk, only for a value refused); a value that read as
   // refused but checks as fine changed while it was read.
   return new Refusal(check(value) ?? "the value changed while it was being read: store plain JSON data")
-}
-
-const copyWalk = (v: unknown, depth: number, stack: Array<object>): unknown => {
-  switch (typeof v) {
-    case "string":
-    case "boolean":
-      return v
-    case "number":
-      return Number.isFinite(v) ? (v === 0 ? 0 : v) : REFUSED
-    case "object": {
-      if (v === null) return null
-      if (depth > MAX_DEPTH || stack.includes(v)) return REFUSED
-      stack.push(v)
-      let copy: unknown
-      if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) return REFUSED
-        const length = v.length
-        const elements: Array<unknown> = []
-        for (let i = 0; i < length; i++) {
-          const element: unknown = v[i]
-          const inner = element === undefined ? REFUSED : copyWalk(element, depth + 1, stack)
-          if (inner === REFUSED) return REFUSED
-          elements.push(inner)
-        }
-        // Every index held an element, so more own keys are properties JSON drops.
-        if (Object.keys(v).length !== length || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
-        copy = elements
-      } else {
-        const proto = Object.getPrototypeOf(v)
-        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
-        const object: Record<string, unknown> = {}
-        for (const key in v) {
-          if (!Object.prototype.hasOwnProperty.call(v, key)) continue
-          const property: unknown = (v as Record<string, unknown>)[key]
-          if (property === undefined) continue
-          const inner = copyWalk(property, depth + 1, stack)
-          if (inner === REFUSED) return REFUSED
-          // as `setOwn`: a key named "__proto__" stays data
-          if (key === "__proto__") {
-            Object.defineProperty(object, key, { value: inner, enumerable: true, writable: true, configurable: true })
-          } else object[key] = inner
-        }
-        copy = object
-      }
-      stack.pop()
-      return copy
-    }
-    default:
-      return REFUSED
-  }
 }
 
 const threw = (cause: unknown): string =>
@@ -155,49 +115,62 @@ const formatPath = (path: ReadonlyArray<string | number>): string =>
   path.length === 0 ? "the value" : path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("")
 
 /**
- * The fast answer to "is this plain JSON data?", allocating nothing for the small values sessions
- * hold (it runs on every `put` and every write). `stack` holds the objects being visited, for
- * cycles; `explain` then walks again, only for a value that failed, to say where and why.
+ * The one walk that says whether `v` is plain JSON data, reading each property once: `REFUSED`
+ * when it is not; otherwise, when `copying` (`copyChecked`), the copy `StoredRecord.copyJson` would
+ * make, and when not (`check`), `v` itself, allocating nothing for the small values sessions hold
+ * (`check` runs on every store write). `stack` holds the objects being visited, for cycles (made
+ * on the first object); `explain` walks again, only for a value refused, to say where and why.
  */
-const isPlainJson = (v: unknown, depth: number, stack: Array<object> | undefined): boolean => {
+const walk = (v: unknown, depth: number, stack: Array<object> | undefined, copying: boolean): unknown => {
   switch (typeof v) {
     case "string":
     case "boolean":
-      return true
+      return v
     case "number":
-      return Number.isFinite(v)
+      // JSON has no -0: its text is "0"
+      return Number.isFinite(v) ? (copying && v === 0 ? 0 : v) : REFUSED
     case "object": {
-      if (v === null) return true
-      if (depth > MAX_DEPTH || (stack !== undefined && stack.includes(v))) return false
+      if (v === null) return null
+      if (depth > MAX_DEPTH || (stack !== undefined && stack.includes(v))) return REFUSED
       const inner = stack ?? []
       inner.push(v)
-      let ok = true
+      let result: unknown = v
       if (Array.isArray(v)) {
-        if (Object.getPrototypeOf(v) !== Array.prototype) ok = false
-        for (let i = 0; ok && i < v.length; i++) {
-          ok = v[i] !== undefined && isPlainJson(v[i], depth + 1, inner)
+        if (Object.getPrototypeOf(v) !== Array.prototype) return REFUSED
+        const length = v.length
+        const elements: Array<unknown> | undefined = copying ? [] : undefined
+        for (let i = 0; i < length; i++) {
+          const element: unknown = v[i]
+          const walked = element === undefined ? REFUSED : walk(element, depth + 1, inner, copying)
+          if (walked === REFUSED) return REFUSED
+          elements?.push(walked)
         }
-        // Every index holds an element (checked above), so more own keys are properties JSON drops.
-        if (ok && (Object.keys(v).length !== v.length || Object.getOwnPropertySymbols(v).length > 0)) ok = false
+        // Every index held an element, so more own keys are properties JSON drops.
+        if (Object.keys(v).length !== length || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
+        if (elements !== undefined) result = elements
       } else {
         const proto = Object.getPrototypeOf(v)
-        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) ok = false
-        else {
-          for (const key in v) {
-            if (!Object.prototype.hasOwnProperty.call(v, key)) continue
-            const property = (v as Record<string, unknown>)[key]
-            if (property !== undefined && !isPlainJson(property, depth + 1, inner)) {
-              ok = false
-              break
-            }
-          }
+        if ((proto !== Object.prototype && proto !== null) || Object.getOwnPropertySymbols(v).length > 0) return REFUSED
+        const object: Record<string, unknown> | undefined = copying ? {} : undefined
+        for (const key in v) {
+          if (!Object.prototype.hasOwnProperty.call(v, key)) continue
+          const property: unknown = (v as Record<string, unknown>)[key]
+          if (property === undefined) continue // omitted, as JSON does
+          const walked = walk(property, depth + 1, inner, copying)
+          if (walked === REFUSED) return REFUSED
+          if (object === undefined) continue
+          // as `StoredRecord.setOwn` (which imports this module): a key named "__proto__" stays data
+          if (key === "__proto__") {
+            Object.defineProperty(object, key, { value: walked, enumerable: true, writable: true, configurable: true })
+          } else object[key] = walked
         }
+        if (object !== undefined) result = object
       }
       inner.pop()
-      return ok
+      return result
     }
     default:
-      return false
+      return REFUSED
   }
 }
 
